@@ -1,0 +1,80 @@
+"""The application factory: every handler of Loa is wired here, in one visible place."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from telegram import Update
+from telegram.constants import ParseMode
+from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, Defaults
+
+from bot.config import Config
+from bot.context import Services, guessed
+from bot.db import Database
+from bot.updates import PerUserUpdateProcessor
+from handlers import invites, menu, onboarding, privacy
+from handlers.router import text_router, unknown_command_handler
+
+log = logging.getLogger(__name__)
+
+ALLOWED_UPDATES = ["message", "callback_query"]
+
+
+def build_application(config: Config, db: Database) -> Application:
+    token = config.require_token()
+    app = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(f"{config.api_url}/bot")
+        .base_file_url(f"{config.api_url}/file/bot")
+        .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
+        .concurrent_updates(PerUserUpdateProcessor())
+        .post_init(_post_init)
+        .build()
+    )
+    app.bot_data["services"] = Services(config, db)
+
+    app.add_handlers(onboarding.handlers())
+    app.add_handlers(privacy.handlers())
+    app.add_handlers(invites.handlers())
+    app.add_handler(CommandHandler("help", menu.help_command))
+    app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS}))
+    app.add_handler(unknown_command_handler())
+    app.add_error_handler(_on_error)
+    return app
+
+
+async def _post_init(app: Application) -> None:
+    services: Services = app.bot_data["services"]
+    await menu.set_default_menus(app.bot, services.config)
+    log.info("Loa is up as @%s", app.bot.username)
+
+
+async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Log the failure; tell the person something went wrong rather than stay silent."""
+    log.error("error while handling an update", exc_info=context.error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        _ = guessed(update, context)
+        try:
+            await update.effective_chat.send_message(
+                _("Sorry, something went wrong on Loa's side. Please try again."))
+        except Exception:
+            log.warning("could not tell the user about the error")
+
+
+@asynccontextmanager
+async def serving(app: Application, poll_timeout: int = 1) -> AsyncIterator[Application]:
+    """Run the application inside an event loop that is already running (sandbox, tests)."""
+    async with app:
+        if app.post_init:  # run_polling calls it; here the loop is ours, so we do
+            await app.post_init(app)
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
+                                        allowed_updates=ALLOWED_UPDATES)
+        try:
+            yield app
+        finally:
+            await app.updater.stop()
+            await app.stop()

@@ -1,0 +1,168 @@
+"""The `loa` command: run the bot, the sandbox, migrations, area imports and roles.
+
+Every failure a person can cause (a missing token, a bad file, an unknown area) ends with one
+clear line and a non-zero exit, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from sqlalchemy.exc import OperationalError
+from telegram.error import InvalidToken, NetworkError
+
+from bot.config import Config, ConfigError, load_config
+from bot.db import Database
+from bot.logs import setup_logging
+from bot.migrate import upgrade
+from models.areas import AreaImportError, import_areas, parse_csv
+from models.users import AccessDenied, Role, grant, list_users, revoke
+
+log = logging.getLogger("loa")
+
+
+class Failure(Exception):
+    """A problem worded for the operator: printed as one line, exit code 1."""
+
+
+def _db(config: Config) -> Database:
+    upgrade(config.database_url)
+    return Database(config.database_url)
+
+
+def cmd_run(config: Config, args: argparse.Namespace) -> None:
+    from bot.app import ALLOWED_UPDATES, build_application
+
+    config.require_token()
+    app = build_application(config, _db(config))
+    log.info("starting: polling %s", config.api_url)
+    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    log.info("stopped cleanly")
+
+
+def cmd_sandbox(config: Config, args: argparse.Namespace) -> None:
+    from bot.sandbox import run_sandbox
+
+    run_sandbox(config, keep=args.keep)
+
+
+def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
+    upgrade(config.database_url)
+    print("database is up to date")
+
+
+def cmd_areas_import(config: Config, args: argparse.Namespace) -> None:
+    path = Path(args.file)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure(f"{path}: cannot read it as UTF-8 text ({exc.__class__.__name__})") from None
+    db = _db(config)
+    try:
+        result = db.call(lambda session: import_areas(session, parse_csv(text)))
+    except AreaImportError as exc:
+        for line, message in exc.errors:
+            print(f"{path}:{line}: {message}", file=sys.stderr)
+        raise Failure(f"{path}: nothing imported ({len(exc.errors)} problem(s))") from None
+    print(f"{path}: {result.created} created, {result.updated} updated, "
+          f"{result.unchanged} unchanged")
+
+
+def cmd_grant(config: Config, args: argparse.Namespace) -> None:
+    role = Role(args.role)
+    if role is not Role.CITIZEN and not args.area:
+        raise Failure(f"the {role} role needs --area CODE")
+    try:
+        user = _db(config).call(grant, args.telegram_id, role, args.area)
+    except (LookupError, AccessDenied) as exc:
+        raise Failure(str(exc).strip("'\"")) from None
+    print(f"{user.id}: {user.role}" + (f" of area {args.area}" if args.area else ""))
+
+
+def cmd_revoke(config: Config, args: argparse.Namespace) -> None:
+    try:
+        user = _db(config).call(revoke, args.telegram_id)
+    except LookupError as exc:
+        raise Failure(str(exc).strip("'\"")) from None
+    print(f"{user.id}: {user.role}")
+
+
+def cmd_users(config: Config, args: argparse.Namespace) -> None:
+    def rows(session):
+        from models.areas import get_area
+
+        out = []
+        for user in list_users(session, Role(args.role) if args.role else None):
+            scope = get_area(session, user.scope_area_id)
+            role = "admin" if user.id in config.admins else user.role
+            out.append(f"{user.id}\t{role}\t{scope.code if scope else '-'}\t{user.name}")
+        return out
+
+    for admin in sorted(config.admins):
+        print(f"{admin}\tadmin (config)")
+    for row in _db(config).call(rows):
+        print(row)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="loa", description="Loa, the commune loudspeaker bot.")
+    p.add_argument("--config", help="config file (default: LOA_CONFIG or ./config.toml)")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="start the bot (long polling)").set_defaults(fn=cmd_run)
+    sb = sub.add_parser("sandbox", help="try Loa in the terminal: emulator, bot and personas")
+    sb.add_argument("--keep", action="store_true", help="keep the throwaway database")
+    sb.set_defaults(fn=cmd_sandbox)
+    db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
+    db.add_parser("upgrade", help="apply pending migrations").set_defaults(fn=cmd_db_upgrade)
+    areas = sub.add_parser("areas", help="administrative areas").add_subparsers(
+        dest="areas", required=True)
+    imp = areas.add_parser("import", help="import code,name,level,parent_code rows")
+    imp.add_argument("file")
+    imp.set_defaults(fn=cmd_areas_import)
+    roles = [r.value for r in Role if r is not Role.ADMIN]
+    g = sub.add_parser("grant", help="give a Telegram user a role bound to an area")
+    g.add_argument("telegram_id", type=int)
+    g.add_argument("role", choices=roles)
+    g.add_argument("--area", help="area code (needed for village_head and officer)")
+    g.set_defaults(fn=cmd_grant)
+    r = sub.add_parser("revoke", help="make a user a citizen again")
+    r.add_argument("telegram_id", type=int)
+    r.set_defaults(fn=cmd_revoke)
+    u = sub.add_parser("users", help="list users and their roles")
+    u.add_argument("--role", choices=[r.value for r in Role])
+    u.set_defaults(fn=cmd_users)
+    return p
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        config = load_config(args.config)
+        setup_logging(config.log_level, config.token)
+        args.fn(config, args)
+    except (ConfigError, Failure) as exc:
+        print(f"loa: {exc}", file=sys.stderr)
+        return 2 if isinstance(exc, ConfigError) else 1
+    except InvalidToken:
+        print("loa: LOA_TELEGRAM_TOKEN was refused by the Bot API server", file=sys.stderr)
+        return 2
+    except NetworkError as exc:
+        detail = str(exc).replace(os.environ.get("LOA_TELEGRAM_TOKEN") or "\0", "<token>")
+        print(f"loa: cannot reach the Bot API at LOA_TELEGRAM_API_URL ({detail})",
+              file=sys.stderr)
+        return 1
+    except OperationalError as exc:
+        print(f"loa: cannot use the database at LOA_DATABASE_URL ({exc.orig})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,194 @@
+"""Configuration: config.toml, each key overridable by an environment variable.
+
+Errors are ConfigError with one line that names the key, so the CLI can print it and exit
+without a traceback. The token is only ever read from the environment.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
+
+ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_FILE = ROOT / "config.toml"
+LOCALES_DIR = ROOT / "locales"
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
+
+
+class ConfigError(Exception):
+    """A configuration problem, worded for the person running Loa."""
+
+
+@dataclass(frozen=True)
+class Config:
+    token: str | None
+    api_url: str
+    database_url: str
+    admins: frozenset[int]
+    invite_ttl: timedelta
+    timezone: ZoneInfo
+    languages: tuple[str, ...]
+    log_level: str
+    source: Path | None = None
+
+    @property
+    def default_language(self) -> str:
+        return self.languages[0]
+
+    def require_token(self) -> str:
+        if not self.token:
+            raise ConfigError(
+                "LOA_TELEGRAM_TOKEN is not set: export the bot token from @BotFather "
+                "(or try `loa sandbox`, which needs none)"
+            )
+        return self.token
+
+    def __repr__(self) -> str:  # never show the token, even in a debugger or a log line
+        return f"Config(api_url={self.api_url!r}, database_url={self.database_url!r}, ...)"
+
+
+def _text(key: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{key}: expected a non-empty text, got {value!r}")
+    return value.strip()
+
+
+def _list(key: str, value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [part.strip() for part in value.split(",") if part.strip()]
+    if isinstance(value, list):
+        return [str(part).strip() for part in value]
+    raise ConfigError(f"{key}: expected a list, got {value!r}")
+
+
+def _admins(key: str, value: Any) -> frozenset[int]:
+    try:
+        return frozenset(int(part) for part in _list(key, value))
+    except ValueError:
+        raise ConfigError(
+            f"{key}: expected Telegram user ids (numbers), e.g. 12345678,87654321; got {value!r}"
+        ) from None
+
+
+def _api_url(key: str, value: Any) -> str:
+    url = _text(key, value).rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"{key}: not an http(s) URL: {url!r} (e.g. http://127.0.0.1:8081)")
+    return url
+
+
+def _hours(key: str, value: Any) -> timedelta:
+    try:
+        hours = float(value)
+    except (TypeError, ValueError):
+        hours = 0
+    if hours <= 0:
+        raise ConfigError(f"{key}: expected a positive number of hours, got {value!r}")
+    return timedelta(hours=hours)
+
+
+def _timezone(key: str, value: Any) -> ZoneInfo:
+    try:
+        return ZoneInfo(_text(key, value))
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"{key}: unknown timezone {value!r} (e.g. Asia/Ho_Chi_Minh)") from None
+
+
+def _languages(key: str, value: Any) -> tuple[str, ...]:
+    languages = tuple(_list(key, value))
+    if not languages:
+        raise ConfigError(f"{key}: list at least one language, e.g. vi,en")
+    for lang in languages:
+        if not (LOCALES_DIR / lang / "LC_MESSAGES" / "loa.po").is_file():
+            raise ConfigError(f"{key}: no catalog for language {lang!r} under {LOCALES_DIR}")
+    return languages
+
+
+def _log_level(key: str, value: Any) -> str:
+    level = _text(key, value).upper()
+    if level not in LOG_LEVELS:
+        raise ConfigError(f"{key}: expected one of {', '.join(LOG_LEVELS)}, got {value!r}")
+    return level
+
+
+# (section, key, environment variable, parser, default)
+KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
+    ("telegram", "api_url", "LOA_TELEGRAM_API_URL", _api_url, "https://api.telegram.org"),
+    ("database", "url", "LOA_DATABASE_URL", _text, "sqlite:///var/loa.db"),
+    ("access", "admins", "LOA_ADMINS", _admins, []),
+    ("access", "invite_ttl_hours", "LOA_INVITE_TTL_HOURS", _hours, 72),
+    ("locale", "timezone", "LOA_TIMEZONE", _timezone, "Asia/Ho_Chi_Minh"),
+    ("locale", "languages", "LOA_LANGUAGES", _languages, ["vi", "en"]),
+    ("log", "level", "LOA_LOG_LEVEL", _log_level, "INFO"),
+)
+
+
+def _read_file(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except FileNotFoundError:
+        raise ConfigError(f"LOA_CONFIG: no such file: {path}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    if "token" in data.get("telegram", {}):
+        raise ConfigError(
+            f"{path}: telegram.token must not be stored in the file; set LOA_TELEGRAM_TOKEN"
+        )
+    return data
+
+
+def _database_url(key: str, url: str, base: Path) -> str:
+    """Check the URL and anchor a relative SQLite path to the config file's folder."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        raise ConfigError(
+            f"{key}: not a database URL: {url!r} (e.g. sqlite:///var/loa.db)") from None
+    if parsed.get_backend_name() not in ("sqlite", "postgresql"):
+        raise ConfigError(f"{key}: only sqlite and postgresql are supported, got {url!r}")
+    if parsed.get_backend_name() == "postgresql":  # psycopg 3 is the driver Loa ships with
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    database = parsed.database
+    if parsed.get_backend_name() == "sqlite" and database and database != ":memory:":
+        path = Path(database)
+        if not path.is_absolute():
+            parsed = parsed.set(database=str(base / path))
+    return parsed.render_as_string(hide_password=False)
+
+
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
+    """Read the file (LOA_CONFIG or config.toml), then let the environment override each key."""
+    env = os.environ if env is None else env
+    file = Path(path or env.get("LOA_CONFIG") or DEFAULT_FILE)
+    data = _read_file(file)
+    values: dict[str, Any] = {}
+    for section, key, variable, parse, default in KEYS:
+        if variable in env:
+            name, raw = variable, env[variable]
+        else:
+            name, raw = f"{section}.{key}", data.get(section, {}).get(key, default)
+        values[variable] = parse(name, raw)
+    db_key = "LOA_DATABASE_URL" if "LOA_DATABASE_URL" in env else "database.url"
+    return Config(
+        token=env.get("LOA_TELEGRAM_TOKEN") or None,
+        api_url=values["LOA_TELEGRAM_API_URL"],
+        database_url=_database_url(db_key, values["LOA_DATABASE_URL"], file.parent),
+        admins=values["LOA_ADMINS"],
+        invite_ttl=values["LOA_INVITE_TTL_HOURS"],
+        timezone=values["LOA_TIMEZONE"],
+        languages=values["LOA_LANGUAGES"],
+        log_level=values["LOA_LOG_LEVEL"],
+        source=file,
+    )

@@ -1,0 +1,93 @@
+"""What a handler needs about the person it is answering, in one call.
+
+`me(update, context)` loads the user, their effective role and scope, and a translator in their
+language, all from the database; handlers never trust anything the update claims beyond the
+sender's Telegram id.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from html import escape
+
+from sqlmodel import Session
+from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
+from telegram.constants import ParseMode
+from telegram.ext import ContextTypes
+
+from bot.config import Config
+from bot.db import Database
+from bot.i18n import Translator, guess_language
+from models.users import Actor, User, actor_for, get_user
+
+__all__ = ["Me", "Services", "escape", "guessed", "me", "reply", "services", "translator"]
+
+
+@dataclass(frozen=True)
+class Services:
+    config: Config
+    db: Database
+
+
+@dataclass(frozen=True)
+class Me:
+    """The sender as the rules see them, with their translator as `_`."""
+
+    actor: Actor
+    _: Translator
+
+    @property
+    def user(self) -> User:
+        return self.actor.user
+
+    @property
+    def id(self) -> int:
+        return self.actor.user.id
+
+
+def services(context: ContextTypes.DEFAULT_TYPE) -> Services:
+    return context.application.bot_data["services"]
+
+
+def translator(config: Config, lang: str | None) -> Translator:
+    return Translator(lang if lang in config.languages else config.default_language,
+                      config.timezone)
+
+
+def _load(session: Session, user_id: int, admins: frozenset[int]) -> Actor | None:
+    user = get_user(session, user_id)
+    return actor_for(session, user, admins) if user is not None else None
+
+
+def guessed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:
+    """A translator for someone Loa does not know yet: their Telegram client's language."""
+    config = services(context).config
+    return translator(config, guess_language(update.effective_user.language_code,
+                                             config.languages))
+
+
+async def me(update: Update, context: ContextTypes.DEFAULT_TYPE,
+             must_exist: bool = True) -> Me | None:
+    """The sender; when they have not started yet and must_exist, tell them and give None."""
+    svc = services(context)
+    sender = update.effective_user
+    actor = await svc.db.run(_load, sender.id, svc.config.admins)
+    if actor is None:
+        if must_exist:
+            _ = guessed(update, context)
+            await reply(update, _("Please send /start first, so Loa knows your language "
+                                  "and your area."))
+        return None
+    return Me(actor, translator(svc.config, actor.user.language))
+
+
+async def reply(update: Update, text: str,
+                markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
+                | None = None, edit: bool = True) -> None:
+    """Answer in place: a pressed button edits its message (inline keyboards only can be kept
+    on an edited message); anything else sends a new message."""
+    query = update.callback_query
+    if query is not None and edit and (markup is None or isinstance(markup, InlineKeyboardMarkup)):
+        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        return
+    await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)

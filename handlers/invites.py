@@ -1,0 +1,91 @@
+"""/invite: an officer brings a village head or an officer of an area in their scope."""
+
+from __future__ import annotations
+
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.context import Me, escape, me, reply, services
+from bot.i18n import N_
+from handlers.area_picker import Picker
+from handlers.menu import ROLE_NAMES
+from models.areas import Area, label
+from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.invites import Invite, create_invite, invitable_roles
+from models.users import AccessDenied, Actor, Role
+
+FLOW = "invite"
+
+
+async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person is None:
+        return
+    _ = person._
+    roles = invitable_roles(person.actor)
+    if not roles:
+        await reply(update, _("Only officers can invite village heads and officers."))
+        return
+    buttons = [[InlineKeyboardButton(_(ROLE_NAMES[role]), callback_data=f"inv:{role}")
+                for role in roles]]
+    await reply(update, _("Whom do you want to invite?"), InlineKeyboardMarkup(buttons))
+
+
+async def role_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    person = await me(update, context)
+    if person is None:
+        await query.answer()
+        return
+    role = query.data.removeprefix("inv:")
+    if role not in invitable_roles(person.actor):
+        await query.answer(person._("Only officers can invite village heads and officers."),
+                           show_alert=True)
+        return
+    await query.answer()
+    await services(context).db.run(save_dialog, person.id, FLOW, "area", role=role)
+    await PICKER.show(update, context, person)
+
+
+def _create(session: Session, actor: Actor, area: Area, ttl) -> tuple[Invite, str] | None:
+    dialog = get_dialog(session, actor.id, FLOW)
+    if dialog is None:
+        return None
+    invite = create_invite(session, actor, Role(dialog.data["role"]), area, ttl)
+    end_dialog(session, actor.id)
+    return invite, label(session, area)
+
+
+async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                      area: Area) -> None:
+    svc = services(context)
+    _ = person._
+    try:
+        made = await svc.db.run(_create, person.actor, area, svc.config.invite_ttl)
+    except AccessDenied:
+        await reply(update, _("You may only invite people into your own area."))
+        return
+    if made is None:
+        await reply(update, _("This button has expired. Send /invite to start again."))
+        return
+    invite, where = made
+    link = f"https://t.me/{context.bot.username}?start={invite.code}"
+    await reply(update, _(
+        "Invite for a <b>{role}</b> of <b>{area}</b>:\n{link}\n\nSend this link to that "
+        "person only. It works once and expires at {expires}.",
+        role=_(ROLE_NAMES[Role(invite.role)]), area=escape(where), link=link,
+        expires=_.datetime(invite.expires_at)))
+
+
+PICKER = Picker("inv", N_("Which area will they serve?"), area_chosen, scoped=True)
+
+TEXT_STEPS = {(FLOW, "area"): PICKER.search}
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("invite", invite_command),
+        CallbackQueryHandler(role_chosen, pattern=r"^inv:"),
+        PICKER.handler(),
+    ]

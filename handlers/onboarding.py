@@ -1,0 +1,249 @@
+"""/start (with or without an invite code), /language and /area: getting to know a person."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlmodel import Session
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    ReplyKeyboardRemove,
+    Update,
+)
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
+
+from bot.context import Me, escape, guessed, me, reply, services
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from handlers.area_picker import Picker
+from handlers.menu import ROLE_NAMES, sync_menu
+from models import onboarding
+from models.areas import Area, get_area, label
+from models.base import utcnow
+from models.invites import InviteProblem, InviteRefused, Redeemed, redeem_invite
+from models.users import AccessDenied, effective_role, ensure_user, get_user
+
+INVITE_PROBLEMS = {
+    InviteProblem.UNKNOWN: N_("This invite code is not valid. Ask the officer who invited you "
+                              "for a new link."),
+    InviteProblem.USED: N_("This invite has already been used. Ask the officer who invited you "
+                           "for a new link."),
+    InviteProblem.EXPIRED: N_("This invite has expired. Ask the officer who invited you for a "
+                              "new link."),
+    InviteProblem.DEMOTION: N_("You already hold a higher role, so this invite was not used."),
+}
+
+
+@dataclass(frozen=True)
+class Started:
+    onboarding: bool
+    redeemed: Redeemed | None
+    area_label: str
+    problem: InviteProblem | None
+
+
+def _start(session: Session, user_id: int, name: str, code: str | None,
+           admins: frozenset[int], now: datetime) -> Started:
+    user, _new = ensure_user(session, user_id, name)
+    redeemed = problem = None
+    if code:
+        try:
+            redeemed = redeem_invite(session, user, code, effective_role(user, admins), now)
+        except InviteRefused as refused:
+            problem = refused.problem
+    again = not (code and user.consent_at)  # a known person redeeming a code needs no re-run
+    if again:
+        onboarding.begin(session, user_id, name)
+    return Started(again, redeemed, label(session, redeemed.area) if redeemed else "", problem)
+
+
+async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    sender = update.effective_user
+    code = context.args[0][:64] if context.args else None
+    result = await svc.db.run(_start, sender.id, sender.full_name, code, svc.config.admins,
+                              utcnow())
+    person = await me(update, context)
+    _ = person._ if person.user.language else guessed(update, context)
+    if result.problem:
+        await reply(update, _(INVITE_PROBLEMS[result.problem]))
+    if result.redeemed:
+        await reply(update, _("Welcome! You are now {role} of {area}.",
+                              role=_(ROLE_NAMES[result.redeemed.role]),
+                              area=escape(result.area_label)))
+        await sync_menu(context.bot, person)
+    if result.onboarding:
+        await ask_language(update, _, svc.config.languages)
+
+
+async def ask_language(update: Update, _: Translator, languages: tuple[str, ...]) -> None:
+    buttons = [[InlineKeyboardButton(LANGUAGE_NAMES.get(lang, lang), callback_data=f"lang:{lang}")
+                for lang in languages]]
+    await reply(update, _("Hello, this is <b>Loa</b>, the loudspeaker of your commune.\n"
+                          "Choose your language:"), InlineKeyboardMarkup(buttons), edit=False)
+
+
+async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person:
+        await ask_language(update, person._, services(context).config.languages)
+
+
+async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    query = update.callback_query
+    person = await me(update, context)
+    lang = query.data.removeprefix("lang:")
+    if person is None or lang not in svc.config.languages:
+        await query.answer(person._("This button is not valid.") if person else None,
+                           show_alert=True)
+        return
+    await query.answer()
+    nxt = await svc.db.run(onboarding.choose_language, person.id, lang)
+    person = await me(update, context)
+    await sync_menu(context.bot, person)
+    if nxt == onboarding.CONSENT:
+        await ask_consent(update, person._)
+    elif nxt == onboarding.AREA:
+        await HOME.show(update, context, person)
+    else:
+        await reply(update, person._("Language set: {language}.",
+                                     language=LANGUAGE_NAMES.get(lang, lang)))
+
+
+def consent_text(_: Translator) -> str:
+    return _(
+        "<b>What Loa stores, and why</b>\n"
+        "Loa keeps your Telegram id and name, your language, the area you choose and, only if "
+        "you share it, your phone number. They are used to bring you the announcements and "
+        "campaigns of your area and to record what you pledge or report; your area's officers "
+        "can see them, nobody else. Under the Law on Personal Data Protection "
+        "(91/2025/QH15) you can read this again with /privacy and have your data erased at "
+        "any time with /forget."
+    )
+
+
+async def ask_consent(update: Update, _: Translator) -> None:
+    buttons = [[InlineKeyboardButton(_("I agree"), callback_data="consent:yes"),
+                InlineKeyboardButton(_("No, thanks"), callback_data="consent:no")]]
+    await reply(update, consent_text(_), InlineKeyboardMarkup(buttons))
+
+
+async def consent_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    svc = services(context)
+    query = update.callback_query
+    person = await me(update, context)
+    await query.answer()
+    if person is None:
+        return
+    if query.data == "consent:yes":
+        if await svc.db.run(onboarding.give_consent, person.id) is None:
+            await reply(update, person._("This button has expired. Send /start to begin again."))
+            return
+        await HOME.show(update, context, person)
+        return
+    await svc.db.run(onboarding.decline, person.id)
+    await reply(update, person._("Understood: Loa has kept nothing about you. "
+                                 "Send /start whenever you change your mind."))
+
+
+async def area_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person:
+        await services(context).db.run(onboarding.change_area, person.id)
+        await HOME.show(update, context, person)
+
+
+async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                      area: Area) -> None:
+    _ = person._
+    try:
+        nxt = await services(context).db.run(onboarding.choose_area, person.id, area.id)
+    except AccessDenied:
+        await reply(update, _("Please send /start and agree to the privacy notice first."))
+        return
+    if nxt == onboarding.PHONE:
+        await reply(update, _("Your area: <b>{area}</b>.", area=escape(area.name)))
+        await ask_phone(update, _)
+    else:
+        await reply(update, _("Your area is now <b>{area}</b>.", area=escape(area.name)))
+
+
+HOME = Picker("home", N_("Where do you live? Choose your area."), area_chosen)
+
+
+async def ask_phone(update: Update, _: Translator) -> None:
+    keyboard = ReplyKeyboardMarkup(
+        [[KeyboardButton(_("📱 Share my phone number"), request_contact=True)],
+         [KeyboardButton(_("Skip"))]],
+        resize_keyboard=True, one_time_keyboard=True)
+    await reply(update, _("If you wish, share your phone number so your officers can reach "
+                          "you about your pledges. This is optional."), keyboard, edit=False)
+
+
+async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                      text: str) -> None:
+    _ = person._
+    if text.strip().casefold() != _("Skip").casefold():
+        await reply(update, _("Press “📱 Share my phone number” below to share your number, "
+                              "or “Skip” to go on without it."))
+        return
+    await finish(update, context, person, None)
+
+
+async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person is None:
+        return
+    contact = update.effective_message.contact
+    if contact.user_id != person.id:
+        await reply(update, person._("Please share your own number with the button below."))
+        return
+    step = await services(context).db.run(onboarding.step, person.id)
+    if step != onboarding.PHONE:
+        await reply(update, person._("Thank you, but Loa is not asking for a phone number "
+                                     "right now."), ReplyKeyboardRemove())
+        return
+    await finish(update, context, person, contact.phone_number)
+
+
+def _summary(session: Session, user_id: int) -> tuple[str, str | None]:
+    user = get_user(session, user_id)
+    area = get_area(session, user.area_id)
+    return (label(session, area) if area else ""), user.phone
+
+
+async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                 phone: str | None) -> None:
+    svc = services(context)
+    await svc.db.run(onboarding.finish, person.id, phone)
+    area, phone = await svc.db.run(_summary, person.id)
+    _ = person._
+    lines = [_("All set! Your area: <b>{area}</b>.", area=escape(area))]
+    if phone:
+        lines.append(_("Phone: {phone}", phone=escape(phone)))
+    lines.append(_("Send /help to see what you can do."))
+    await reply(update, "\n".join(lines), ReplyKeyboardRemove())
+    await sync_menu(context.bot, person)
+
+
+TEXT_STEPS = {
+    (onboarding.FLOW, onboarding.AREA): HOME.search,
+    (onboarding.CHANGE_AREA, onboarding.AREA): HOME.search,
+    (onboarding.FLOW, onboarding.PHONE): phone_typed,
+}
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("start", start),
+        CommandHandler("language", language_command),
+        CommandHandler("area", area_command),
+        CallbackQueryHandler(language_chosen, pattern=r"^lang:"),
+        CallbackQueryHandler(consent_chosen, pattern=r"^consent:(yes|no)$"),
+        HOME.handler(),
+        MessageHandler(filters.CONTACT, contact_shared),
+    ]

@@ -1,0 +1,252 @@
+"""Administrative areas: a tree of any depth that each deployment loads from CSV.
+
+Before the 2025 reform: province → district → commune/town → village; since then province →
+commune/ward → village. Nothing here assumes a number of levels. Each area keeps a materialised
+path of ids ("/1/5/23/") so "is this area inside that officer's scope" is one string test.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from sqlmodel import Field, Session, SQLModel, col, func, select
+
+import models.base  # noqa: F401  (constraint naming convention before any table)
+
+CODE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+COLUMNS = ("code", "name", "level", "parent_code")
+
+
+class Area(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=32, unique=True)
+    name: str = Field(max_length=200)
+    level: str = Field(max_length=50)
+    parent_id: int | None = Field(default=None, foreign_key="area.id", index=True,
+                                  ondelete="RESTRICT")
+    path: str = Field(default="", max_length=1000, index=True)
+    search_name: str = Field(default="", max_length=200, index=True)
+
+    @property
+    def depth(self) -> int:
+        return self.path.count("/") - 2
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip Vietnamese diacritics and extra spaces: "Thủ  Thừa" → "thu thua"."""
+    text = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return " ".join(text.lower().split())
+
+
+# ---- reading the tree -------------------------------------------------------------------------
+
+def get_area(session: Session, area_id: int | None) -> Area | None:
+    return session.get(Area, area_id) if area_id is not None else None
+
+
+def by_code(session: Session, code: str) -> Area | None:
+    return session.exec(select(Area).where(Area.code == code)).first()
+
+
+def child_page(session: Session, parent_id: int | None, offset: int,
+               limit: int) -> tuple[list[tuple[Area, bool]], int]:
+    """One page of an area's children (roots for None), each with whether it has children."""
+    cond = (Area.parent_id == parent_id if parent_id is not None
+            else col(Area.parent_id).is_(None))
+    total = session.exec(select(func.count()).select_from(Area).where(cond)).one()
+    page = list(session.exec(select(Area).where(cond).order_by(Area.search_name, Area.id)
+                             .offset(offset).limit(limit)))
+    ids = [a.id for a in page]
+    parents = set(session.exec(select(Area.parent_id).where(col(Area.parent_id).in_(ids))
+                               .distinct()))
+    return [(a, a.id in parents) for a in page], total
+
+
+def is_within(area: Area, scope: Area) -> bool:
+    """True when area is scope itself or lies in scope's subtree."""
+    return area.path.startswith(scope.path)
+
+
+def ancestors(session: Session, area: Area) -> list[Area]:
+    """The area's chain from the root down to the area itself."""
+    ids = [int(part) for part in area.path.strip("/").split("/") if part]
+    found = {a.id: a for a in session.exec(select(Area).where(col(Area.id).in_(ids)))}
+    return [found[i] for i in ids if i in found]
+
+
+def label(session: Session, area: Area, depth: int = 3) -> str:
+    """A name that tells areas apart: "Ấp 1, Mỹ An, Thủ Thừa" (nearest first)."""
+    chain = ancestors(session, area)
+    return ", ".join(a.name for a in reversed(chain[-depth:]))
+
+
+def search(session: Session, text: str, within: Area | None = None,
+           limit: int = 8) -> list[Area]:
+    """Areas whose name contains the text, ignoring case and diacritics; shallow ones first."""
+    needle = fold(text)
+    if not needle:
+        return []
+    query = select(Area).where(col(Area.search_name).contains(needle, autoescape=True))
+    if within is not None:
+        query = query.where(col(Area.path).startswith(within.path, autoescape=True))
+    found = list(session.exec(query.order_by(func.length(Area.path), Area.search_name)
+                              .limit(limit * 4)))
+    found.sort(key=lambda a: (a.search_name != needle, a.depth, a.name))
+    return found[:limit]
+
+
+# ---- importing --------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Row:
+    line: int
+    code: str
+    name: str
+    level: str
+    parent_code: str
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    created: int
+    updated: int
+    unchanged: int
+
+
+class AreaImportError(Exception):
+    """The file was refused as a whole; errors are (line number, what is wrong)."""
+
+    def __init__(self, errors: list[tuple[int, str]]):
+        super().__init__("; ".join(f"line {line}: {msg}" for line, msg in errors))
+        self.errors = errors
+
+
+def parse_csv(text: str) -> list[Row]:
+    """Read code,name,level,parent_code rows; every problem is collected with its line."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    header = [h.strip() for h in reader.fieldnames or []]
+    missing = [c for c in COLUMNS if c not in header]
+    if missing:
+        raise AreaImportError([(1, f"missing column(s) {', '.join(missing)}; "
+                                   f"the header must be {','.join(COLUMNS)}")])
+    reader.fieldnames = header
+    rows, errors, seen = [], [], {}
+    for record in reader:
+        line = reader.line_num
+        if None in record:
+            errors.append((line, "too many fields"))
+            continue
+        values = {c: (record.get(c) or "").strip() for c in COLUMNS}
+        if not any(values.values()):
+            continue
+        problem = _row_problem(values, seen)
+        if problem:
+            errors.append((line, problem))
+            continue
+        seen[values["code"]] = line
+        rows.append(Row(line, values["code"], values["name"], values["level"],
+                        values["parent_code"]))
+    if errors:
+        raise AreaImportError(errors)
+    return rows
+
+
+def _row_problem(values: dict[str, str], seen: dict[str, int]) -> str | None:
+    code = values["code"]
+    if not CODE_PATTERN.match(code):
+        return f"code {code!r} must be 1-32 letters, digits, '.', '_' or '-'"
+    if code in seen:
+        return f"code {code!r} already used on line {seen[code]}"
+    if not values["name"] or len(values["name"]) > 200:
+        return "name must be 1-200 characters"
+    if not values["level"] or len(values["level"]) > 50:
+        return "level must be 1-50 characters"
+    if values["parent_code"] == code:
+        return f"area {code!r} cannot be its own parent"
+    return None
+
+
+def import_areas(session: Session, rows: Iterable[Row]) -> ImportResult:
+    """Create or update areas by code, all or nothing; the caller commits.
+
+    Importing the same file twice changes nothing; a renamed area keeps its id, so users,
+    roles and pledges bound to it follow.
+    """
+    rows = list(rows)
+    existing = {a.code: a for a in session.exec(select(Area))}
+    by_id = {a.id: a for a in existing.values()}
+    parent_of = {code: (by_id[a.parent_id].code if a.parent_id else "")
+                 for code, a in existing.items()}
+    parent_of.update({r.code: r.parent_code for r in rows})
+    errors = [(r.line, f"parent_code {r.parent_code!r} is neither in this file nor imported")
+              for r in rows if r.parent_code and r.parent_code not in parent_of]
+    errors += _cycles(rows, parent_of)
+    if errors:
+        raise AreaImportError(sorted(errors))
+
+    created = updated = unchanged = 0
+    for row in _parents_first(rows, parent_of):
+        area = existing.get(row.code)
+        parent_id = existing[row.parent_code].id if row.parent_code else None
+        if area is None:
+            area = Area(code=row.code, name=row.name, level=row.level, parent_id=parent_id,
+                        search_name=fold(row.name))
+            session.add(area)
+            session.flush()
+            existing[row.code] = area
+            created += 1
+        elif (area.name, area.level, area.parent_id) != (row.name, row.level, parent_id):
+            area.name, area.level, area.parent_id = row.name, row.level, parent_id
+            area.search_name = fold(row.name)
+            session.add(area)
+            updated += 1
+        else:
+            unchanged += 1
+    _refresh_paths(session, existing)
+    return ImportResult(created, updated, unchanged)
+
+
+def _cycles(rows: list[Row], parent_of: dict[str, str]) -> list[tuple[int, str]]:
+    errors = []
+    for row in rows:
+        seen, code = {row.code}, row.parent_code
+        while code:
+            if code in seen:
+                errors.append((row.line, f"area {row.code!r} would be inside itself "
+                                         f"(parent chain loops through {code!r})"))
+                break
+            seen.add(code)
+            code = parent_of.get(code, "")
+    return errors
+
+
+def _parents_first(rows: list[Row], parent_of: dict[str, str]) -> list[Row]:
+    def depth(code: str) -> int:
+        n = 0
+        while parent_of.get(code):
+            code, n = parent_of[code], n + 1
+        return n
+    return sorted(rows, key=lambda r: (depth(r.code), r.line))
+
+
+def _refresh_paths(session: Session, areas: dict[str, Area]) -> None:
+    by_id = {a.id: a for a in areas.values()}
+    paths: dict[int, str] = {}
+
+    def path(area: Area) -> str:
+        if area.id not in paths:
+            prefix = path(by_id[area.parent_id]) if area.parent_id else "/"
+            paths[area.id] = f"{prefix}{area.id}/"
+        return paths[area.id]
+
+    for area in by_id.values():
+        if area.path != path(area):
+            area.path = path(area)
+            session.add(area)
+    session.flush()

@@ -1,0 +1,86 @@
+"""Onboarding as a small state machine: language → consent → area → phone → done.
+
+Consent comes before Loa asks for anything personal (Law 91/2025/QH15: explicit consent for a
+stated purpose). Someone who consented before skips it when they run /start again. Each step
+is saved in the database, so a person who comes back after a restart continues where they were.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlmodel import Session
+
+from models.areas import get_area
+from models.base import utcnow
+from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.users import AccessDenied, User, ensure_user, forget, update_user
+
+FLOW = "onboarding"
+CHANGE_AREA = "area"  # the flow of /area: the picker alone
+LANGUAGE, CONSENT, AREA, PHONE = "language", "consent", "area", "phone"
+
+
+def begin(session: Session, user_id: int, name: str) -> User:
+    user, _new = ensure_user(session, user_id, name)
+    if name and user.name != name:
+        update_user(session, user, name=name[:200])
+    save_dialog(session, user_id, FLOW, LANGUAGE)
+    return user
+
+
+def step(session: Session, user_id: int) -> str | None:
+    dialog = get_dialog(session, user_id, FLOW)
+    return dialog.step if dialog else None
+
+
+def choose_language(session: Session, user_id: int, lang: str) -> str | None:
+    """Set the language; the next onboarding step, or None outside onboarding."""
+    user = session.get(User, user_id)
+    update_user(session, user, language=lang)
+    if step(session, user_id) != LANGUAGE:
+        return None
+    nxt = AREA if user.consent_at else CONSENT
+    save_dialog(session, user_id, FLOW, nxt)
+    return nxt
+
+
+def give_consent(session: Session, user_id: int, now: datetime | None = None) -> str | None:
+    if step(session, user_id) != CONSENT:
+        return None
+    update_user(session, session.get(User, user_id), consent_at=now or utcnow())
+    save_dialog(session, user_id, FLOW, AREA)
+    return AREA
+
+
+def decline(session: Session, user_id: int) -> bool:
+    """No consent, nothing kept: the person's row goes (as with /forget)."""
+    return forget(session, user_id)
+
+
+def choose_area(session: Session, user_id: int, area_id: int) -> str | None:
+    """Set the home area; PHONE next when onboarding, None when it was a plain change."""
+    user = session.get(User, user_id)
+    if user.consent_at is None:
+        raise AccessDenied("no consent yet: nothing personal is stored before it")
+    if get_area(session, area_id) is None:
+        raise LookupError(area_id)
+    update_user(session, user, area_id=area_id)
+    if step(session, user_id) == AREA:
+        save_dialog(session, user_id, FLOW, PHONE)
+        return PHONE
+    if get_dialog(session, user_id, CHANGE_AREA):
+        end_dialog(session, user_id)
+    return None
+
+
+def change_area(session: Session, user_id: int) -> None:
+    save_dialog(session, user_id, CHANGE_AREA, AREA)
+
+
+def finish(session: Session, user_id: int, phone: str | None) -> User:
+    user = session.get(User, user_id)
+    if phone:
+        update_user(session, user, phone=phone[:32])
+    end_dialog(session, user_id)
+    return user
