@@ -17,7 +17,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.context import Me, escape, me, reply, services
 from models.areas import Area, child_page, get_area, label, search
-from models.users import Role
+from models.users import Actor, Role
 
 PAGE_SIZE = 8
 RESULTS = 8
@@ -51,12 +51,15 @@ class Picker:
     prompt: str  # already marked with N_; translated when shown
     on_pick: OnPick
     scoped: bool = False  # True: only inside the person's scope (admins: anywhere)
+    allowed: Callable[[Actor], bool] = lambda actor: True  # who may use this picker at all
 
     def root(self, person: Me) -> Area | None:
         return person.actor.scope if self.scoped else None
 
     def may_see(self, person: Me, area: Area | None) -> bool:
         """Checked on every press: a scoped picker never leaves the person's scope."""
+        if not self.allowed(person.actor):
+            return False
         if not self.scoped:
             return True
         return person.actor.role is Role.ADMIN if area is None else person.actor.covers(area)

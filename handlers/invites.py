@@ -72,13 +72,14 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     invite, where = made
     link = f"https://t.me/{context.bot.username}?start={invite.code}"
     await reply(update, _(
-        "Invite for a <b>{role}</b> of <b>{area}</b>:\n{link}\n\nSend this link to that "
+        "Invite to serve as <b>{role}</b> of <b>{area}</b>:\n{link}\n\nSend this link to that "
         "person only. It works once and expires at {expires}.",
         role=_(ROLE_NAMES[Role(invite.role)]), area=escape(where), link=link,
         expires=_.datetime(invite.expires_at)))
 
 
-PICKER = Picker("inv", N_("Which area will they serve?"), area_chosen, scoped=True)
+PICKER = Picker("inv", N_("Which area will they serve?"), area_chosen, scoped=True,
+                allowed=lambda actor: bool(invitable_roles(actor)))
 
 TEXT_STEPS = {(FLOW, "area"): PICKER.search}
 

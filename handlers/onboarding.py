@@ -71,10 +71,10 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if result.problem:
         await reply(update, _(INVITE_PROBLEMS[result.problem]))
     if result.redeemed:
+        await sync_menu(context.bot, person)  # before the reply: the menu is ready when read
         await reply(update, _("Welcome! You are now {role} of {area}.",
                               role=_(ROLE_NAMES[result.redeemed.role]),
                               area=escape(result.area_label)))
-        await sync_menu(context.bot, person)
     if result.onboarding:
         await ask_language(update, _, svc.config.languages)
 
@@ -226,8 +226,8 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
     if phone:
         lines.append(_("Phone: {phone}", phone=escape(phone)))
     lines.append(_("Send /help to see what you can do."))
-    await reply(update, "\n".join(lines), ReplyKeyboardRemove())
     await sync_menu(context.bot, person)
+    await reply(update, "\n".join(lines), ReplyKeyboardRemove())
 
 
 TEXT_STEPS = {

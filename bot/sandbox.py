@@ -1,0 +1,249 @@
+"""`loa sandbox`: try Loa in a terminal, with no token and no network.
+
+One process runs the Bot API emulator and the real bot against it, on a throwaway SQLite
+database holding the example areas. You chat as one of several personas: what you type goes to
+the bot, its answers are printed with numbered buttons, and `:as NAME` switches persona.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import shutil
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TextIO
+
+from bot.app import build_application, serving
+from bot.config import ROOT, Config
+from bot.db import Database
+from bot.emulator import Emulator, SentMessage
+from bot.logs import setup_logging
+from bot.migrate import upgrade
+from models.areas import import_areas, parse_csv
+from models.users import Role, grant
+
+TOKEN = "100000:SANDBOX"
+EXAMPLES = ("areas-thu-thua.csv", "areas-lo-ku.csv")
+QUIET = 0.4  # seconds without a new bot message before the prompt comes back
+PATIENCE = 5.0
+
+
+@dataclass(frozen=True)
+class Persona:
+    id: int
+    name: str
+    language: str
+    about: str
+    role: Role | None = None
+    area: str | None = None
+
+
+PERSONAS = {
+    "citizen": Persona(100001, "Lan", "vi", "a citizen (Vietnamese phone)"),
+    "benefactor": Persona(100002, "Alex", "en", "a benefactor from outside the area (English)"),
+    "head": Persona(100003, "Hùng", "vi", "village head of Ấp 1, Tân Thành",
+                    Role.VILLAGE_HEAD, "28042-A1"),
+    "officer": Persona(100004, "Tím", "vi", "officer of Thủ Thừa district", Role.OFFICER, "804"),
+    "admin": Persona(100005, "Quản trị", "vi", "the administrator (LOA_ADMINS)", Role.ADMIN),
+}
+
+HELP = """Type to talk to Loa as the current persona. Commands:
+  :N            press button N of the last message (or of the keyboard below it)
+  :as NAME      switch persona: {names}
+  :contact      share this persona's phone number
+  :file PATH    send a document
+  :who          list the personas
+  :quit         leave (also Ctrl-D)
+Start with /start."""
+
+
+def prepare(folder: Path) -> Database:
+    """A fresh database with the example areas and the personas' roles."""
+    url = f"sqlite:///{folder / 'sandbox.db'}"
+    upgrade(url)
+    db = Database(url)
+    for name in EXAMPLES:
+        text = (ROOT / "examples" / name).read_text(encoding="utf-8")
+        db.call(lambda s, t=text: import_areas(s, parse_csv(t)))
+    for persona in PERSONAS.values():
+        if persona.role in (Role.VILLAGE_HEAD, Role.OFFICER):
+            db.call(grant, persona.id, persona.role, persona.area)
+    return db
+
+
+class Terminal:
+    """The person at the keyboard: renders what the bot sends and turns input into updates."""
+
+    def __init__(self, emu: Emulator, out: TextIO):
+        self.emu = emu
+        self.out = out
+        self.persona = PERSONAS["citizen"]
+        self.seen = 0
+        self.pending: dict[int, int] = {}
+        self.inline: SentMessage | None = None  # the message whose buttons :N presses
+
+    def say(self, text: str = "") -> None:
+        print(text, file=self.out, flush=True)
+
+    def show_new(self) -> None:
+        for rec in self.emu.outbox[self.seen:]:
+            if rec.chat_id == self.persona.id:
+                self._render(rec)
+            else:
+                self.pending[rec.chat_id] = self.pending.get(rec.chat_id, 0) + 1
+        self.seen = len(self.emu.outbox)
+        for chat_id, count in sorted(self.pending.items()):
+            if chat_id != self.persona.id:
+                name = next((k for k, p in PERSONAS.items() if p.id == chat_id), chat_id)
+                self.say(f"   ({count} new message(s) for {name}: `:as {name}` to read)")
+
+    def _render(self, rec: SentMessage) -> None:
+        who = f"{self.persona.name} ({self.key()})"
+        self.say(f"── Loa → {who}{' (edited)' if rec.is_edit else ''} " + "─" * 20)
+        self.say(rec.plain if rec.plain is not None else f"[{rec.method}]")
+        if rec.document:
+            self.say(f"   [document: {rec.content.get('document', {}).get('file_name', '')}]")
+        self.inline = rec if rec.inline_keyboard else None
+        labels = self._labels()
+        if labels and (rec.inline_keyboard or rec.keyboard()):
+            self.say("   " + "   ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+
+    def key(self) -> str:
+        return next(k for k, p in PERSONAS.items() if p is self.persona)
+
+    def _labels(self) -> list[str]:
+        return self._inline_labels() + self._keyboard_labels()
+
+    def _inline_labels(self) -> list[str]:
+        return [b for row in self.inline.buttons() for b in row] if self.inline else []
+
+    def _keyboard_labels(self) -> list[str]:
+        return [b for row in self.emu.reply_keyboard(self.persona.id) or [] for b in row]
+
+    def act(self, line: str) -> str:
+        """Do what the line says: "sent" (the bot will answer), "local" or "quit"."""
+        line = line.strip()
+        if not line.startswith(":"):
+            if line:
+                self.emu.send_text(self.persona.id, line)
+            return "sent" if line else "local"
+        command, _, arg = line[1:].partition(" ")
+        arg = arg.strip()
+        if command in ("q", "quit", "exit"):
+            return "quit"
+        if command.isdigit():
+            return self._press(int(command))
+        if command == "contact":
+            self.emu.send_contact(self.persona.id, self._phone())
+            return "sent"
+        if command == "file" and Path(arg).expanduser().is_file():
+            path = Path(arg).expanduser()
+            self.emu.send_document(self.persona.id, path.name, path.read_bytes())
+            return "sent"
+        if command == "as" and arg in PERSONAS:
+            self.switch(PERSONAS[arg])
+        elif command == "who":
+            self.who()
+        elif command == "file":
+            self.say(f"no such file: {arg}")
+        else:
+            self.say(HELP.format(names=", ".join(PERSONAS)))
+        return "local"
+
+    def switch(self, persona: Persona) -> None:
+        self.persona = persona
+        self.say(f"You are now {persona.name}, {persona.about}.")
+        self.pending.pop(persona.id, None)
+        self.inline = None
+        for rec in self.emu.messages(persona.id)[-3:]:
+            self._render(rec)
+
+    def _phone(self) -> str:
+        return f"+8490{self.persona.id % 10000000:07d}"
+
+    def _press(self, number: int) -> str:
+        inline, keyboard = self._inline_labels(), self._keyboard_labels()
+        if 1 <= number <= len(inline):
+            self.emu.press_button(self.persona.id, number - 1, self.inline.message_id)
+        elif 1 <= number - len(inline) <= len(keyboard):
+            self.emu.tap(self.persona.id, keyboard[number - len(inline) - 1],
+                         phone_number=self._phone())
+        else:
+            self.say(f"there is no button {number}")
+            return "local"
+        return "sent"
+
+    def who(self) -> None:
+        for key, p in PERSONAS.items():
+            mark = "*" if p is self.persona else " "
+            self.say(f" {mark} {key:<11} {p.name:<9} {p.about}")
+
+    async def settle(self) -> None:
+        """Wait until the bot has answered and gone quiet, then print what it sent."""
+        start = len(self.emu.outbox)
+        with contextlib.suppress(TimeoutError):
+            await self.emu.wait_until(lambda: len(self.emu.outbox) > start, PATIENCE)
+        while True:
+            count = len(self.emu.outbox)
+            await asyncio.sleep(QUIET)
+            if len(self.emu.outbox) == count:
+                break
+        self.show_new()
+
+
+async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None:
+    async with Emulator(token=TOKEN, bot_username="loa_sandbox_bot") as emu:
+        for persona in PERSONAS.values():
+            emu.add_user(persona.id, persona.name, language_code=persona.language)
+        config = dataclasses.replace(
+            config, token=TOKEN, api_url=emu.api_url, database_url=db.url,
+            admins=frozenset({PERSONAS["admin"].id}))
+        async with serving(build_application(config, db)):
+            term = Terminal(emu, out)
+            term.say("Loa sandbox: the bot runs against a local Bot API emulator.")
+            term.say(HELP.format(names=", ".join(PERSONAS)))
+            term.who()
+            while True:
+                prompt = f"{term.key()}> "
+                line = await asyncio.to_thread(_read, stdin, prompt)
+                if line is None:
+                    break
+                if not stdin.isatty():  # a script: echo it, so the transcript reads as a chat
+                    term.say(prompt + line.rstrip("\n"))
+                done = term.act(line)
+                if done == "quit":
+                    break
+                if done == "sent":
+                    await term.settle()
+            term.say("bye")
+
+
+def _read(stdin: TextIO, prompt: str) -> str | None:
+    if stdin.isatty():
+        try:
+            return input(prompt)
+        except EOFError:
+            return None
+    line = stdin.readline()
+    return line if line else None
+
+
+def run_sandbox(config: Config, keep: bool = False, stdin: TextIO = sys.stdin,
+                out: TextIO = sys.stdout) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="loa-sandbox-"))
+    setup_logging("INFO", TOKEN, stream=(folder / "loa.log").open("a", encoding="utf-8"))
+    logging.getLogger(__name__).info("sandbox in %s", folder)
+    db = prepare(folder)
+    try:
+        asyncio.run(chat(config, db, stdin, out))
+    finally:
+        db.dispose()
+        if keep:
+            print(f"database and log kept in {folder}", file=out)
+        else:
+            shutil.rmtree(folder, ignore_errors=True)

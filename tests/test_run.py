@@ -1,0 +1,62 @@
+"""`loa run` as an operator starts it: migrations first, polling, clean stop on SIGTERM,
+and a log with levels that never contains the token."""
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+import httpx
+
+from tests.conftest import EXAMPLES, ROOT, TOKEN
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_outbox(base: str, since: int, timeout: float = 15.0) -> list[dict]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = httpx.get(f"{base}/_emu/outbox", params={"since": since, "timeout": 1})
+        records = answer.json()["result"]
+        if records:
+            return records
+    raise TimeoutError("the bot sent nothing")
+
+
+def test_loa_run_answers_and_stops_cleanly_without_logging_the_token(tmp_path):
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    emulator = subprocess.Popen([sys.executable, "-m", "bot.emulator", "--port", str(port),
+                                 "--token", TOKEN, "--user", "501:Lan"], cwd=ROOT)
+    env = {**os.environ, "LOA_TELEGRAM_TOKEN": TOKEN, "LOA_TELEGRAM_API_URL": base,
+           "LOA_DATABASE_URL": f"sqlite:///{tmp_path}/loa.db", "LOA_LOG_LEVEL": "DEBUG"}
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/_emu/stats").raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        loa = [sys.executable, "-m", "bot.cli"]
+        subprocess.run([*loa, "areas", "import", str(EXAMPLES / "areas-lo-ku.csv")], env=env,
+                       cwd=ROOT, check=True, capture_output=True)
+        bot = subprocess.Popen([*loa, "run"], env=env, cwd=ROOT, stderr=subprocess.PIPE,
+                               text=True)
+        httpx.post(f"{base}/_emu/send_text", json={"user_id": 501, "text": "/start"})
+        records = wait_outbox(base, 0)
+        assert "Hãy chọn ngôn ngữ" in records[0]["plain"]
+        bot.send_signal(signal.SIGTERM)
+        _out, log = bot.communicate(timeout=30)
+    finally:
+        emulator.terminate()
+        emulator.wait(timeout=10)
+    assert bot.returncode == 0, log
+    assert "INFO loa: stopped cleanly" in log and "DEBUG" in log
+    assert TOKEN not in log and TOKEN.split(":")[1] not in log
+    assert "Traceback" not in log
