@@ -80,7 +80,7 @@ def cmd_grant(config: Config, args: argparse.Namespace) -> None:
     try:
         user = _db(config).call(grant, args.telegram_id, role, args.area)
     except (LookupError, AccessDenied) as exc:
-        raise Failure(str(exc).strip("'\"")) from None
+        raise Failure(str(exc.args[0])) from None
     print(f"{user.id}: {user.role}" + (f" of area {args.area}" if args.area else ""))
 
 
@@ -88,7 +88,7 @@ def cmd_revoke(config: Config, args: argparse.Namespace) -> None:
     try:
         user = _db(config).call(revoke, args.telegram_id)
     except LookupError as exc:
-        raise Failure(str(exc).strip("'\"")) from None
+        raise Failure(str(exc.args[0])) from None
     print(f"{user.id}: {user.role}")
 
 

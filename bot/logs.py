@@ -30,5 +30,6 @@ def setup_logging(level: str, token: str | None, stream=None) -> logging.Handler
     root.setLevel(level)
     # httpx logs every request URL, which holds the token: keep it to warnings (still redacted).
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLevelName(level)))
-    logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    for quiet in ("apscheduler", "alembic"):
+        logging.getLogger(quiet).setLevel(max(logging.WARNING, logging.getLevelName(level)))
     return handler
