@@ -13,8 +13,18 @@ from telegram.ext import Application, ApplicationBuilder, CommandHandler, Contex
 from bot.config import Config
 from bot.context import Services, guessed
 from bot.db import Database
+from bot.delivery import Dispatcher
 from bot.updates import PerUserUpdateProcessor
-from handlers import invites, menu, onboarding, privacy
+from handlers import (
+    campaigns,
+    invites,
+    menu,
+    onboarding,
+    pledge_desk,
+    pledges,
+    privacy,
+    totals,
+)
 from handlers.router import text_router, unknown_command_handler
 
 log = logging.getLogger(__name__)
@@ -32,15 +42,22 @@ def build_application(config: Config, db: Database) -> Application:
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
         .concurrent_updates(PerUserUpdateProcessor())
         .post_init(_post_init)
+        .post_stop(_post_stop)
         .build()
     )
-    app.bot_data["services"] = Services(config, db)
+    app.bot_data["services"] = Services(config, db, Dispatcher(app.bot, db))
 
     app.add_handlers(onboarding.handlers())
     app.add_handlers(privacy.handlers())
     app.add_handlers(invites.handlers())
+    app.add_handlers(campaigns.handlers())
+    app.add_handlers(pledges.handlers())
+    app.add_handlers(pledge_desk.handlers())
+    app.add_handlers(totals.handlers())
     app.add_handler(CommandHandler("help", menu.help_command))
-    app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS}))
+    app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
+                                 **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
+                                 **pledge_desk.TEXT_STEPS}))
     app.add_handler(unknown_command_handler())
     app.add_error_handler(_on_error)
     return app
@@ -49,7 +66,12 @@ def build_application(config: Config, db: Database) -> Application:
 async def _post_init(app: Application) -> None:
     services: Services = app.bot_data["services"]
     await menu.set_default_menus(app.bot, services.config)
+    services.dispatcher.start()
     log.info("Loa is up as @%s", app.bot.username)
+
+
+async def _post_stop(app: Application) -> None:
+    await app.bot_data["services"].dispatcher.stop()
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -78,3 +100,5 @@ async def serving(app: Application, poll_timeout: int = 1) -> AsyncIterator[Appl
         finally:
             await app.updater.stop()
             await app.stop()
+            if app.post_stop:
+                await app.post_stop(app)

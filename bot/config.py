@@ -30,6 +30,15 @@ class ConfigError(Exception):
 
 
 @dataclass(frozen=True)
+class Fund:
+    """The bank account pledges are paid into (for the VietQR code on receipts)."""
+
+    bank_bin: str
+    account: str
+    account_name: str
+
+
+@dataclass(frozen=True)
 class Config:
     token: str | None
     api_url: str
@@ -39,6 +48,9 @@ class Config:
     timezone: ZoneInfo
     languages: tuple[str, ...]
     log_level: str
+    working_days: int = 22
+    max_amount: int = 10_000_000_000
+    fund: Fund | None = None
     source: Path | None = None
 
     @property
@@ -98,6 +110,27 @@ def _hours(key: str, value: Any) -> timedelta:
     return timedelta(hours=hours)
 
 
+def _positive_int(key: str, value: Any) -> int:
+    try:
+        number = int(str(value).replace("_", ""))
+    except ValueError:
+        number = 0
+    if number <= 0:
+        raise ConfigError(f"{key}: expected a positive whole number, got {value!r}")
+    return number
+
+
+def _digits(key: str, value: Any) -> str:
+    text = str(value).strip()
+    if text and not text.isdigit():
+        raise ConfigError(f"{key}: expected digits only, got {value!r}")
+    return text
+
+
+def _optional_text(key: str, value: Any) -> str:
+    return str(value).strip()
+
+
 def _timezone(key: str, value: Any) -> ZoneInfo:
     try:
         return ZoneInfo(_text(key, value))
@@ -131,7 +164,22 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("locale", "timezone", "LOA_TIMEZONE", _timezone, "Asia/Ho_Chi_Minh"),
     ("locale", "languages", "LOA_LANGUAGES", _languages, ["vi", "en"]),
     ("log", "level", "LOA_LOG_LEVEL", _log_level, "INFO"),
+    ("pledges", "working_days_per_month", "LOA_WORKING_DAYS", _positive_int, 22),
+    ("pledges", "max_amount", "LOA_MAX_AMOUNT", _positive_int, 10_000_000_000),
+    ("fund", "bank_bin", "LOA_FUND_BANK_BIN", _digits, ""),
+    ("fund", "account", "LOA_FUND_ACCOUNT", _digits, ""),
+    ("fund", "account_name", "LOA_FUND_ACCOUNT_NAME", _optional_text, ""),
 )
+
+
+def _fund(values: dict[str, Any]) -> Fund | None:
+    parts = (values["LOA_FUND_BANK_BIN"], values["LOA_FUND_ACCOUNT"])
+    if not any(parts):
+        return None
+    if not all(parts) or len(parts[0]) != 6:
+        raise ConfigError("fund: set both bank_bin (6 digits) and account "
+                          "(LOA_FUND_BANK_BIN, LOA_FUND_ACCOUNT), or neither")
+    return Fund(parts[0], parts[1], values["LOA_FUND_ACCOUNT_NAME"])
 
 
 def _read_file(path: Path) -> dict[str, Any]:
@@ -190,5 +238,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         timezone=values["LOA_TIMEZONE"],
         languages=values["LOA_LANGUAGES"],
         log_level=values["LOA_LOG_LEVEL"],
+        working_days=values["LOA_WORKING_DAYS"],
+        max_amount=values["LOA_MAX_AMOUNT"],
+        fund=_fund(values),
         source=file,
     )

@@ -8,6 +8,7 @@ sender's Telegram id.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from html import escape
 
 from sqlmodel import Session
@@ -17,16 +18,26 @@ from telegram.ext import ContextTypes
 
 from bot.config import Config
 from bot.db import Database
+from bot.delivery import Dispatcher
 from bot.i18n import Translator, guess_language
+from models.outbox import enqueue
 from models.users import Actor, User, actor_for, get_user
 
-__all__ = ["Me", "Services", "escape", "guessed", "me", "reply", "services", "translator"]
+__all__ = ["Me", "Services", "escape", "guessed", "local_today", "me", "reply", "services",
+           "translator"]
 
 
 @dataclass(frozen=True)
 class Services:
     config: Config
     db: Database
+    dispatcher: Dispatcher
+
+    async def send_later(self, chat_id: int, text: str,
+                         markup: InlineKeyboardMarkup | None = None) -> None:
+        """A message on Loa's own initiative: into the outbox, out through the dispatcher."""
+        await self.db.run(enqueue, chat_id, text, markup.to_dict() if markup else None)
+        self.dispatcher.wake()
 
 
 @dataclass(frozen=True)
@@ -43,6 +54,11 @@ class Me:
     @property
     def id(self) -> int:
         return self.actor.user.id
+
+
+def local_today(config: Config) -> date:
+    """Today on the deployment's wall clock (campaign dates are local dates)."""
+    return datetime.now(config.timezone).date()
 
 
 def services(context: ContextTypes.DEFAULT_TYPE) -> Services:

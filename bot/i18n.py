@@ -18,7 +18,7 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_datetime
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.config import LOCALES_DIR
 
@@ -76,6 +76,9 @@ class Translator:
 
     def number(self, value: int | float) -> str:
         return format_decimal(value, locale=self.locale)
+
+    def percent(self, ratio: float) -> str:
+        return format_percent(ratio, locale=self.locale)
 
     def money(self, amount: int) -> str:
         """Integer VND as its readers write it: 1.500.000 ₫ in Vietnamese."""

@@ -24,11 +24,18 @@ class Command:
 
 COMMANDS = (
     Command("start", Role.CITIZEN, N_("Start, or set up your language and area again")),
+    Command("campaigns", Role.CITIZEN, N_("The campaigns of your area")),
+    Command("pledge", Role.CITIZEN, N_("Pledge money, goods or a day's salary")),
+    Command("mypledges", Role.CITIZEN, N_("Your pledges and their receipts")),
+    Command("totals", Role.CITIZEN, N_("A campaign's public totals")),
+    Command("honour", Role.CITIZEN, N_("A campaign's honour roll")),
     Command("help", Role.CITIZEN, N_("What Loa can do for you")),
     Command("language", Role.CITIZEN, N_("Change the language")),
     Command("area", Role.CITIZEN, N_("Change your area")),
     Command("privacy", Role.CITIZEN, N_("What Loa stores about you, and why")),
     Command("forget", Role.CITIZEN, N_("Erase your personal data")),
+    Command("campaign", Role.OFFICER, N_("Open or run a campaign")),
+    Command("pledges", Role.OFFICER, N_("Track the pledges of your area")),
     Command("invite", Role.OFFICER, N_("Invite a village head or an officer of your area")),
 )
 

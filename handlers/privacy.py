@@ -11,7 +11,8 @@ from bot.i18n import LANGUAGE_NAMES
 from handlers.menu import ROLE_NAMES
 from handlers.onboarding import consent_text
 from models.areas import get_area, label
-from models.users import forget, get_user
+from models.privacy import erase_person
+from models.users import get_user
 
 
 def _held(session: Session, user_id: int) -> dict[str, str]:
@@ -61,7 +62,7 @@ async def forget_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if query.data != "forget:yes":
         await reply(update, _("Nothing was erased."))
         return
-    await services(context).db.run(forget, person.id)
+    await services(context).db.run(erase_person, person.id)
     await reply(update, _("Done: your data has been erased. Send /start if you want to use "
                           "Loa again."))
 

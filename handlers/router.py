@@ -12,7 +12,7 @@ from models.dialogs import get_dialog
 
 TextStep = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me, str], Awaitable[None]]
 
-MAX_TEXT = 500
+MAX_TEXT = 4096  # a Telegram message is at most this long anyway
 
 
 def text_router(steps: dict[tuple[str, str], TextStep]) -> MessageHandler:
@@ -26,9 +26,11 @@ def text_router(steps: dict[tuple[str, str], TextStep]) -> MessageHandler:
             await reply(update, person._("I did not understand that. Send /help to see what "
                                          "you can do."))
             return
-        await step(update, context, person, update.effective_message.text[:MAX_TEXT])
+        message = update.effective_message
+        await step(update, context, person, (message.text or message.caption or "")[:MAX_TEXT])
 
-    return MessageHandler(filters.TEXT & ~filters.COMMAND, route)
+    accepted = (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL | filters.PHOTO
+    return MessageHandler(accepted, route)
 
 
 async def unknown_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

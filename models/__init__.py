@@ -1,12 +1,16 @@
 """What Loa knows and the rules over it: tables and the plain functions that change them.
 
-Importing this package registers every table on SQLModel.metadata (for Alembic).
+Importing this package registers every table on SQLModel.metadata (for Alembic). Every table
+module imports models.base first, which sets the constraint naming convention.
 """
 
 from models import (  # noqa: F401
     areas,
     base,
+    campaigns,
     dialogs,
     invites,
+    outbox,
+    pledges,
     users,
 )

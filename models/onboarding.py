@@ -14,7 +14,8 @@ from sqlmodel import Session
 from models.areas import get_area
 from models.base import utcnow
 from models.dialogs import end_dialog, get_dialog, save_dialog
-from models.users import AccessDenied, User, ensure_user, forget, update_user
+from models.privacy import erase_person
+from models.users import AccessDenied, User, ensure_user, update_user
 
 FLOW = "onboarding"
 CHANGE_AREA = "area"  # the flow of /area: the picker alone
@@ -55,7 +56,7 @@ def give_consent(session: Session, user_id: int, now: datetime | None = None) ->
 
 def decline(session: Session, user_id: int) -> bool:
     """No consent, nothing kept: the person's row goes (as with /forget)."""
-    return forget(session, user_id)
+    return erase_person(session, user_id)
 
 
 def choose_area(session: Session, user_id: int, area_id: int) -> str | None:

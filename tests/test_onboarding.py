@@ -59,9 +59,11 @@ async def test_vietnamese_onboarding_by_walking_the_tree(loa):
     assert user.area_id == loa.db.call(by_code, "28042-A2").id
     assert loa.db.call(get_dialog, lan) is None
     menu = loa.emu.commands({"type": "chat", "chat_id": lan})
-    assert [c["command"] for c in menu] == ["start", "help", "language", "area", "privacy",
-                                           "forget"]
-    assert menu[1]["description"] == "Loa giúp được gì cho bạn"
+    assert [c["command"] for c in menu] == [
+        "start", "campaigns", "pledge", "mypledges", "totals", "honour", "help", "language",
+        "area", "privacy", "forget"]
+    assert dict((c["command"], c["description"]) for c in menu)["help"] == \
+        "Loa giúp được gì cho bạn"
 
 
 async def test_english_onboarding_by_typing_a_name_without_diacritics(loa):

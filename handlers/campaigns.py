@@ -1,0 +1,464 @@
+"""Campaigns: officers open and run fund drives (/campaign); everyone reads them (/campaigns).
+
+Opening one is a conversation kept in the database: name, open letter, an optional document or
+photo of it, the period, the area (inside the officer's scope), the money target and optional
+item targets, then one confirmation.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.context import Me, escape, local_today, me, reply, services
+from bot.i18n import N_, Translator
+from handlers.area_picker import Picker
+from handlers.inputs import read_amount
+from models.areas import Area, get_area, label
+from models.campaigns import (
+    DESCRIPTION_MAX,
+    NAME_MAX,
+    Campaign,
+    CampaignDraft,
+    CampaignStatus,
+    InputProblem,
+    campaigns_run_by,
+    create_campaign,
+    managed_campaign,
+    open_campaigns,
+    parse_period,
+    parse_targets,
+    update_campaign,
+)
+from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.pledges import Progress, progress
+from models.users import AccessDenied, Actor, Role, get_user
+
+FLOW, EDIT_FLOW = "campaign", "campaign_edit"
+MAX_LISTED = 5
+
+STATUS_NAMES = {CampaignStatus.OPEN: N_("open"), CampaignStatus.PAUSED: N_("paused"),
+                CampaignStatus.CLOSED: N_("closed")}
+
+
+# ---- showing a campaign -----------------------------------------------------------------------
+
+def card(_: Translator, campaign: Campaign, where: str, prog: Progress, today: date,
+         letter: bool = True) -> str:
+    """A campaign as people read it: what, where, when, the open letter and how far it got."""
+    lines = [f"📣 <b>{escape(campaign.name)}</b>",
+             _("{area} · {start} – {end}", area=escape(where), start=_.date(campaign.starts_on),
+               end=_.date(campaign.ends_on))]
+    if campaign.status != CampaignStatus.OPEN:
+        lines.append(_("Status: {status}", status=_(STATUS_NAMES[CampaignStatus(
+            campaign.status)])))
+    if letter and campaign.description:
+        lines += ["", escape(campaign.description)]
+    lines += ["", progress_line(_, campaign, prog, today)]
+    return "\n".join(lines)
+
+
+def progress_line(_: Translator, campaign: Campaign, prog: Progress, today: date) -> str:
+    parts = [_("Pledged {pledged}", pledged=_.money(prog.overall.pledged))]
+    if campaign.money_target:
+        parts[0] = _("Pledged {pledged} of {target} ({percent})",
+                     pledged=_.money(prog.overall.pledged),
+                     target=_.money(campaign.money_target),
+                     percent=_.percent(prog.overall.pledged / campaign.money_target))
+    parts.append(_("received {received}", received=_.money(prog.overall.received)))
+    parts.append(_.ngettext("{n} pledger", "{n} pledgers", prog.pledgers))
+    days = (campaign.ends_on - today).days
+    if today < campaign.starts_on:
+        parts.append(_("starts {date}", date=_.date(campaign.starts_on)))
+    elif days >= 0:
+        parts.append(_.ngettext("{n} day left", "{n} days left", days + 1))
+    else:
+        parts.append(_("ended"))
+    lines = ["📊 " + " · ".join(parts)]
+    for target, pledged, received in prog.items:
+        lines.append(_("🏠 {name}: {pledged} of {quantity} pledged, {received} received",
+                       name=escape(target.name), pledged=_.number(pledged),
+                       quantity=_.number(target.quantity), received=_.number(received)))
+    return "\n".join(lines)
+
+
+def _cards(session: Session, campaigns: list[Campaign]) -> list[tuple[Campaign, str, Progress]]:
+    return [(c, label(session, get_area(session, c.area_id)), progress(session, c.id))
+            for c in campaigns]
+
+
+def _for_reader(session: Session, user_id: int, today: date):
+    user = get_user(session, user_id)
+    return _cards(session, open_campaigns(session, get_area(session, user.area_id),
+                                          today)[:MAX_LISTED])
+
+
+def pledge_button(_: Translator, campaign_id: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(_("🤝 Pledge"), callback_data=f"pl:new:{campaign_id}")
+
+
+async def send_attachment(update: Update, campaign: Campaign) -> None:
+    """The open letter itself, as the officer sent it (by Telegram file id: no re-upload)."""
+    chat = update.effective_chat
+    if campaign.attachment_kind == "photo":
+        await chat.send_photo(campaign.attachment_file_id)
+    elif campaign.attachment_kind == "document":
+        await chat.send_document(campaign.attachment_file_id)
+
+
+async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person is None:
+        return
+    _ = person._
+    svc = services(context)
+    today = local_today(svc.config)
+    shown = await svc.db.run(_for_reader, person.id, today)
+    if not shown:
+        await reply(update, _("There is no open campaign right now."))
+        return
+    for campaign, where, prog in shown:
+        await send_attachment(update, campaign)
+        await reply(update, card(_, campaign, where, prog, today),
+                    InlineKeyboardMarkup([[pledge_button(_, campaign.id)]]))
+
+
+# ---- opening a campaign -----------------------------------------------------------------------
+
+async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person is None:
+        return
+    _ = person._
+    if not person.actor.at_least(Role.OFFICER):
+        await reply(update, _("Only officers can open and run campaigns."))
+        return
+    run = await services(context).db.run(campaigns_run_by, person.actor)
+    rows = [[InlineKeyboardButton(_("➕ New campaign"), callback_data="cmp:new")]]
+    rows += [[InlineKeyboardButton(f"{c.name} ({_(STATUS_NAMES[CampaignStatus(c.status)])})",
+                                   callback_data=f"cmp:m:{c.id}")] for c in run[:20]]
+    await reply(update, _("Your campaigns. Open one to change it, or start a new one."),
+                InlineKeyboardMarkup(rows))
+
+
+PROMPTS = {
+    "name": N_("Step 1 of 7. What is the campaign called? For example: "
+               "Tháng cao điểm “Vì người nghèo” 2023."),
+    "letter": N_("Step 2 of 7. Type the open letter (what people will read with the "
+                 "campaign)."),
+    "attachment": N_("Step 3 of 7. Send the open letter as a document or a photo, if you "
+                     "have one, or press Skip."),
+    "period": N_("Step 4 of 7. From when to when? Type the two dates, for example "
+                 "17/10/2023 - 18/11/2023."),
+    "target": N_("Step 6 of 7. What is the money target? For example 500 triệu or "
+                 "500.000.000."),
+    "items": N_("Step 7 of 7. Any item targets? One per line as name: number, for example "
+                "“Nhà Đại đoàn kết: 7”. Or press Skip."),
+}
+SKIPPABLE = ("attachment", "items")
+
+
+async def ask(update: Update, person: Me, step: str) -> None:
+    markup = None
+    if step in SKIPPABLE:
+        markup = InlineKeyboardMarkup([[InlineKeyboardButton(person._("Skip"),
+                                                             callback_data="cmp:skip")]])
+    await reply(update, person._(PROMPTS[step]), markup, edit=False)
+
+
+async def new_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer()
+    person = await me(update, context)
+    if person is None:
+        return
+    if not person.actor.at_least(Role.OFFICER):
+        await reply(update, person._("Only officers can open and run campaigns."))
+        return
+    await services(context).db.run(save_dialog, person.id, FLOW, "name")
+    await ask(update, person, "name")
+
+
+async def _step(context: ContextTypes.DEFAULT_TYPE, person: Me, step: str, **data) -> None:
+    await services(context).db.run(save_dialog, person.id, FLOW, step, **data)
+
+
+async def name_typed(update, context, person: Me, text: str) -> None:
+    if not text.strip() or len(text) > NAME_MAX:
+        await reply(update, person._("A name of 1 to {n} characters, please.", n=NAME_MAX))
+        return
+    await _step(context, person, "letter", name=text.strip())
+    await ask(update, person, "letter")
+
+
+async def letter_typed(update, context, person: Me, text: str) -> None:
+    if len(text) > DESCRIPTION_MAX or not text.strip():
+        await reply(update, person._("The letter must be 1 to {n} characters; send a longer "
+                                     "one as a document in the next step.", n=DESCRIPTION_MAX))
+        return
+    await _step(context, person, "attachment", description=text.strip())
+    await ask(update, person, "attachment")
+
+
+async def attachment_sent(update, context, person: Me, text: str) -> None:
+    message = update.effective_message
+    if message.document:
+        kind, file_id = "document", message.document.file_id
+    elif message.photo:
+        kind, file_id = "photo", message.photo[-1].file_id
+    else:
+        await reply(update, person._("Send a document or a photo, or press Skip."))
+        return
+    await _step(context, person, "period", attachment_kind=kind, attachment_file_id=file_id)
+    await ask(update, person, "period")
+
+
+async def period_typed(update, context, person: Me, text: str) -> None:
+    try:
+        start, end = parse_period(text)
+    except InputProblem:
+        await reply(update, person._("“{text}” is not a period I can read. Type the start and "
+                                     "the end, for example 17/10/2023 - 18/11/2023.",
+                                     text=escape(text[:60])))
+        return
+    await _step(context, person, "area", starts_on=start.isoformat(), ends_on=end.isoformat())
+    await PICKER.show(update, context, person)
+
+
+async def area_chosen(update, context, person: Me, area: Area) -> None:
+    await _step(context, person, "target", area_id=area.id)
+    await reply(update, person._("Area: <b>{area}</b>.", area=escape(area.name)))
+    await ask(update, person, "target")
+
+
+async def target_typed(update, context, person: Me, text: str) -> None:
+    amount = await read_amount(update, person, text, services(context).config.max_amount * 100)
+    if amount is not None:
+        await _step(context, person, "items", money_target=amount)
+        await ask(update, person, "items")
+
+
+async def items_typed(update, context, person: Me, text: str) -> None:
+    try:
+        items = parse_targets(text)
+    except InputProblem as problem:
+        await reply(update, person._("“{text}” is not a target I can read. Write name: number, "
+                                     "for example “Nhà Đại đoàn kết: 7”.",
+                                     text=escape(str(problem)[:60])))
+        return
+    await _step(context, person, "confirm", targets=items)
+    await confirm_screen(update, context, person)
+
+
+async def skip_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer()
+    person = await me(update, context)
+    dialog = person and await services(context).db.run(get_dialog, person.id, FLOW)
+    if dialog is None or dialog.step not in SKIPPABLE:
+        if person:
+            await reply(update, person._("This button has expired."))
+        return
+    if dialog.step == "attachment":
+        await _step(context, person, "period")
+        await ask(update, person, "period")
+    else:
+        await _step(context, person, "confirm", targets=[])
+        await confirm_screen(update, context, person)
+
+
+def _draft(data: dict) -> CampaignDraft:
+    return CampaignDraft(
+        name=data["name"], description=data["description"],
+        starts_on=date.fromisoformat(data["starts_on"]),
+        ends_on=date.fromisoformat(data["ends_on"]), area_id=data["area_id"],
+        money_target=data["money_target"], targets=[tuple(t) for t in data.get("targets", [])],
+        attachment_file_id=data.get("attachment_file_id"),
+        attachment_kind=data.get("attachment_kind"))
+
+
+def _preview(session: Session, user_id: int) -> tuple[CampaignDraft, str] | None:
+    dialog = get_dialog(session, user_id, FLOW)
+    if dialog is None or dialog.step != "confirm":
+        return None
+    draft = _draft(dialog.data)
+    return draft, label(session, get_area(session, draft.area_id))
+
+
+async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    _ = person._
+    draft, where = await services(context).db.run(_preview, person.id)
+    lines = [_("<b>Check the campaign before opening it</b>"),
+             _("Name: {value}", value=escape(draft.name)),
+             _("Area: {value}", value=escape(where)),
+             _("Period: {start} – {end}", start=_.date(draft.starts_on),
+               end=_.date(draft.ends_on)),
+             _("Money target: {amount}", amount=_.money(draft.money_target))]
+    lines += [f"🏠 {escape(name)}: {_.number(qty)}" for name, qty in draft.targets]
+    lines.append(_("Open letter: {value}", value=escape(draft.description[:300])))
+    if draft.attachment_kind:
+        lines.append(_("With the letter attached."))
+    buttons = [[InlineKeyboardButton(_("✅ Open the campaign"), callback_data="cmp:create"),
+                InlineKeyboardButton(_("✖ Cancel"), callback_data="cmp:cancel")]]
+    await reply(update, "\n".join(lines), InlineKeyboardMarkup(buttons), edit=False)
+
+
+def _create(session: Session, actor: Actor) -> Campaign | None:
+    preview = _preview(session, actor.id)
+    if preview is None:
+        return None
+    campaign = create_campaign(session, actor, preview[0])
+    end_dialog(session, actor.id)
+    return campaign
+
+
+async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    await query.answer()
+    person = await me(update, context)
+    if person is None:
+        return
+    _ = person._
+    db = services(context).db
+    if query.data == "cmp:cancel":
+        await db.run(end_dialog, person.id)
+        await reply(update, _("Cancelled: no campaign was opened."))
+        return
+    try:
+        campaign = await db.run(_create, person.actor)
+    except AccessDenied:
+        await reply(update, _("You may only open campaigns inside your own area."))
+        return
+    if campaign is None:
+        await reply(update, _("This button has expired."))
+        return
+    await reply(update, _("The campaign <b>{name}</b> is open. Pledge references will look "
+                          "like {example}. /campaigns shows it as people see it.",
+                          name=escape(campaign.name), example=f"{campaign.ref_prefix}-0001"))
+
+
+PICKER = Picker("cmp", N_("Step 5 of 7. Which area does the campaign cover?"), area_chosen,
+                scoped=True, allowed=lambda actor: actor.at_least(Role.OFFICER))
+
+
+# ---- running a campaign -----------------------------------------------------------------------
+
+def _managed(session: Session, actor: Actor, campaign_id: int):
+    campaign = managed_campaign(session, actor, campaign_id)
+    return campaign, label(session, get_area(session, campaign.area_id)), \
+        progress(session, campaign.id)
+
+
+EDITS = {"name": N_("Edit name"), "description": N_("Edit letter"),
+         "period": N_("Edit dates"), "money_target": N_("Edit target")}
+EDIT_PROMPTS = {
+    "name": N_("Type the new name."),
+    "description": N_("Type the new open letter."),
+    "period": N_("Type the new dates, for example 17/10/2023 - 18/11/2023."),
+    "money_target": N_("Type the new money target, for example 500 triệu."),
+}
+
+
+async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """cmp:m:<id> shows it; cmp:s:<id>:<status> changes its status; cmp:e:<id>:<field> edits."""
+    query = update.callback_query
+    person = await me(update, context)
+    if person is None:
+        await query.answer()
+        return
+    _ = person._
+    svc = services(context)
+    parts = query.data.split(":")
+    try:
+        campaign_id = int(parts[2])
+        if parts[1] == "s":
+            await svc.db.run(update_campaign, person.actor, campaign_id, status=parts[3])
+        elif parts[1] == "e" and parts[3] in EDITS:
+            await svc.db.run(managed_campaign, person.actor, campaign_id)
+            await svc.db.run(save_dialog, person.id, EDIT_FLOW, parts[3], campaign_id=campaign_id)
+            await query.answer()
+            await reply(update, _(EDIT_PROMPTS[parts[3]]), edit=False)
+            return
+        campaign, where, prog = await svc.db.run(_managed, person.actor, campaign_id)
+    except (AccessDenied, LookupError, ValueError, IndexError):
+        await query.answer(_("You may only run campaigns inside your own area."),
+                           show_alert=True)
+        return
+    await query.answer()
+    await show_managed(update, person, campaign, where, prog, local_today(svc.config))
+
+
+async def show_managed(update: Update, person: Me, campaign: Campaign, where: str,
+                       prog: Progress, today: date) -> None:
+    _ = person._
+    rows = [[InlineKeyboardButton(_(text), callback_data=f"cmp:e:{campaign.id}:{key}")
+             for key, text in list(EDITS.items())[i:i + 2]] for i in (0, 2)]
+    status = CampaignStatus(campaign.status)
+    moves = {CampaignStatus.OPEN: [(N_("⏸ Pause"), "paused"), (N_("⏹ Close"), "closed")],
+             CampaignStatus.PAUSED: [(N_("▶ Resume"), "open"), (N_("⏹ Close"), "closed")],
+             CampaignStatus.CLOSED: [(N_("▶ Reopen"), "open")]}[status]
+    rows.append([InlineKeyboardButton(_(text), callback_data=f"cmp:s:{campaign.id}:{to}")
+                 for text, to in moves])
+    await reply(update, card(_, campaign, where, prog, today, letter=False),
+                InlineKeyboardMarkup(rows))
+
+
+async def edit_typed(update, context, person: Me, text: str) -> None:
+    """The new value of the field being edited (the dialog's step names it)."""
+    svc = services(context)
+    dialog = await svc.db.run(get_dialog, person.id, EDIT_FLOW)
+    field, changes = dialog.step, {}
+    if field == "name" and 0 < len(text.strip()) <= NAME_MAX:
+        changes = {"name": text.strip()}
+    elif field == "description" and 0 < len(text.strip()) <= DESCRIPTION_MAX:
+        changes = {"description": text.strip()}
+    elif field == "period":
+        try:
+            start, end = parse_period(text)
+            changes = {"starts_on": start, "ends_on": end}
+        except InputProblem:
+            pass
+    elif field == "money_target":
+        amount = await read_amount(update, person, text, svc.config.max_amount * 100)
+        if amount is None:
+            return
+        changes = {"money_target": amount}
+    if not changes:
+        await reply(update, person._("That does not fit. ") + person._(EDIT_PROMPTS[field]))
+        return
+    campaign_id = dialog.data["campaign_id"]
+    try:
+        await svc.db.run(update_campaign, person.actor, campaign_id, **changes)
+    except AccessDenied:
+        await reply(update, person._("You may only run campaigns inside your own area."))
+        return
+    await svc.db.run(end_dialog, person.id)
+    campaign, where, prog = await svc.db.run(_managed, person.actor, campaign_id)
+    await reply(update, person._("Saved."))
+    await show_managed(update, person, campaign, where, prog, local_today(svc.config))
+
+
+TEXT_STEPS = {
+    (FLOW, "name"): name_typed,
+    (FLOW, "letter"): letter_typed,
+    (FLOW, "attachment"): attachment_sent,
+    (FLOW, "period"): period_typed,
+    (FLOW, "area"): PICKER.search,
+    (FLOW, "target"): target_typed,
+    (FLOW, "items"): items_typed,
+    **{(EDIT_FLOW, field): edit_typed for field in EDITS},
+}
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("campaign", campaign_command),
+        CommandHandler("campaigns", campaigns_command),
+        CallbackQueryHandler(new_pressed, pattern=r"^cmp:new$"),
+        CallbackQueryHandler(skip_pressed, pattern=r"^cmp:skip$"),
+        CallbackQueryHandler(create_pressed, pattern=r"^cmp:(create|cancel)$"),
+        CallbackQueryHandler(manage_pressed, pattern=r"^cmp:[mse]:"),
+        PICKER.handler(),
+    ]
+

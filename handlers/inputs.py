@@ -1,0 +1,53 @@
+"""Reading what people type (amounts, dates, whole numbers), with a clear answer and two
+examples that work whenever the text cannot be read."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from telegram import Update
+
+from bot.context import Me, escape, reply
+from bot.i18n import N_
+from models.amounts import AmountError, AmountProblem, example_amounts, parse_amount
+from models.campaigns import InputProblem, parse_date
+
+AMOUNT_PROBLEMS = {
+    AmountProblem.NOT_A_NUMBER: N_("“{text}” is not an amount I can read."),
+    AmountProblem.ZERO: N_("The amount must be more than zero."),
+    AmountProblem.NEGATIVE: N_("The amount cannot be negative."),
+    AmountProblem.FRACTION: N_("Amounts are in whole đồng, without fractions."),
+    AmountProblem.TOO_LARGE: N_("That is more than {maximum}, the most one pledge may carry."),
+}
+
+
+async def read_amount(update: Update, person: Me, text: str, maximum: int) -> int | None:
+    """The amount in đồng, or None after telling the person what was wrong."""
+    _ = person._
+    try:
+        return parse_amount(text, maximum)
+    except AmountError as error:
+        first, second = example_amounts()
+        await reply(update, _(AMOUNT_PROBLEMS[error.problem], text=escape(text[:50]),
+                              maximum=_.money(maximum)) + " " +
+                    _("Type it like {first} or {second}.", first=first, second=second))
+        return None
+
+
+async def read_date(update: Update, person: Me, text: str) -> date | None:
+    try:
+        return parse_date(text)
+    except InputProblem:
+        await reply(update, person._("“{text}” is not a date I can read. Type it like "
+                                     "18/11/2023 or 18/11/23.", text=escape(text[:50])))
+        return None
+
+
+async def read_count(update: Update, person: Me, text: str, maximum: int = 10**6) -> int | None:
+    """A whole number of things (houses, bags of rice)."""
+    cleaned = text.strip().replace(".", "").replace(",", "")
+    if cleaned.isdigit() and 0 < int(cleaned) <= maximum:
+        return int(cleaned)
+    await reply(update, person._("“{text}” is not a whole number. Type it like 1 or 7.",
+                                 text=escape(text[:50])))
+    return None

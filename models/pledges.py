@@ -1,0 +1,404 @@
+"""Pledges: who gives what to which campaign, tracked from registration to receipt.
+
+"Nobody counted twice": a confirmation carries a token that is stored with the pledge (unique),
+so pressing Confirm twice or a retried update returns the pledge already made. Every change, by
+anyone, is written to the pledge's audit trail with before and after.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import asdict, dataclass
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Column, update
+from sqlmodel import Field, Session, SQLModel, col, func, select
+
+from models.areas import Area, get_area, is_within
+from models.base import telegram_id_column, utcnow
+from models.campaigns import Campaign, CampaignTarget, is_open
+from models.users import AccessDenied, Actor, Role, User
+
+SIMILAR_WITHIN = timedelta(days=1)
+
+
+class PledgerKind(StrEnum):
+    INDIVIDUAL = "individual"
+    HOUSEHOLD = "household"
+    BUSINESS = "business"
+    AGENCY = "agency"
+    ORGANISATION = "organisation"
+
+
+#: Pledgers who are not a person: they give their organisation's name, never the user's.
+ORGANISATIONS = (PledgerKind.BUSINESS, PledgerKind.AGENCY, PledgerKind.ORGANISATION)
+
+
+class PledgeKind(StrEnum):
+    MONEY = "money"
+    IN_KIND = "in_kind"
+    SALARY = "salary"
+
+
+class PledgeStatus(StrEnum):
+    REGISTERED = "registered"
+    RECEIVED = "received"
+    CANCELLED = "cancelled"
+    REJECTED = "rejected"
+
+
+COUNTED = (PledgeStatus.REGISTERED, PledgeStatus.RECEIVED)
+
+
+def money_column(nullable: bool = False) -> Column:
+    """Integer VND; ten billion đồng does not fit in 32 bits."""
+    return Column(BigInteger, nullable=nullable)
+
+
+class Pledge(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    reference: str = Field(max_length=16, unique=True)
+    campaign_id: int = Field(foreign_key="campaign.id", index=True, ondelete="RESTRICT")
+    user_id: int | None = Field(default=None, sa_column=telegram_id_column(
+        foreign_key="user.id", ondelete="SET NULL", index=True))
+    area_id: int | None = Field(default=None, foreign_key="area.id", index=True,
+                                ondelete="RESTRICT")
+    pledger_kind: str = Field(max_length=16)
+    display_name: str = Field(default="", max_length=200)
+    kind: str = Field(max_length=16)
+    amount: int = Field(sa_column=money_column())
+    item: str | None = Field(default=None, max_length=200)
+    quantity: int | None = None
+    target_id: int | None = Field(default=None, foreign_key="campaigntarget.id",
+                                  ondelete="SET NULL")
+    monthly_salary: int | None = Field(default=None, sa_column=money_column(nullable=True))
+    public: bool = True
+    status: str = Field(default=PledgeStatus.REGISTERED, max_length=16, index=True)
+    received_amount: int | None = Field(default=None, sa_column=money_column(nullable=True))
+    received_on: date | None = None
+    reject_reason: str | None = Field(default=None, max_length=500)
+    token: str = Field(max_length=40, unique=True)
+    created_at: datetime = Field(default_factory=utcnow, index=True)
+    updated_at: datetime = Field(default_factory=utcnow)
+
+
+class PledgeChange(SQLModel, table=True):
+    """The audit trail: who changed a pledge, when, and what it was before and after."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    pledge_id: int = Field(foreign_key="pledge.id", index=True, ondelete="CASCADE")
+    actor_id: int | None = Field(default=None, sa_column=telegram_id_column(
+        foreign_key="user.id", ondelete="SET NULL"))
+    at: datetime = Field(default_factory=utcnow)
+    action: str = Field(max_length=20)
+    before: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+    after: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+@dataclass
+class PledgeDraft:
+    """What a person answered in the pledge conversation, before it is confirmed."""
+
+    campaign_id: int
+    pledger_kind: str
+    display_name: str
+    kind: str
+    amount: int
+    public: bool
+    item: str | None = None
+    quantity: int | None = None
+    target_id: int | None = None
+    monthly_salary: int | None = None
+
+    @classmethod
+    def from_answers(cls, answers: dict[str, Any]) -> PledgeDraft:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in answers.items() if k in names})
+
+
+def day_salary(monthly: int, working_days: int) -> int:
+    """One day's salary, rounded to the đồng: monthly / working days in a month."""
+    return (monthly + working_days // 2) // working_days
+
+
+AUDITED = ("status", "amount", "item", "quantity", "monthly_salary", "public", "display_name",
+           "received_amount", "received_on", "reject_reason")
+
+
+def _snapshot(pledge: Pledge) -> dict[str, Any]:
+    return {k: (v.isoformat() if isinstance(v, date) else v)
+            for k in AUDITED if (v := getattr(pledge, k)) is not None}
+
+
+def _audit(session: Session, pledge: Pledge, actor_id: int | None, action: str,
+           before: dict[str, Any] | None, now: datetime) -> None:
+    session.add(PledgeChange(pledge_id=pledge.id, actor_id=actor_id, at=now, action=action,
+                             before=before, after=_snapshot(pledge)))
+
+
+def by_token(session: Session, token: str) -> Pledge | None:
+    return session.exec(select(Pledge).where(Pledge.token == token)).first()
+
+
+def similar_pledge(session: Session, user_id: int, draft: PledgeDraft,
+                   now: datetime) -> Pledge | None:
+    """The same person, campaign and amount within a day: probably the same pledge again."""
+    return session.exec(select(Pledge).where(
+        Pledge.user_id == user_id, Pledge.campaign_id == draft.campaign_id,
+        Pledge.amount == draft.amount, col(Pledge.status).in_(COUNTED),
+        col(Pledge.created_at) >= now - SIMILAR_WITHIN)).first()
+
+
+class CampaignNotOpen(Exception):
+    pass
+
+
+def register_pledge(session: Session, user: User, draft: PledgeDraft, token: str,
+                    now: datetime, today: date) -> tuple[Pledge, bool]:
+    """Save the pledge once per token; (pledge, True) when new, (existing, False) on a repeat."""
+    existing = by_token(session, token)
+    if existing is not None:
+        return existing, False
+    campaign = session.get(Campaign, draft.campaign_id)
+    if campaign is None or not is_open(campaign, today):
+        raise CampaignNotOpen(draft.campaign_id)
+    number = session.execute(
+        update(Campaign).where(col(Campaign.id) == campaign.id)
+        .values(last_number=col(Campaign.last_number) + 1)
+        .returning(col(Campaign.last_number))).scalar_one()
+    pledge = Pledge(**asdict(draft), reference=f"{campaign.ref_prefix}-{number:04d}",
+                    user_id=user.id, area_id=_counted_area(session, user, campaign),
+                    token=token, created_at=now, updated_at=now)
+    session.add(pledge)
+    session.flush()
+    _audit(session, pledge, user.id, "created", None, now)
+    return pledge, True
+
+
+def _counted_area(session: Session, user: User, campaign: Campaign) -> int:
+    """Where the pledge counts in the totals: the pledger's area when inside the campaign's,
+    else the campaign's own area (benefactors from elsewhere)."""
+    home, campaign_area = get_area(session, user.area_id), get_area(session, campaign.area_id)
+    return home.id if home is not None and is_within(home, campaign_area) else campaign_area.id
+
+
+# ---- the pledger's side -----------------------------------------------------------------------
+
+def my_pledges(session: Session, user_id: int, limit: int = 10) -> list[tuple[Pledge, str]]:
+    rows = session.exec(select(Pledge, Campaign.name).join(Campaign).where(
+        Pledge.user_id == user_id).order_by(col(Pledge.id).desc()).limit(limit))
+    return [(p, name) for p, name in rows]
+
+
+def own_pledge(session: Session, user_id: int, pledge_id: int) -> Pledge:
+    """The person's own pledge while it can still change; AccessDenied otherwise."""
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None or pledge.user_id != user_id:
+        raise AccessDenied("not this person's pledge")
+    if pledge.status != PledgeStatus.REGISTERED:
+        raise AccessDenied("only a registered pledge can change")
+    return pledge
+
+
+def change_own_pledge(session: Session, user_id: int, pledge_id: int, now: datetime,
+                      **changes: Any) -> Pledge:
+    pledge = own_pledge(session, user_id, pledge_id)
+    allowed = {"amount", "monthly_salary", "public", "status"}
+    if set(changes) - allowed or changes.get("status", PledgeStatus.CANCELLED) != \
+            PledgeStatus.CANCELLED:
+        raise AccessDenied(f"a pledger may not change {set(changes)}")
+    before = _snapshot(pledge)
+    for key, value in changes.items():
+        setattr(pledge, key, value)
+    pledge.updated_at = now
+    session.add(pledge)
+    session.flush()
+    _audit(session, pledge, user_id, "cancelled" if "status" in changes else "edited", before,
+           now)
+    return pledge
+
+
+# ---- the officers' side -----------------------------------------------------------------------
+
+def visible(actor: Actor, campaign_area: Area, pledge_area: Area | None) -> bool:
+    """Officers see the pledges of their campaigns and those made from their area."""
+    return actor.at_least(Role.OFFICER) and (
+        actor.covers(campaign_area) or actor.covers(pledge_area))
+
+
+def officer_pledge(session: Session, actor: Actor, pledge_id: int) -> tuple[Pledge, Campaign]:
+    pledge = session.get(Pledge, pledge_id)
+    if pledge is None:
+        raise LookupError(pledge_id)
+    campaign = session.get(Campaign, pledge.campaign_id)
+    if not visible(actor, get_area(session, campaign.area_id), get_area(session, pledge.area_id)):
+        raise AccessDenied("pledge outside the officer's scope")
+    return pledge, campaign
+
+
+@dataclass(frozen=True)
+class PledgeFilter:
+    campaign_id: int | None = None
+    status: str | None = None
+    kind: str | None = None
+
+
+def officer_pledges(session: Session, actor: Actor, flt: PledgeFilter, offset: int,
+                    limit: int) -> tuple[list[Pledge], int]:
+    """A page of the pledges this officer may see, newest first, and how many there are."""
+    if not actor.at_least(Role.OFFICER):
+        raise AccessDenied("officers only")
+    camp_area, pledge_area = Area.__table__.alias("camp_area"), Area.__table__.alias("p_area")
+    query = (select(Pledge).join(Campaign, col(Campaign.id) == Pledge.campaign_id)
+             .join(camp_area, camp_area.c.id == Campaign.area_id)
+             .outerjoin(pledge_area, pledge_area.c.id == Pledge.area_id))
+    if actor.role is not Role.ADMIN:
+        scope = actor.scope.path
+        query = query.where(camp_area.c.path.startswith(scope, autoescape=True)
+                            | pledge_area.c.path.startswith(scope, autoescape=True))
+    if flt.campaign_id:
+        query = query.where(Pledge.campaign_id == flt.campaign_id)
+    if flt.status:
+        query = query.where(Pledge.status == flt.status)
+    if flt.kind:
+        query = query.where(Pledge.kind == flt.kind)
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Pledge.id).desc()).offset(offset).limit(limit))
+    return list(rows), total
+
+
+def mark_received(session: Session, actor: Actor, pledge_id: int, amount: int, on: date,
+                  now: datetime) -> Pledge:
+    pledge, _campaign = officer_pledge(session, actor, pledge_id)
+    if pledge.status not in COUNTED:
+        raise AccessDenied(f"a {pledge.status} pledge cannot be received")
+    before = _snapshot(pledge)
+    pledge.status, pledge.received_amount, pledge.received_on = PledgeStatus.RECEIVED, amount, on
+    pledge.updated_at = now
+    session.add(pledge)
+    session.flush()
+    _audit(session, pledge, actor.id, "received", before, now)
+    return pledge
+
+
+def reject_pledge(session: Session, actor: Actor, pledge_id: int, reason: str,
+                  now: datetime) -> Pledge:
+    pledge, _campaign = officer_pledge(session, actor, pledge_id)
+    if pledge.status != PledgeStatus.REGISTERED:
+        raise AccessDenied(f"a {pledge.status} pledge cannot be rejected")
+    before = _snapshot(pledge)
+    pledge.status, pledge.reject_reason, pledge.updated_at = PledgeStatus.REJECTED, reason, now
+    session.add(pledge)
+    session.flush()
+    _audit(session, pledge, actor.id, "rejected", before, now)
+    return pledge
+
+
+def history(session: Session, pledge_id: int) -> list[PledgeChange]:
+    return list(session.exec(select(PledgeChange).where(PledgeChange.pledge_id == pledge_id)
+                             .order_by(PledgeChange.id)))
+
+
+# ---- public totals (công khai) ----------------------------------------------------------------
+
+@dataclass
+class Sums:
+    pledged: int = 0
+    received: int = 0
+    pledges: int = 0
+
+
+@dataclass
+class Progress:
+    overall: Sums
+    pledgers: int
+    items: list[tuple[CampaignTarget, int, int]]  # target, pledged quantity, received quantity
+
+
+def progress(session: Session, campaign_id: int) -> Progress:
+    pledges = list(session.exec(select(Pledge).where(
+        Pledge.campaign_id == campaign_id, col(Pledge.status).in_(COUNTED))))
+    overall = _sum(pledges)
+    pledgers = len({p.user_id if p.user_id is not None else -p.id for p in pledges})
+    items = []
+    for target in session.exec(select(CampaignTarget).where(
+            CampaignTarget.campaign_id == campaign_id).order_by(CampaignTarget.id)):
+        mine = [p for p in pledges if p.target_id == target.id]
+        items.append((target, sum(p.quantity or 0 for p in mine),
+                      sum(p.quantity or 0 for p in mine if p.status == PledgeStatus.RECEIVED)))
+    return Progress(overall, pledgers, items)
+
+
+def _sum(pledges: list[Pledge]) -> Sums:
+    sums = Sums()
+    for p in pledges:
+        _add(sums, p)
+    return sums
+
+
+@dataclass
+class Totals:
+    overall: Sums
+    by_area: list[tuple[Area, Sums]]  # the campaign's area and its subtree, in tree order
+    by_kind: dict[str, Sums]
+
+
+def totals(session: Session, campaign_id: int, depth: int = 2) -> Totals:
+    """Pledged and received, overall, per pledger kind, and per area rolled up the tree (an
+    area's figures include everything below it), down to `depth` levels under the campaign."""
+    campaign = session.get(Campaign, campaign_id)
+    root = get_area(session, campaign.area_id)
+    pledges = list(session.exec(select(Pledge).where(
+        Pledge.campaign_id == campaign_id, col(Pledge.status).in_(COUNTED))))
+    areas = {a.id: a for a in session.exec(select(Area).where(
+        col(Area.path).startswith(root.path, autoescape=True)))}
+    by_area: dict[int, Sums] = defaultdict(Sums)
+    by_kind: dict[str, Sums] = defaultdict(Sums)
+
+    def chain(area: Area) -> list[int]:
+        """Ids from the campaign's area down to this one."""
+        ids = [int(i) for i in area.path.strip("/").split("/")]
+        return ids[ids.index(root.id):]
+
+    for p in pledges:
+        for ancestor in chain(areas.get(p.area_id, root)):
+            _add(by_area[ancestor], p)
+        _add(by_kind[p.pledger_kind], p)
+    shown = [(areas[i], s) for i, s in by_area.items() if areas[i].depth - root.depth <= depth]
+    shown.sort(key=lambda pair: [areas[i].search_name for i in chain(pair[0])])
+    return Totals(_sum(pledges), shown, dict(by_kind))
+
+
+def _add(sums: Sums, p: Pledge) -> None:
+    sums.pledged += p.amount
+    sums.received += (p.received_amount or 0) if p.status == PledgeStatus.RECEIVED else 0
+    sums.pledges += 1
+
+
+def honour_roll(session: Session, campaign_id: int, limit: int = 30) -> list[Pledge]:
+    """Those who agreed to be named, largest first; anonymous pledges count but never show."""
+    return list(session.exec(select(Pledge).where(
+        Pledge.campaign_id == campaign_id, col(Pledge.status).in_(COUNTED),
+        col(Pledge.public).is_(True), Pledge.display_name != "")
+        .order_by(col(Pledge.amount).desc(), Pledge.id).limit(limit)))
+
+
+def anonymise_pledges_of(session: Session, user_id: int) -> None:
+    """On /forget: the pledges stay in the totals, without the person's name."""
+    for pledge in session.exec(select(Pledge).where(Pledge.user_id == user_id)):
+        if pledge.pledger_kind not in ORGANISATIONS:
+            pledge.display_name, pledge.public = "", False
+            session.add(pledge)
+    for change in session.exec(select(PledgeChange).join(Pledge).where(
+            Pledge.user_id == user_id)):
+        change.before = _without_name(change.before)
+        change.after = _without_name(change.after)
+        session.add(change)
+    session.flush()
+
+
+def _without_name(snapshot: dict[str, Any] | None) -> dict[str, Any] | None:
+    return None if snapshot is None else {k: v for k, v in snapshot.items()
+                                          if k != "display_name"}

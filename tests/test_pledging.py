@@ -1,0 +1,370 @@
+"""Campaigns and pledges end to end over the emulator, in both languages."""
+
+import asyncio
+from datetime import date, timedelta
+
+from sqlmodel import select
+
+from bot.app import build_application, serving
+from bot.emulator import Emulator
+from models.areas import by_code
+from models.campaigns import Campaign, CampaignDraft, create_campaign
+from models.outbox import Delivery
+from models.pledges import Pledge, PledgeChange
+from models.users import Role, actor_for, get_user, grant
+from tests.conftest import ADMIN, TOKEN, loa_config
+
+
+def open_campaign(loa, code="804", targets=(("Nhà Đại đoàn kết", 7),), name="Vì người nghèo"):
+    def make(s):
+        admin = actor_for(s, get_user(s, ADMIN) or _admin(s), frozenset({ADMIN}))
+        today = date.today()
+        return create_campaign(s, admin, CampaignDraft(
+            name=name, description="Kính gửi bà con: chung tay vì người nghèo.",
+            starts_on=today - timedelta(days=3), ends_on=today + timedelta(days=29),
+            area_id=by_code(s, code).id, money_target=500_000_000, targets=list(targets)))
+    return loa.db.call(make)
+
+
+def _admin(s):
+    from models.users import ensure_user
+    return ensure_user(s, ADMIN)[0]
+
+
+async def eventually(condition, timeout=5.0):
+    """What the database says once a background step (the dispatcher) has caught up."""
+    for _ in range(int(timeout / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("condition never held")
+
+
+def pledges(loa):
+    return loa.db.call(lambda s: list(s.exec(select(Pledge).order_by(Pledge.id))))
+
+
+async def start_pledge(loa, user_id, lang="en"):
+    """From /pledge to the 'what' question, as an individual under the Telegram name."""
+    await loa.send(user_id, "/pledge")
+    who = "Individual" if lang == "en" else "Cá nhân"
+    await loa.tap(user_id, who)
+    use = next(b for row in loa.emu.last(user_id).buttons() for b in row)
+    return await loa.tap(user_id, use)
+
+
+async def test_a_citizen_pledges_money_in_vietnamese_and_gets_a_receipt_with_vietqr(loa):
+    campaign = open_campaign(loa)
+    await loa.onboard(301, name="Lan", lang="vi")
+    cards = await loa.send(301, "/campaigns")
+    assert "Vì người nghèo" in cards.plain and "Kính gửi bà con" in cards.plain
+    assert "Đã đăng ký 0\xa0₫ trên 500.000.000\xa0₫ (0%)" in cards.plain
+    assert "🏠 Nhà Đại đoàn kết: đã đăng ký 0 trên 7" in cards.plain
+    assert cards.buttons() == [["🤝 Ủng hộ"]]
+    who = await loa.tap(301, "🤝 Ủng hộ")
+    assert who.plain == "Ai đăng ký ủng hộ?"
+    await loa.tap(301, "Cá nhân")
+    what = await loa.tap(301, "Dùng tên “Lan”")
+    assert what.plain == "Bạn ủng hộ gì?"
+    await loa.tap(301, "💵 Tiền")
+    bad = await loa.send(301, "năm trăm")
+    assert "không phải số tiền" in bad.plain and "500.000" in bad.plain and "1tr2" in bad.plain
+    public = await loa.send(301, "1tr2")
+    assert "bảng vàng" in public.plain
+    confirm = await loa.tap(301, "Có, ghi tên tôi")
+    assert "Khoản ủng hộ: 1.200.000\xa0₫" in confirm.plain
+    assert confirm.buttons() == [["✅ Xác nhận", "✏ Sửa", "✖ Huỷ"]]
+    receipt = await loa.tap(301, "✅ Xác nhận")
+    assert "TT" in receipt.plain and "-0001" in receipt.plain and "1.200.000\xa0₫" in receipt.plain
+    qr = await loa.next(301)
+    assert qr.method == "sendPhoto" and qr.photo and "-0001" in qr.plain
+    assert "1031933430" in qr.plain
+    [saved] = pledges(loa)
+    assert (saved.amount, saved.kind, saved.public, saved.display_name) == (
+        1_200_000, "money", True, "Lan")
+    assert saved.reference == f"{campaign.ref_prefix}-0001"
+    assert saved.area_id == loa.db.call(by_code, "28042-A1").id
+
+
+async def test_confirm_twice_and_a_retried_update_make_one_pledge(loa):
+    open_campaign(loa)
+    await loa.onboard(302, lang="en")
+    await start_pledge(loa, 302)
+    await loa.tap(302, "💵 Money")
+    await loa.send(302, "500k")
+    confirm = await loa.tap(302, "No, stay anonymous")
+    token_data = loa.emu.last(302).inline_keyboard[0][0]["callback_data"]
+    loa.emu.press(302, token_data, confirm.message_id)
+    loa.emu.press(302, token_data, confirm.message_id)   # a double tap
+    first = await loa.next(302)
+    assert "is registered: ₫500,000" in first.plain
+    await loa.next(302)                                  # the VietQR photo
+    again = await loa.next(302)
+    assert again.plain.startswith("This pledge is already saved as ")
+    loa.emu.press(302, token_data, confirm.message_id)   # the same update, delivered again
+    assert (await loa.next(302)).plain.startswith("This pledge is already saved as ")
+    assert len(pledges(loa)) == 1
+
+
+async def test_the_same_pledge_again_within_a_day_asks_first(loa):
+    open_campaign(loa)
+    await loa.onboard(303, lang="en")
+    for round_ in range(2):
+        await start_pledge(loa, 303)
+        await loa.tap(303, "💵 Money")
+        await loa.send(303, "200.000đ")
+        await loa.tap(303, "Yes, show my name")
+        answer = await loa.tap(303, "✅ Confirm")
+        if round_ == 0:
+            await loa.next(303)  # QR
+    assert answer.plain.startswith("You already pledged ₫200,000 to this campaign today")
+    assert len(pledges(loa)) == 1
+    added = await loa.tap(303, "Yes, add another")
+    assert "-0002" in added.plain
+    assert len(pledges(loa)) == 2
+
+
+async def test_in_kind_toward_a_target_and_a_days_salary(loa):
+    open_campaign(loa)
+    await loa.onboard(304, lang="en")
+    await loa.send(304, "/pledge")
+    await loa.tap(304, "Business")
+    typed = await loa.send(304, "Công ty <Phú Mỹ>")
+    assert typed.plain == "What do you pledge?"
+    target = await loa.tap(304, "📦 In kind")
+    assert target.buttons() == [["Nhà Đại đoàn kết"], ["Other goods"]]
+    await loa.tap(304, "Nhà Đại đoàn kết")
+    assert "not a whole number" in (await loa.send(304, "two")).plain
+    await loa.send(304, "2")
+    await loa.send(304, "100 triệu")
+    confirm = await loa.tap(304, "Yes, show my name")
+    assert "From: Công ty <Phú Mỹ> (business)" in confirm.plain
+    assert "2 × Nhà Đại đoàn kết, worth about ₫100,000,000" in confirm.plain
+    receipt = await loa.tap(304, "✅ Confirm")
+    assert "registered" in receipt.plain
+    await loa.quiet(304)                                  # in kind: no QR code to pay
+
+    await start_pledge(loa, 304)
+    await loa.tap(304, "📅 One day's salary")
+    await loa.send(304, "11 triệu")
+    confirm = await loa.tap(304, "No, stay anonymous")
+    assert "one day's salary: ₫500,000 (₫11,000,000 a month ÷ 22)" in confirm.plain
+    await loa.tap(304, "✅ Confirm")
+    await loa.next(304)                                   # its QR code
+    houses, salary = pledges(loa)
+    assert (houses.kind, houses.quantity, houses.amount, houses.pledger_kind) == (
+        "in_kind", 2, 100_000_000, "business")
+    assert (salary.kind, salary.monthly_salary, salary.amount) == ("salary", 11_000_000, 500_000)
+    cards = await loa.send(304, "/campaigns")
+    assert "🏠 Nhà Đại đoàn kết: 2 of 7 pledged, 0 received" in cards.plain
+
+
+async def test_edit_and_cancel_go_back_and_drop_the_draft(loa):
+    open_campaign(loa)
+    await loa.onboard(305, lang="en")
+    await start_pledge(loa, 305)
+    await loa.tap(305, "💵 Money")
+    await loa.send(305, "300k")
+    await loa.tap(305, "Yes, show my name")
+    back = await loa.tap(305, "✏ Edit")
+    assert back.plain == "Who is pledging?"
+    await loa.tap(305, "Household")
+    await loa.send(305, "Gia đình ông Ba")
+    await loa.tap(305, "💵 Money")
+    await loa.send(305, "400k")
+    confirm = await loa.tap(305, "Yes, show my name")
+    assert "From: Gia đình ông Ba (household)" in confirm.plain and "₫400,000" in confirm.plain
+    dropped = await loa.tap(305, "✖ Cancel")
+    assert dropped.plain == "Cancelled: nothing was saved."
+    assert pledges(loa) == []
+
+
+async def test_my_pledges_edit_and_cancel_until_received(loa):
+    open_campaign(loa)
+    await loa.onboard(306, lang="en")
+    await start_pledge(loa, 306)
+    await loa.tap(306, "💵 Money")
+    await loa.send(306, "1tr")
+    await loa.tap(306, "Yes, show my name")
+    await loa.tap(306, "✅ Confirm")
+    await loa.next(306)
+    [pledge] = pledges(loa)
+    mine = await loa.send(306, "/mypledges")
+    assert f"{pledge.reference} · Vì người nghèo · ₫1,000,000 · registered" in mine.plain
+    await loa.tap(306, f"✏ {pledge.reference}")
+    edited = await loa.send(306, "1,5 triệu")
+    assert edited.plain == f"Pledge {pledge.reference} now stands at ₫1,500,000."
+    await loa.send(306, "/mypledges")
+    await loa.tap(306, f"✖ {pledge.reference}")
+    gone = await loa.tap(306, "Yes, cancel it")
+    assert gone.plain == f"Pledge {pledge.reference} is cancelled."
+    actions = loa.db.call(lambda s: [c.action for c in s.exec(
+        select(PledgeChange).order_by(PledgeChange.id))])
+    assert actions == ["created", "edited", "cancelled"]
+    answer = await loa.emu.wait_callback_answer(loa.emu.press(306, f"mp:e:{pledge.id}"))
+    assert answer.text == "This pledge can no longer be changed."
+
+
+async def test_officer_marks_received_and_the_pledger_is_thanked_in_their_language(loa):
+    open_campaign(loa)
+    loa.db.call(grant, 310, Role.OFFICER, "28042")          # Tân Thành
+    loa.db.call(grant, 311, Role.OFFICER, "28054")          # Bình An, next door
+    await loa.onboard(310, name="Tím", lang="en")
+    await loa.onboard(311, name="Ba", lang="en")
+    await loa.onboard(312, name="Lan", lang="vi")           # lives in Ấp 1, Tân Thành
+    await loa.send(312, "/pledge")
+    await loa.tap(312, "Cá nhân")
+    await loa.tap(312, "Dùng tên “Lan”")
+    await loa.tap(312, "💵 Tiền")
+    await loa.send(312, "2tr")
+    await loa.tap(312, "Có, ghi tên tôi")
+    await loa.tap(312, "✅ Xác nhận")
+    await loa.next(312)
+    [pledge] = pledges(loa)
+
+    desk = await loa.send(310, "/pledges")
+    assert "Pledges (1 found)" in desk.plain and pledge.reference in desk.plain
+    shown = await loa.tap(310, "1")
+    assert "Status: registered" in shown.plain and "History" in shown.plain
+    elsewhere = await loa.send(311, "/pledges")
+    assert "Pledges (0 found)" in elsewhere.plain
+    for forged in (f"pd:o:{pledge.id}", f"pd:a:{pledge.id}", f"pd:j:{pledge.id}"):
+        answer = await loa.emu.wait_callback_answer(loa.emu.press(311, forged))
+        assert answer.text == "This pledge is outside your area.", forged
+    answer = await loa.emu.wait_callback_answer(loa.emu.press(312, f"pd:a:{pledge.id}"))
+    assert answer.text == "Khoản ủng hộ này nằm ngoài địa bàn của bạn."
+
+    await loa.tap(310, "✏ Received: other amount or date")
+    done = await loa.send(310, "1tr8 20/11/2023")
+    assert f"{pledge.reference} is marked received: ₫1,800,000 on 20 Nov 2023" in done.plain
+    thanks = await loa.next(312)
+    assert f"khoản ủng hộ {pledge.reference} đã được nhận (1.800.000\xa0₫ ngày 20/11/2023)" \
+        in thanks.plain
+    await eventually(lambda: loa.db.call(lambda s: [d.status for d in s.exec(
+        select(Delivery))]) == ["sent"])
+    mine = await loa.send(312, "/mypledges")
+    assert "đã nhận (1.800.000\xa0₫ ngày 20/11/2023)" in mine.plain
+    assert mine.buttons() == []                            # received: no more changes
+    totals = await loa.send(312, "/totals")
+    assert "đã nhận 1.800.000\xa0₫" in totals.plain
+
+
+async def test_officer_rejects_with_a_reason(loa):
+    open_campaign(loa)
+    await loa.onboard(320, lang="en")
+    await start_pledge(loa, 320)
+    await loa.tap(320, "💵 Money")
+    await loa.send(320, "50k")
+    await loa.tap(320, "Yes, show my name")
+    await loa.tap(320, "✅ Confirm")
+    await loa.next(320)
+    [pledge] = pledges(loa)
+    await loa.onboard(ADMIN, lang="en")
+    await loa.send(ADMIN, "/pledges")
+    await loa.tap(ADMIN, "1")
+    await loa.tap(ADMIN, "✖ Reject")
+    done = await loa.send(ADMIN, "Duplicate of a paper form")
+    assert done.plain == f"{pledge.reference} is rejected; the pledger has been told."
+    told = await loa.next(320)
+    assert "could not be accepted. Reason: Duplicate of a paper form." in told.plain
+
+
+async def test_totals_and_honour_roll_never_name_the_anonymous(loa):
+    open_campaign(loa)
+    for user_id, name, public, amount in [(330, "An", True, "3tr"), (331, "Bình", False, "5tr"),
+                                          (332, "Chi", True, "1tr")]:
+        await loa.onboard(user_id, name=name, lang="en")
+        await start_pledge(loa, user_id)
+        await loa.tap(user_id, "💵 Money")
+        await loa.send(user_id, amount)
+        await loa.tap(user_id, "Yes, show my name" if public else "No, stay anonymous")
+        await loa.tap(user_id, "✅ Confirm")
+        await loa.next(user_id)
+    roll = await loa.send(330, "/honour")
+    assert "1. An — ₫3,000,000" in roll.plain and "2. Chi — ₫1,000,000" in roll.plain
+    assert "Bình" not in roll.plain
+    totals = await loa.send(330, "/totals")
+    assert "Overall: pledged ₫9,000,000, received ₫0 (3 pledges)" in totals.plain
+    assert "Tân Thành: pledged ₫9,000,000" in totals.plain
+    assert "Individual: pledged ₫9,000,000" in totals.plain
+
+
+async def test_officer_opens_a_campaign_in_chat_with_the_letter_attached(loa):
+    loa.db.call(grant, 340, Role.OFFICER, "804")
+    await loa.onboard(340, name="Tím", lang="en")
+    menu = await loa.send(340, "/campaign")
+    assert menu.buttons() == [["➕ New campaign"]]
+    assert (await loa.tap(340, "➕ New campaign")).plain.startswith("Step 1 of 7")
+    await loa.send(340, "Tháng cao điểm “Vì người nghèo” 2023")
+    await loa.send(340, "Kính gửi các cơ quan, doanh nghiệp, mạnh thường quân...")
+    loa.emu.send_document(340, "thu-ngo.pdf", b"%PDF-1.4 open letter", "application/pdf")
+    period = await loa.next(340)
+    assert period.plain.startswith("Step 4 of 7")
+    assert "not a period" in (await loa.send(340, "next week")).plain
+    area = await loa.send(340, "17/10/2023 - 18/11/2099")
+    assert "Now at: Thủ Thừa, Long An (huyện)" in area.plain
+    await loa.tap(340, "✅ Choose Thủ Thừa")
+    await loa.next(340)
+    await loa.send(340, "500 triệu")
+    confirm = await loa.send(340, "Nhà Đại đoàn kết: 7")
+    assert "Money target: ₫500,000,000" in confirm.plain
+    assert "🏠 Nhà Đại đoàn kết: 7" in confirm.plain
+    assert "With the letter attached." in confirm.plain
+    opened = await loa.tap(340, "✅ Open the campaign")
+    assert "Pledge references will look like TT23-0001" in opened.plain
+    campaign = loa.db.call(lambda s: s.exec(select(Campaign)).one())
+    assert (campaign.attachment_kind, campaign.money_target) == ("document", 500_000_000)
+    await loa.onboard(341, lang="en")
+    letter = await loa.send(341, "/campaigns")
+    assert letter.method == "sendDocument" and letter.content["document"]["file_name"] == \
+        "thu-ngo.pdf"
+    assert "Tháng cao điểm “Vì người nghèo” 2023" in (await loa.next(341)).plain
+    forged = await loa.emu.wait_callback_answer(loa.emu.press(341, f"cmp:s:{campaign.id}:closed"))
+    assert forged.text == "You may only run campaigns inside your own area."
+    manage = await loa.send(340, "/campaign")
+    await loa.tap(340, manage.buttons()[1][0])
+    paused = await loa.tap(340, "⏸ Pause")
+    assert "Status: paused" in paused.plain
+    assert "There is no open campaign to pledge to" in (await loa.send(341, "/pledge")).plain
+
+
+async def test_a_half_finished_pledge_survives_a_restart(areas_db, db_url):
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        config = loa_config(emu.api_url, db_url)
+        emu.add_user(350, "Lan", language_code="en")
+
+        class Driver:
+            async def say(self, text):
+                emu.send_text(350, text)
+                return await emu.next_message(350)
+
+            async def tap(self, label):
+                emu.press_button(350, label)
+                return await emu.next_message(350)
+        d = Driver()
+        async with serving(build_application(config, areas_db)):
+            await d.say("/start")
+            await d.tap("English")
+            await d.tap("I agree")
+            await d.say("tan thanh")
+            await d.tap("Tân Thành, Thủ Thừa, Long An")
+            await emu.next_message(350)
+            emu.tap(350, "Skip")
+            await emu.next_message(350)
+
+            def make(s):
+                admin = actor_for(s, _admin(s), frozenset({ADMIN}))
+                return create_campaign(s, admin, CampaignDraft(
+                    "Vì người nghèo", "", date.today(), date.today() + timedelta(days=9),
+                    by_code(s, "804").id, 0))
+            areas_db.call(make)
+            await d.say("/pledge")
+            await d.tap("Individual")
+            await d.tap("Use “Lan”")
+            await d.tap("💵 Money")
+        emu.send_text(350, "750k")                         # typed while Loa was down
+        async with serving(build_application(config, areas_db)):
+            assert "honour roll" in (await emu.next_message(350)).plain
+            emu.press_button(350, "Yes, show my name")
+            assert "₫750,000" in (await emu.next_message(350)).plain
+    assert areas_db.call(lambda s: s.exec(select(Pledge)).all()) == []
