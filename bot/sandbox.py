@@ -15,19 +15,24 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TextIO
 
+from sqlmodel import Session
+
 from bot.app import build_application, serving
-from bot.config import ROOT, Config
+from bot.config import ROOT, Config, Fund
 from bot.db import Database
 from bot.emulator import Emulator, SentMessage
 from bot.logs import setup_logging
 from bot.migrate import upgrade
-from models.areas import import_areas, parse_csv
-from models.users import Role, grant
+from models.areas import by_code, import_areas, parse_csv
+from models.campaigns import CampaignDraft, create_campaign
+from models.users import Role, actor_for, get_user, grant
 
 TOKEN = "100000:SANDBOX"
+DEMO_FUND = Fund("970436", "0011001234567", "MTTQ HUYEN THU THUA (SANDBOX)")
 EXAMPLES = ("areas-thu-thua.csv", "areas-lo-ku.csv")
 QUIET = 0.4  # seconds without a new bot message before the prompt comes back
 PATIENCE = 5.0
@@ -73,7 +78,21 @@ def prepare(folder: Path) -> Database:
     for persona in PERSONAS.values():
         if persona.role in (Role.VILLAGE_HEAD, Role.OFFICER):
             db.call(grant, persona.id, persona.role, persona.area)
+    db.call(_campaign, PERSONAS["officer"].id)
     return db
+
+
+def _campaign(session: Session, officer_id: int) -> None:
+    """The 2023 peak month, shifted to today, so there is something to pledge to at once."""
+    today = date.today()
+    officer = actor_for(session, get_user(session, officer_id), frozenset())
+    create_campaign(session, officer, CampaignDraft(
+        name="Tháng cao điểm “Vì người nghèo”", area_id=by_code(session, "804").id,
+        description="Ban Thường trực Ủy ban MTTQ Việt Nam huyện Thủ Thừa kêu gọi các cơ quan, "
+                    "doanh nghiệp, mạnh thường quân và bà con chung tay ủng hộ Quỹ “Vì người "
+                    "nghèo”: mỗi cán bộ, công chức ít nhất một ngày lương.",
+        starts_on=today - timedelta(days=3), ends_on=today + timedelta(days=29),
+        money_target=500_000_000, targets=[("Nhà Đại đoàn kết", 7)]))
 
 
 class Terminal:
@@ -106,6 +125,8 @@ class Terminal:
         who = f"{self.persona.name} ({self.key()})"
         self.say(f"── Loa → {who}{' (edited)' if rec.is_edit else ''} " + "─" * 20)
         self.say(rec.plain if rec.plain is not None else f"[{rec.method}]")
+        if rec.photo:
+            self.say("   [photo]")
         if rec.document:
             self.say(f"   [document: {rec.content.get('document', {}).get('file_name', '')}]")
         self.inline = rec if rec.inline_keyboard else None
@@ -202,7 +223,7 @@ async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None
             emu.add_user(persona.id, persona.name, language_code=persona.language)
         config = dataclasses.replace(
             config, token=TOKEN, api_url=emu.api_url, database_url=db.url,
-            admins=frozenset({PERSONAS["admin"].id}))
+            admins=frozenset({PERSONAS["admin"].id}), fund=config.fund or DEMO_FUND)
         async with serving(build_application(config, db)):
             term = Terminal(emu, out)
             term.say("Loa sandbox: the bot runs against a local Bot API emulator.")

@@ -1,7 +1,7 @@
 """Campaigns and pledges end to end over the emulator, in both languages."""
 
 import asyncio
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import select
 
@@ -368,3 +368,59 @@ async def test_a_half_finished_pledge_survives_a_restart(areas_db, db_url):
             emu.press_button(350, "Yes, show my name")
             assert "₫750,000" in (await emu.next_message(350)).plain
     assert areas_db.call(lambda s: s.exec(select(Pledge)).all()) == []
+
+
+def seed_pledges(loa, campaign, count, kind="money"):
+    """Pledges made directly in the database, from people of Ấp 1, Tân Thành."""
+    from models.pledges import PledgeDraft, register_pledge
+    from models.users import ensure_user, update_user
+
+    def make(s):
+        area = by_code(s, "28042-A1").id
+        for i in range(count):
+            user = update_user(s, ensure_user(s, 5000 + i, f"Người {i}")[0], area_id=area)
+            register_pledge(s, user, PledgeDraft(campaign.id, "individual", user.name, kind,
+                                                 100_000 + i, True), f"seed-{kind}-{i}",
+                            datetime.now(UTC), date.today())
+    loa.db.call(make)
+
+
+async def test_the_desk_filters_and_pages(loa):
+    campaign = open_campaign(loa)
+    seed_pledges(loa, campaign, 10)
+    seed_pledges(loa, campaign, 2, kind="salary")
+    loa.db.call(grant, 360, Role.OFFICER, "28042")
+    await loa.onboard(360, lang="en")
+    first = await loa.send(360, "/pledges")
+    assert "Pledges (12 found)" in first.plain and first.plain.count("\n") == 8
+    assert first.buttons()[0] == [str(i) for i in range(1, 9)]
+    assert first.buttons()[-1] == ["▶"]
+    second = await loa.tap(360, "▶")
+    assert second.buttons()[-1] == ["◀"] and "9. " not in second.plain
+    salaries = await loa.tap(360, "📅 One day's salary")
+    assert "Pledges (2 found)" in salaries.plain and "one day's salary" in salaries.plain
+    none = await loa.tap(360, "received")
+    assert "Pledges (0 found)" in none.plain and "No pledge matches." in none.plain
+    forged = await loa.emu.wait_callback_answer(loa.emu.press(360, "pd:l:0:zz:a:0"))
+    assert forged.text == "This button is not valid."
+
+
+async def test_officer_edits_a_campaign_and_people_choose_among_campaigns(loa):
+    first = open_campaign(loa, name="Vì người nghèo")
+    open_campaign(loa, code="28042", name="Nhà cho bà Tư", targets=())
+    loa.db.call(grant, 370, Role.OFFICER, "804")
+    await loa.onboard(370, lang="en")
+    await loa.send(370, "/campaign")
+    await loa.tap(370, "Vì người nghèo (open)")
+    await loa.tap(370, "Edit target")
+    assert "not an amount" in (await loa.send(370, "lots")).plain
+    await loa.send(370, "600tr")
+    saved = await loa.next(370)
+    assert "of ₫600,000,000" in saved.plain
+    assert loa.db.call(lambda s: s.get(Campaign, first.id).money_target) == 600_000_000
+    await loa.onboard(371, lang="en")
+    choose = await loa.send(371, "/pledge")
+    assert choose.plain == "Which campaign do you pledge to?"
+    assert sorted(b for row in choose.buttons() for b in row) == ["Nhà cho bà Tư",
+                                                                  "Vì người nghèo"]
+    assert (await loa.tap(371, "Nhà cho bà Tư")).plain == "Who is pledging?"

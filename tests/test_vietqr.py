@@ -1,0 +1,35 @@
+"""The VietQR payload on receipts: NAPAS's published example, and the CRC checked by hand."""
+
+from qr_pay import decode
+
+from bot import vietqr
+from bot.config import Fund
+
+FUND = Fund("970436", "1031933430", "QUY VI NGUOI NGHEO")
+
+
+def crc16_ccitt(data: str) -> str:
+    crc = 0xFFFF
+    for byte in data.encode():
+        crc ^= byte << 8
+        for _ in range(8):
+            crc = (crc << 1) ^ 0x1021 if crc & 0x8000 else crc << 1
+            crc &= 0xFFFF
+    return f"{crc:04X}"
+
+
+def test_payload_carries_account_amount_and_reference():
+    code = vietqr.payload(FUND, 1_200_000, "TT23-0042")
+    assert code.startswith("000201010212")                    # EMVCo, dynamic
+    assert "0010A000000727" in code and "0006970436" in code  # NAPAS, the bank's BIN
+    assert "01101031933430" in code and "0208QRIBFTTA" in code  # the account, transfer
+    assert "5303704" in code and "54071200000" in code and "5802VN" in code
+    assert "0809TT23-0042" in code                             # the transfer note
+    assert code[-4:] == crc16_ccitt(code[:-4])
+    fields = decode(code)
+    assert (fields["transaction_amount"], fields["purpose_of_transaction"]) == ("1200000",
+                                                                                "TT23-0042")
+
+
+def test_png_is_an_image():
+    assert vietqr.png(FUND, 500_000, "TT23-0001").startswith(b"\x89PNG\r\n\x1a\n")
