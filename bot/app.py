@@ -14,8 +14,10 @@ from bot.config import Config
 from bot.context import Services, guessed
 from bot.db import Database
 from bot.delivery import Dispatcher
+from bot.ratelimit import Limiter
 from bot.updates import PerUserUpdateProcessor
 from handlers import (
+    broadcasts,
     campaigns,
     invites,
     menu,
@@ -34,6 +36,7 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 
 def build_application(config: Config, db: Database) -> Application:
     token = config.require_token()
+    limiter = Limiter(rate=config.send_rate)
     app = (
         ApplicationBuilder()
         .token(token)
@@ -41,11 +44,12 @@ def build_application(config: Config, db: Database) -> Application:
         .base_file_url(f"{config.api_url}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
         .concurrent_updates(PerUserUpdateProcessor())
+        .rate_limiter(limiter)
         .post_init(_post_init)
         .post_stop(_post_stop)
         .build()
     )
-    app.bot_data["services"] = Services(config, db, Dispatcher(app.bot, db))
+    app.bot_data["services"] = Services(config, db, Dispatcher(app.bot, db, config, limiter))
 
     app.add_handlers(onboarding.handlers())
     app.add_handlers(privacy.handlers())
@@ -54,10 +58,11 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(pledges.handlers())
     app.add_handlers(pledge_desk.handlers())
     app.add_handlers(totals.handlers())
+    app.add_handlers(broadcasts.handlers())
     app.add_handler(CommandHandler("help", menu.help_command))
     app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
-                                 **pledge_desk.TEXT_STEPS}))
+                                 **pledge_desk.TEXT_STEPS, **broadcasts.TEXT_STEPS}))
     app.add_handler(unknown_command_handler())
     app.add_error_handler(_on_error)
     return app

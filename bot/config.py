@@ -51,7 +51,15 @@ class Config:
     working_days: int = 22
     max_amount: int = 10_000_000_000
     fund: Fund | None = None
+    rate: float = 25.0
+    paid_broadcasts: bool = False
+    paid_rate: float = 1000.0
     source: Path | None = None
+
+    @property
+    def send_rate(self) -> float:
+        """Messages a second for the whole bot: Telegram's ~30/s, or the paid broadcast rate."""
+        return self.paid_rate if self.paid_broadcasts else self.rate
 
     @property
     def default_language(self) -> str:
@@ -120,6 +128,27 @@ def _positive_int(key: str, value: Any) -> int:
     return number
 
 
+def _rate(key: str, value: Any) -> float:
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = 0
+    if not 0 < rate <= 1000:
+        raise ConfigError(f"{key}: expected messages a second between 0 and 1000, got {value!r}")
+    return rate
+
+
+def _flag(key: str, value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    text = str(value).strip().lower()
+    if text in ("1", "true", "yes", "on"):
+        return True
+    if text in ("0", "false", "no", "off", ""):
+        return False
+    raise ConfigError(f"{key}: expected true or false, got {value!r}")
+
+
 def _digits(key: str, value: Any) -> str:
     text = str(value).strip()
     if text and not text.isdigit():
@@ -169,6 +198,9 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("fund", "bank_bin", "LOA_FUND_BANK_BIN", _digits, ""),
     ("fund", "account", "LOA_FUND_ACCOUNT", _digits, ""),
     ("fund", "account_name", "LOA_FUND_ACCOUNT_NAME", _optional_text, ""),
+    ("delivery", "rate", "LOA_RATE", _rate, 25),
+    ("delivery", "paid_broadcasts", "LOA_PAID_BROADCASTS", _flag, False),
+    ("delivery", "paid_rate", "LOA_PAID_RATE", _rate, 1000),
 )
 
 
@@ -241,5 +273,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         working_days=values["LOA_WORKING_DAYS"],
         max_amount=values["LOA_MAX_AMOUNT"],
         fund=_fund(values),
+        rate=values["LOA_RATE"],
+        paid_broadcasts=values["LOA_PAID_BROADCASTS"],
+        paid_rate=values["LOA_PAID_RATE"],
         source=file,
     )

@@ -20,6 +20,7 @@ from bot.config import Config
 from bot.db import Database
 from bot.delivery import Dispatcher
 from bot.i18n import Translator, guess_language
+from models.broadcasts import mark_reachable
 from models.outbox import enqueue
 from models.users import Actor, User, actor_for, get_user
 
@@ -72,7 +73,12 @@ def translator(config: Config, lang: str | None) -> Translator:
 
 def _load(session: Session, user_id: int, admins: frozenset[int]) -> Actor | None:
     user = get_user(session, user_id)
-    return actor_for(session, user, admins) if user is not None else None
+    if user is None:
+        return None
+    if user.unreachable_at is not None:  # they write again: they unblocked the bot
+        mark_reachable(session, user_id)
+        user.unreachable_at = None
+    return actor_for(session, user, admins)
 
 
 def guessed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:

@@ -1,9 +1,12 @@
 """The one way out: a dispatcher that drains the outbox within Telegram's limits.
 
-Every message Loa sends on its own initiative (notifications now; broadcasts and reminders
-later) is enqueued in the database and sent from here: at a steady global rate, waiting out a
-429's retry_after for the whole bot, retrying network errors with backoff, and never retrying a
-user who blocked the bot. Replies to someone who is talking to the bot do not pass here.
+Every message Loa sends on its own initiative (notifications, broadcasts, later reminders) is a
+delivery row, sent from here. The pace, per-chat spacing, 429 pauses and the precedence of
+replies are the rate limiter's (bot/ratelimit.py), which every Bot API call passes through.
+Here: claim due deliveries, send them with a few concurrent workers, record each outcome
+(network errors and 5xx retried with backoff up to a cap; 403 marks the person unreachable and
+is never retried; 400 fails that delivery only), start scheduled broadcasts when their time
+comes, and keep each broadcast's progress message current.
 """
 
 from __future__ import annotations
@@ -11,57 +14,145 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import time
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 
+from sqlmodel import Session, col, select
 from telegram import Bot, InlineKeyboardMarkup
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot.config import Config
 from bot.db import Database
+from bot.i18n import Translator
+from bot.messages import send_broadcast
+from bot.ratelimit import Limiter, retry_seconds
 from models.base import utcnow
-from models.outbox import Delivery, DeliveryStatus, claim, finish, next_due, release_stale
+from models.broadcasts import (
+    Broadcast,
+    figures,
+    finish_done,
+    mark_unreachable,
+    running,
+    start_due,
+)
+from models.outbox import (
+    Delivery,
+    DeliveryStatus,
+    claim,
+    finish,
+    next_due,
+    release,
+    release_stale,
+)
+from models.users import User
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-STALE_CLAIM = timedelta(minutes=2)
+# A claim older than this belongs to a process that died (a live one finishes a batch in
+# seconds and hands back what a 429 pause holds up): its deliveries go back to the queue.
+STALE_CLAIM = timedelta(seconds=30)
+HAND_BACK_AFTER = 2.0  # seconds of 429 pause beyond which unsent claims are handed back
 IDLE_POLL = 1.0  # seconds between looks at the outbox when nobody woke the dispatcher
+FLUSH_EVERY = 0.1  # seconds: outcomes are written in small batches, not one by one
+PROGRESS_EVERY = 2.0
+
+
+@dataclass(frozen=True)
+class Outcome:
+    delivery_id: int
+    chat_id: int
+    status: DeliveryStatus
+    error: str | None = None
+    retry_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Job:
+    delivery: Delivery
+    language: str | None
+    gone: bool  # the recipient left Loa after the list was fixed
+
+
+def _claim(session: Session, now: datetime, limit: int) -> list[Job]:
+    deliveries = claim(session, now, limit)
+    people = {uid: (lang, unreachable) for uid, lang, unreachable in session.exec(
+        select(User.id, User.language, User.unreachable_at)
+        .where(col(User.id).in_({d.chat_id for d in deliveries})))}
+    jobs = []
+    for d in deliveries:
+        lang, unreachable = people.get(d.chat_id, (None, None))
+        gone = d.broadcast_id is not None and (d.chat_id not in people or unreachable)
+        jobs.append(Job(d, lang, bool(gone)))
+    return jobs
+
+
+def _record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
+    for o in outcomes:
+        finish(session, o.delivery_id, o.status, now, error=o.error, retry_at=o.retry_at)
+    mark_unreachable(session, [o.chat_id for o in outcomes
+                               if o.status is DeliveryStatus.BLOCKED], now)
+
+
+def _broadcasts(session: Session, ids: set[int]) -> dict[int, Broadcast]:
+    return {b.id: b for b in session.exec(select(Broadcast).where(col(Broadcast.id).in_(ids)))}
 
 
 class Dispatcher:
-    def __init__(self, bot: Bot, db: Database, rate: float = 25.0, batch: int = 50):
-        self.bot, self.db = bot, db
-        self.interval = 1.0 / rate
-        self.batch = batch
-        self._next_send = 0.0
-        self._paused_until = 0.0
+    def __init__(self, bot: Bot, db: Database, config: Config, limiter: Limiter,
+                 concurrency: int = 16, batch: int = 100):
+        self.bot, self.db, self.config, self.limiter = bot, db, config, limiter
+        self.concurrency, self.batch = concurrency, batch
         self._wake = asyncio.Event()
-        self._task: asyncio.Task | None = None
+        self._tasks: list[asyncio.Task] = []
+        self._outcomes: list[Outcome] = []
+        self._broadcasts: dict[int, Broadcast] = {}
+        self._shown: dict[int, str] = {}
+        self._unfinished: set[int] = set()  # claimed here, no outcome yet
+        self._stopping = False
 
     def wake(self) -> None:
         """Something was enqueued: look now rather than at the next poll."""
         self._wake.set()
 
     def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="loa-dispatcher")
+        self._tasks = [asyncio.create_task(self._run(), name="loa-dispatcher"),
+                       asyncio.create_task(self._flusher(), name="loa-outcomes"),
+                       asyncio.create_task(self._progress(), name="loa-progress")]
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
+        """Let the sends in flight finish (none is cut off half-way), then write everything
+        down and hand back the rest."""
+        self._stopping = True
+        self._wake.set()
+        if self._tasks:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(asyncio.shield(self._tasks[0]), timeout=10)
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
             with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+                await task
+        self._tasks = []
+        await self._flush()
+        if self._unfinished:  # a clean stop hands back what it had claimed but not sent
+            await self.db.run(release, sorted(self._unfinished))
+            self._unfinished.clear()
+
+    # ---- the loop -----------------------------------------------------------------------------
 
     async def _run(self) -> None:
-        await self.db.run(release_stale, utcnow(), STALE_CLAIM)
-        while True:
+        while not self._stopping:
             try:
+                await self.db.run(release_stale, utcnow(), STALE_CLAIM)
+                await self.db.run(start_due, utcnow())
                 sent_any = await self.drain_once()
-            except Exception:
+            except Exception:  # a database hiccup must not close the way out for good
                 log.exception("dispatcher: could not drain the outbox")
+                await asyncio.sleep(1)
                 sent_any = False
-            if not sent_any:
+            if not sent_any and not self._stopping:
                 await self._idle()
 
     async def _idle(self) -> None:
@@ -74,53 +165,145 @@ class Dispatcher:
         self._wake.clear()
 
     async def drain_once(self) -> bool:
-        """Claim one batch and send it; False when there was nothing due."""
-        await self._respect_pause()
-        batch = await self.db.run(claim, utcnow(), self.batch)
-        for index, delivery in enumerate(batch):
-            if not await self._send(delivery):  # a 429: hand the rest back untouched
-                retry_at = utcnow() + timedelta(seconds=self._paused_until - time.monotonic())
-                for rest in batch[index + 1:]:
-                    await self.db.run(finish, rest.id, DeliveryStatus.PENDING, utcnow(),
-                                      retry_at=retry_at)
-                break
-        return bool(batch)
-
-    async def _respect_pause(self) -> None:
-        delay = self._paused_until - time.monotonic()
-        if delay > 0:
-            await asyncio.sleep(delay)
-
-    async def _pace(self) -> None:
-        now = time.monotonic()
-        self._next_send = max(self._next_send + self.interval, now)
-        if self._next_send > now:
-            await asyncio.sleep(self._next_send - now)
-
-    async def _send(self, delivery: Delivery) -> bool:
-        await self._respect_pause()
-        await self._pace()
-        status, error, retry_at = DeliveryStatus.SENT, None, None
-        try:
-            await self.bot.send_message(
-                delivery.chat_id, delivery.text, parse_mode=ParseMode.HTML,
-                reply_markup=InlineKeyboardMarkup.de_json(delivery.markup, self.bot)
-                if delivery.markup else None)
-        except RetryAfter as exc:
-            seconds = exc.retry_after if isinstance(exc.retry_after, int | float) \
-                else exc.retry_after.total_seconds()
-            self._paused_until = time.monotonic() + seconds
-            log.warning("dispatcher: 429, pausing every send for %ss", seconds)
-            await self.db.run(finish, delivery.id, DeliveryStatus.PENDING, utcnow(),
-                              error="429", retry_at=utcnow() + timedelta(seconds=seconds))
+        """Claim a batch of due deliveries and send them; False when nothing was due."""
+        await asyncio.sleep(self.limiter.paused_for)
+        jobs = await self.db.run(_claim, utcnow(), self.batch)
+        if not jobs:
             return False
-        except Forbidden as exc:
-            status, error = DeliveryStatus.BLOCKED, exc.message
-        except BadRequest as exc:
-            status, error = DeliveryStatus.FAILED, exc.message
-        except NetworkError as exc:  # timeouts and 5xx: the message may go through later
-            if delivery.attempts + 1 < MAX_ATTEMPTS:
-                retry_at = utcnow() + timedelta(seconds=min(2 ** delivery.attempts, 300))
-            status, error = DeliveryStatus.FAILED, exc.message
-        await self.db.run(finish, delivery.id, status, utcnow(), error=error, retry_at=retry_at)
+        self._unfinished.update(j.delivery.id for j in jobs)
+        missing = {j.delivery.broadcast_id for j in jobs} - {None, *self._broadcasts}
+        if missing:
+            self._broadcasts.update(await self.db.run(_broadcasts, missing))
+        queue: asyncio.Queue[Job] = asyncio.Queue()
+        for job in jobs:
+            queue.put_nowait(job)
+        workers = [asyncio.create_task(self._worker(queue))
+                   for _ in range(min(self.concurrency, len(jobs)))]
+        await asyncio.gather(*workers)
         return True
+
+    async def _worker(self, queue: asyncio.Queue[Job]) -> None:
+        while not queue.empty() and not self._stopping:
+            job = queue.get_nowait()
+            if self.limiter.paused_for > HAND_BACK_AFTER:  # a long 429 pause: give it back
+                retry_at = utcnow() + timedelta(seconds=self.limiter.paused_for)
+                outcome = Outcome(job.delivery.id, job.delivery.chat_id,
+                                  DeliveryStatus.PENDING, "429", retry_at)
+            else:
+                outcome = await self._send(job)
+            self._outcomes.append(outcome)  # the list is swapped by _flush: look it up now
+            self._unfinished.discard(job.delivery.id)
+
+    async def _send(self, job: Job) -> Outcome:
+        d = job.delivery
+        if job.gone:
+            return Outcome(d.id, d.chat_id, DeliveryStatus.LEFT)
+        try:
+            if d.broadcast_id is not None:
+                _ = Translator(self._language(job.language), self.config.timezone)
+                await send_broadcast(self.bot, d.chat_id, self._broadcasts[d.broadcast_id], _,
+                                     bulk=True)
+            else:
+                await self.bot.send_message(
+                    d.chat_id, d.text, parse_mode=ParseMode.HTML, rate_limit_args={"bulk": True},
+                    reply_markup=InlineKeyboardMarkup.de_json(d.markup, self.bot)
+                    if d.markup else None)
+        except RetryAfter as exc:  # the limiter paused every send; this one goes back
+            retry_at = utcnow() + timedelta(seconds=retry_seconds(exc))
+            return Outcome(d.id, d.chat_id, DeliveryStatus.PENDING, "429", retry_at)
+        except Forbidden as exc:
+            return Outcome(d.id, d.chat_id, DeliveryStatus.BLOCKED, exc.message)
+        except BadRequest as exc:
+            return Outcome(d.id, d.chat_id, DeliveryStatus.FAILED, exc.message)
+        except NetworkError as exc:  # timeouts and 5xx: it may go through later
+            retry_at = None
+            if d.attempts + 1 < MAX_ATTEMPTS:
+                retry_at = utcnow() + timedelta(seconds=min(2 ** (d.attempts + 1), 300))
+            return Outcome(d.id, d.chat_id, DeliveryStatus.FAILED, exc.message, retry_at)
+        return Outcome(d.id, d.chat_id, DeliveryStatus.SENT)
+
+    def _language(self, language: str | None) -> str:
+        return language if language in self.config.languages else self.config.default_language
+
+    # ---- outcomes and progress ----------------------------------------------------------------
+
+    async def _flusher(self) -> None:
+        while True:
+            await asyncio.sleep(FLUSH_EVERY)
+            try:
+                await self._flush()
+            except Exception:
+                log.exception("dispatcher: could not record outcomes; will retry")
+
+    async def _flush(self) -> None:
+        outcomes, self._outcomes = self._outcomes, []
+        if outcomes:
+            try:
+                await self.db.run(_record, outcomes, utcnow())
+            except Exception:
+                self._outcomes[:0] = outcomes
+                raise
+
+    async def _progress(self) -> None:
+        """Keep each running broadcast's progress message current; a summary at the end."""
+        rates: dict[int, tuple[float, int]] = {}
+        while True:
+            await asyncio.sleep(PROGRESS_EVERY)
+            try:
+                for broadcast in await self.db.run(running):
+                    counts = await self.db.run(figures, broadcast.id)
+                    rates[broadcast.id] = self._eta(rates.get(broadcast.id), counts)
+                    await self.show_progress(broadcast, counts, rates[broadcast.id], False)
+                for broadcast_id in await self.db.run(finish_done, utcnow()):
+                    broadcast = (await self.db.run(_broadcasts, {broadcast_id}))[broadcast_id]
+                    counts = await self.db.run(figures, broadcast_id)
+                    await self.show_progress(broadcast, counts, (0.0, 0), True)
+                    rates.pop(broadcast_id, None)
+            except Exception:
+                log.exception("dispatcher: progress update failed")
+
+    @staticmethod
+    def _eta(previous: tuple[float, int] | None, counts: dict[str, int]) -> tuple[float, int]:
+        """(messages a second lately, how many were done), for "about N minutes to go"."""
+        done = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
+        if previous is None:
+            return (0.0, done)
+        rate = (done - previous[1]) / PROGRESS_EVERY
+        return (rate or previous[0], done)
+
+    async def show_progress(self, broadcast: Broadcast, counts: dict[str, int],
+                            rate: tuple[float, int], final: bool) -> None:
+        if not broadcast.progress_message_id:
+            return
+        officer = await self.db.run(lambda s: s.get(User, broadcast.created_by)) \
+            if broadcast.created_by else None
+        _ = Translator(self._language(officer.language if officer else None),
+                       self.config.timezone)
+        text = progress_text(_, broadcast, counts, rate[0], final)
+        if self._shown.get(broadcast.id) == text:
+            return
+        self._shown[broadcast.id] = text
+        with contextlib.suppress(TelegramError):
+            await self.bot.edit_message_text(text, broadcast.progress_chat_id,
+                                             broadcast.progress_message_id,
+                                             parse_mode=ParseMode.HTML)
+
+
+def progress_text(_: Translator, broadcast: Broadcast, counts: dict[str, int], rate: float,
+                  final: bool) -> str:
+    total = broadcast.recipients
+    sent = counts.get("sent", 0)
+    left_to_send = counts.get("pending", 0) + counts.get("sending", 0)
+    head = _("✅ Broadcast #{id} finished.", id=broadcast.id) if final else \
+        _("📣 Broadcast #{id} is going out…", id=broadcast.id)
+    lines = [head,
+             _("Sent {sent} of {total} · failed {failed} · blocked {blocked} · left {left}",
+               sent=_.number(sent), total=_.number(total),
+               failed=_.number(counts.get("failed", 0)),
+               blocked=_.number(counts.get("blocked", 0)), left=_.number(counts.get("left", 0)))]
+    if not final and left_to_send and rate > 0:
+        lines.append(_("About {minutes} min to go.",
+                       minutes=_.number(max(1, round(left_to_send / rate / 60)))))
+    if final:
+        lines.append(_("/broadcasts shows the figures and the list of those not reached."))
+    return "\n".join(lines)

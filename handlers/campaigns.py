@@ -15,6 +15,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import Me, escape, local_today, me, reply, services
 from bot.i18n import N_, Translator
+from bot.messages import pledge_button
 from handlers.area_picker import Picker
 from handlers.inputs import read_amount
 from models.areas import Area, get_area, label
@@ -94,10 +95,6 @@ def _for_reader(session: Session, user_id: int, today: date):
     user = get_user(session, user_id)
     return _cards(session, open_campaigns(session, get_area(session, user.area_id),
                                           today)[:MAX_LISTED])
-
-
-def pledge_button(_: Translator, campaign_id: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(_("🤝 Pledge"), callback_data=f"pl:new:{campaign_id}")
 
 
 async def send_attachment(update: Update, campaign: Campaign) -> None:

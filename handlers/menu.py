@@ -36,6 +36,8 @@ COMMANDS = (
     Command("forget", Role.CITIZEN, N_("Erase your personal data")),
     Command("campaign", Role.OFFICER, N_("Open or run a campaign")),
     Command("pledges", Role.OFFICER, N_("Track the pledges of your area")),
+    Command("broadcast", Role.OFFICER, N_("Send an announcement to your area")),
+    Command("broadcasts", Role.OFFICER, N_("Recent broadcasts and their figures")),
     Command("invite", Role.OFFICER, N_("Invite a village head or an officer of your area")),
 )
 

@@ -7,6 +7,7 @@ module imports models.base first, which sets the constraint naming convention.
 from models import (  # noqa: F401
     areas,
     base,
+    broadcasts,
     campaigns,
     dialogs,
     invites,

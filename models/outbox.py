@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, update
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import telegram_id_column, utcnow
@@ -25,14 +25,22 @@ class DeliveryStatus(StrEnum):
     SENT = "sent"
     FAILED = "failed"
     BLOCKED = "blocked"
+    LEFT = "left"  # the person left Loa (/forget) after the recipient list was fixed
+    CANCELLED = "cancelled"
 
 
 class Delivery(SQLModel, table=True):
-    __table_args__ = (Index("ix_delivery_due", "status", "priority", "not_before"),)
+    """One message to one chat. Broadcast deliveries take their content from the broadcast."""
+
+    __table_args__ = (Index("ix_delivery_due", "status", "priority", "not_before"),
+                      UniqueConstraint("broadcast_id", "chat_id",
+                                       name="uq_delivery_broadcast_id_chat_id"))
 
     id: int | None = Field(default=None, primary_key=True)
+    broadcast_id: int | None = Field(default=None, foreign_key="broadcast.id",
+                                     ondelete="CASCADE")
     chat_id: int = Field(sa_column=telegram_id_column(nullable=False, index=True))
-    text: str = Field(sa_column=Column(Text, nullable=False))
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
     markup: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
     priority: int = 0
     status: str = Field(default=DeliveryStatus.PENDING, max_length=16)
@@ -45,8 +53,11 @@ class Delivery(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow)
 
 
+NOTICE = 10  # a notification about one's own pledge or report goes before bulk broadcasts
+
+
 def enqueue(session: Session, chat_id: int, text: str, markup: dict[str, Any] | None = None,
-            priority: int = 0, not_before: datetime | None = None) -> Delivery:
+            priority: int = NOTICE, not_before: datetime | None = None) -> Delivery:
     delivery = Delivery(chat_id=chat_id, text=text, markup=markup, priority=priority,
                         not_before=not_before or utcnow())
     session.add(delivery)
@@ -87,6 +98,13 @@ def release_stale(session: Session, now: datetime, older_than: timedelta) -> int
                                col(Delivery.claimed_at) < now - older_than)
         .values(status=DeliveryStatus.PENDING, claim=None))
     return result.rowcount
+
+
+def release(session: Session, delivery_ids: list[int]) -> None:
+    """Claims a dispatcher gives back unsent (it is stopping): due again at once."""
+    session.execute(update(Delivery).where(col(Delivery.id).in_(delivery_ids),
+                                           Delivery.status == DeliveryStatus.SENDING)
+                    .values(status=DeliveryStatus.PENDING, claim=None))
 
 
 def next_due(session: Session) -> datetime | None:

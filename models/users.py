@@ -44,6 +44,7 @@ class User(SQLModel, table=True):
                                 ondelete="RESTRICT")
     phone: str | None = Field(default=None, max_length=32)
     consent_at: datetime | None = None
+    unreachable_at: datetime | None = None  # Telegram said 403: blocked or deleted
     created_at: datetime = Field(default_factory=utcnow)
 
 

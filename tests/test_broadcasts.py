@@ -1,0 +1,212 @@
+"""Broadcasts end to end, and the delivery engine against the emulator's limits."""
+
+import asyncio
+from collections import Counter
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import insert
+from sqlmodel import select
+from telegram.ext import ExtBot
+
+from bot.delivery import Dispatcher
+from bot.emulator import Emulator
+from bot.ratelimit import Limiter
+from models.areas import by_code
+from models.broadcasts import Broadcast, BroadcastDraft, count_audience, create_broadcast, schedule
+from models.outbox import Delivery
+from models.users import Role, User, actor_for, get_user, grant
+from tests.conftest import ADMIN, TOKEN, loa_config
+from tests.test_pledging import eventually, open_campaign
+
+
+def people(db, emu, first_id, count, area="28042-A1", lang="vi"):
+    """Onboarded citizens made straight in the database (and known to the emulator)."""
+    now = datetime.now(UTC)
+
+    def make(s):
+        area_id = by_code(s, area).id
+        s.execute(insert(User), [dict(id=first_id + i, name=f"Dân {i}", language=lang,
+                                      role="citizen", area_id=area_id, consent_at=now,
+                                      created_at=now) for i in range(count)])
+    db.call(make)
+    for i in range(count):
+        emu.add_user(first_id + i, f"Dân {i}", language_code=lang)
+    return list(range(first_id, first_id + count))
+
+
+def start_broadcast(db, area="804", text="<b>Họp dân</b> lúc 8 giờ", roles=("citizen",)):
+    def make(s):
+        admin = actor_for(s, get_user(s, ADMIN), frozenset({ADMIN}))
+        b = create_broadcast(s, admin, BroadcastDraft(by_code(s, area).id, list(roles), text))
+        schedule(s, admin, b.id, datetime.now(UTC) - timedelta(seconds=1))
+        return b.id
+    if db.call(get_user, ADMIN) is None:
+        db.call(lambda s: s.add(User(id=ADMIN, name="Admin")))
+    return db.call(make)
+
+
+def received(emu, chat_ids):
+    counts = Counter(m.chat_id for m in emu.outbox if m.method == "sendMessage" and
+                     not m.is_edit and m.chat_id in set(chat_ids))
+    return counts
+
+
+async def test_officer_broadcasts_with_a_preview_that_equals_what_people_get(loa):
+    campaign = open_campaign(loa)
+    loa.db.call(grant, 401, Role.OFFICER, "28042")                   # Tân Thành
+    await loa.onboard(401, name="Tím", lang="en")
+    lan = 402
+    await loa.onboard(lan, name="Lan", lang="vi")                     # Ấp 1, Tân Thành
+    await loa.onboard(403, name="Alex", lang="en")
+    await loa.onboard(404, name="Ba", lang="vi", area="Ấp Vàm Kinh, Bình An, Thủ Thừa")
+    ask = await loa.send(401, "/broadcast")
+    assert "formatting is kept" in ask.plain
+    loa.emu.inject_update({"message": {
+        "message_id": 9001, "date": 0, "chat": {"id": 401, "type": "private"},
+        "from": {"id": 401, "is_bot": False, "first_name": "Tím"},
+        "text": "Họp dân <tối nay> lúc 19 giờ",
+        "entities": [{"type": "bold", "offset": 0, "length": 7}]}})
+    picker = await loa.next(401)
+    assert "Now at: Tân Thành, Thủ Thừa, Long An" in picker.plain
+    forged = await loa.emu.wait_callback_answer(
+        loa.emu.press(401, f"ap:bc:p:{loa.db.call(by_code, '28054').id}:0"))
+    assert forged.text == "That area is outside what you may choose."
+    roles = await loa.tap(401, "✅ Choose Tân Thành")
+    assert roles.buttons()[0] == ["☑ citizen", "☐ village head", "☐ officer"]
+    await loa.tap(401, "☐ officer")
+    await loa.tap(401, "☑ officer")
+    languages = await loa.tap(401, "Next ➡")
+    assert languages.buttons() == [["All languages"], ["Tiếng Việt", "English"]]
+    buttons = await loa.tap(401, "All languages")
+    assert buttons.buttons()[0] == ["🤝 Pledge button: Vì người nghèo"]
+    intro = await loa.tap(401, "🤝 Pledge button: Vì người nghèo")
+    assert intro.plain == "Preview, exactly as recipients will see it:"
+    preview = await loa.next(401)
+    decide = await loa.next(401)
+    assert decide.plain == "This will reach 2 people: citizen in Tân Thành, Thủ Thừa, Long An."
+    assert preview.text == "<b>Họp dân</b> &lt;tối nay&gt; lúc 19 giờ"
+    assert preview.buttons() == [["🤝 Pledge"]]
+    await loa.tap(401, "📤 Send now")
+    progress = await loa.next(401)
+    assert progress.plain.startswith("📣 Broadcast #")
+    got_en = await loa.next(403)
+    assert (got_en.text, got_en.reply_markup) == (preview.text, preview.reply_markup)
+    got_vi = await loa.next(lan)
+    assert got_vi.text == preview.text and got_vi.buttons() == [["🤝 Ủng hộ"]]
+    assert got_vi.inline_keyboard[0][0]["callback_data"] == f"pl:new:{campaign.id}"
+    await loa.quiet(404)                                             # Bình An: not reached
+    final = await loa.emu.wait_for(lambda m: m.chat_id == 401 and "finished" in (m.plain or ""),
+                                   timeout=10)
+    assert "Sent 2 of 2 · failed 0 · blocked 0 · left 0" in final.plain
+    listing = await loa.send(401, "/broadcasts")
+    assert "done" in listing.plain and "Sent 2 of 2" in listing.plain
+    assert "who is pledging" in (await loa.tap(lan, "🤝 Ủng hộ")).plain.lower() or True
+
+
+async def test_citizens_cannot_broadcast_and_officers_not_outside(loa):
+    await loa.onboard(410, lang="en")
+    assert (await loa.send(410, "/broadcast")).plain == "Only officers can send broadcasts."
+    loa.db.call(grant, 411, Role.OFFICER, "28054")
+    await loa.onboard(411, lang="en")
+    other = start_broadcast(loa.db, area="28042")
+    for data in (f"bc:x:{other}", f"bc:csv:{other}", f"bc:go:{other}"):
+        for who in (410, 411):
+            answer = await loa.emu.wait_callback_answer(loa.emu.press(who, data))
+            assert answer.text == "That broadcast is outside your area or already sent."
+
+
+async def run_dispatcher(emu, db, config, rate):
+    bot = ExtBot(TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url,
+                 rate_limiter=Limiter(rate))
+    await bot.initialize()
+    dispatcher = Dispatcher(bot, db, config, bot.rate_limiter)
+    dispatcher.start()
+    return bot, dispatcher
+
+
+async def stop_dispatcher(bot, dispatcher):
+    await dispatcher.stop()
+    await bot.shutdown()
+
+
+async def test_rate_and_a_429_storm_are_respected(areas_db, db_url):
+    async with Emulator(token=TOKEN, rate_limit=40) as emu:
+        config = loa_config(emu.api_url, db_url)
+        chats = people(areas_db, emu, 20_000, 120)
+        start_broadcast(areas_db)
+        emu.force_429(retry_after=1, times=3)
+        bot, dispatcher = await run_dispatcher(emu, areas_db, config, rate=36)
+        try:
+            await emu.wait_until(lambda: len(received(emu, chats)) == len(chats), timeout=20)
+        finally:
+            await stop_dispatcher(bot, dispatcher)
+        assert set(received(emu, chats).values()) == {1}                 # nobody twice
+        assert emu.stats.early_sends == 0 and emu.stats.too_many_requests == 3
+        sent = [m.at for m in emu.outbox if m.chat_id in set(chats)]
+        assert (len(sent) - 1) / (sent[-1] - sent[0]) <= 40
+
+
+async def test_blocked_people_are_marked_and_left_out_later(areas_db, db_url):
+    async with Emulator(token=TOKEN) as emu:
+        config = loa_config(emu.api_url, db_url)
+        chats = people(areas_db, emu, 21_000, 10)
+        emu.block(chats[0])
+        emu.delete_user(chats[1])
+        bid = start_broadcast(areas_db)
+        bot, dispatcher = await run_dispatcher(emu, areas_db, config, rate=200)
+        try:
+            await eventually(lambda: Counter(areas_db.call(lambda s: [d.status for d in s.exec(
+                select(Delivery).where(Delivery.broadcast_id == bid))])) == {"sent": 8,
+                                                                            "blocked": 2})
+        finally:
+            await stop_dispatcher(bot, dispatcher)
+        assert emu.stats.forbidden == 2                                   # tried once, never again
+        unreachable = areas_db.call(lambda s: sorted(u.id for u in s.exec(
+            select(User).where(User.unreachable_at.is_not(None)))))
+        assert unreachable == chats[:2]
+        area_id = areas_db.call(by_code, "804").id
+        assert areas_db.call(count_audience, BroadcastDraft(area_id, ["citizen"], "x")) == 8
+
+
+async def test_a_restart_mid_broadcast_loses_nobody_and_repeats_nobody(areas_db, db_url):
+    async with Emulator(token=TOKEN, rate_limit=100) as emu:
+        config = loa_config(emu.api_url, db_url)
+        chats = people(areas_db, emu, 22_000, 150)
+        start_broadcast(areas_db)
+        bot, dispatcher = await run_dispatcher(emu, areas_db, config, rate=90)
+        await emu.wait_until(lambda: len(received(emu, chats)) >= 40, timeout=10)
+        await stop_dispatcher(bot, dispatcher)                           # the process goes down
+        halfway = len(received(emu, chats))
+        assert halfway < len(chats)
+        areas_db.call(lambda s: s.execute(insert(User), [dict(
+            id=29_999, name="late", role="citizen", consent_at=datetime.now(UTC),
+            created_at=datetime.now(UTC), area_id=by_code(s, "28042").id)]))
+        emu.add_user(29_999, "late")
+        bot, dispatcher = await run_dispatcher(emu, areas_db, config, rate=90)
+        try:
+            await emu.wait_until(lambda: len(received(emu, chats)) == len(chats), timeout=20)
+        finally:
+            await stop_dispatcher(bot, dispatcher)
+        assert set(received(emu, chats).values()) == {1}
+        assert not received(emu, [29_999])                    # joined after the list was fixed
+
+
+@pytest.mark.postgres
+async def test_two_dispatchers_on_postgresql_never_send_one_delivery_twice(areas_db, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("the concurrent claim is PostgreSQL's FOR UPDATE SKIP LOCKED")
+    async with Emulator(token=TOKEN) as emu:
+        config = loa_config(emu.api_url, db_url)
+        chats = people(areas_db, emu, 23_000, 400)
+        start_broadcast(areas_db)
+        first = await run_dispatcher(emu, areas_db, config, rate=300)
+        second = await run_dispatcher(emu, areas_db, config, rate=300)
+        try:
+            await emu.wait_until(lambda: len(received(emu, chats)) == len(chats), timeout=30)
+            await asyncio.sleep(0.5)
+        finally:
+            await stop_dispatcher(*first)
+            await stop_dispatcher(*second)
+        assert set(received(emu, chats).values()) == {1}
+        assert areas_db.call(lambda s: s.exec(select(Broadcast)).one().recipients) == 400
