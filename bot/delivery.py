@@ -18,15 +18,16 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlmodel import Session, col, select
-from telegram import Bot, InlineKeyboardMarkup
+from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
 from bot.config import Config
 from bot.db import Database
 from bot.i18n import Translator
-from bot.messages import send_broadcast
+from bot.messages import broadcast_request
 from bot.ratelimit import Limiter, retry_seconds
+from bot.wire import Wire
 from models.base import utcnow
 from models.broadcasts import (
     Broadcast,
@@ -110,13 +111,24 @@ class Dispatcher:
         self._broadcasts: dict[int, Broadcast] = {}
         self._shown: dict[int, str] = {}
         self._unfinished: set[int] = set()  # claimed here, no outcome yet
+        self._requests: dict[tuple[int, str], tuple[str, dict]] = {}
         self._stopping = False
+        self.wire = Wire(config.api_url, bot.token, limiter, connections=concurrency)
+
+    async def preview(self, chat_id: int, broadcast: Broadcast, _: Translator) -> None:
+        """The broadcast, to the officer, by the very request its recipients will get."""
+        if self.wire._session is None:
+            await self.wire.open()
+        method, params = broadcast_request(broadcast, _, chat_id)
+        params.pop("allow_paid_broadcast", None)  # a preview costs no Stars
+        await self.wire.call(method, params, bulk=False)
 
     def wake(self) -> None:
         """Something was enqueued: look now rather than at the next poll."""
         self._wake.set()
 
     def start(self) -> None:
+        self._stopping = False
         self._tasks = [asyncio.create_task(self._run(), name="loa-dispatcher"),
                        asyncio.create_task(self._flusher(), name="loa-outcomes"),
                        asyncio.create_task(self._progress(), name="loa-progress")]
@@ -139,10 +151,13 @@ class Dispatcher:
         if self._unfinished:  # a clean stop hands back what it had claimed but not sent
             await self.db.run(release, sorted(self._unfinished))
             self._unfinished.clear()
+        await self.wire.close()
 
     # ---- the loop -----------------------------------------------------------------------------
 
     async def _run(self) -> None:
+        if self.wire._session is None:
+            await self.wire.open()
         while not self._stopping:
             try:
                 await self.db.run(release_stale, utcnow(), STALE_CLAIM)
@@ -198,16 +213,16 @@ class Dispatcher:
         d = job.delivery
         if job.gone:
             return Outcome(d.id, d.chat_id, DeliveryStatus.LEFT)
+        if d.broadcast_id is not None:
+            method, params = self._rendered(d.broadcast_id, self._language(job.language))
+            params = {**params, "chat_id": d.chat_id}
+        else:
+            method, params = "sendMessage", {"chat_id": d.chat_id, "text": d.text,
+                                             "parse_mode": ParseMode.HTML.value}
+            if d.markup:
+                params["reply_markup"] = d.markup
         try:
-            if d.broadcast_id is not None:
-                _ = Translator(self._language(job.language), self.config.timezone)
-                await send_broadcast(self.bot, d.chat_id, self._broadcasts[d.broadcast_id], _,
-                                     bulk=True)
-            else:
-                await self.bot.send_message(
-                    d.chat_id, d.text, parse_mode=ParseMode.HTML, rate_limit_args={"bulk": True},
-                    reply_markup=InlineKeyboardMarkup.de_json(d.markup, self.bot)
-                    if d.markup else None)
+            await self.wire.call(method, params)
         except RetryAfter as exc:  # the limiter paused every send; this one goes back
             retry_at = utcnow() + timedelta(seconds=retry_seconds(exc))
             return Outcome(d.id, d.chat_id, DeliveryStatus.PENDING, "429", retry_at)
@@ -221,6 +236,14 @@ class Dispatcher:
                 retry_at = utcnow() + timedelta(seconds=min(2 ** (d.attempts + 1), 300))
             return Outcome(d.id, d.chat_id, DeliveryStatus.FAILED, exc.message, retry_at)
         return Outcome(d.id, d.chat_id, DeliveryStatus.SENT)
+
+    def _rendered(self, broadcast_id: int, lang: str) -> tuple[str, dict]:
+        """A broadcast's request for one language, made once and reused for every reader."""
+        key = (broadcast_id, lang)
+        if key not in self._requests:
+            _ = Translator(lang, self.config.timezone)
+            self._requests[key] = broadcast_request(self._broadcasts[broadcast_id], _, 0)
+        return self._requests[key]
 
     def _language(self, language: str | None) -> str:
         return language if language in self.config.languages else self.config.default_language

@@ -2000,6 +2000,10 @@ async def _serve(args: argparse.Namespace) -> None:
     for spec in args.user:
         user_id, _, name = spec.partition(":")
         emu.add_user(int(user_id), name or f"User {user_id}")
+    if args.users:
+        first, _, last = args.users.partition("-")
+        for user_id in range(int(first), int(last) + 1):
+            emu.add_user(user_id, f"User {user_id}")
     await emu.start(args.host, args.port)
     print(f"Bot API emulator on {emu.api_url} (token {emu.token})", flush=True)
     try:
@@ -2019,6 +2023,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--per-chat-rate", type=float)
     parser.add_argument("--group-rate-per-minute", type=float)
     parser.add_argument("--user", action="append", default=[], help="ID:FIRST_NAME, repeatable")
+    parser.add_argument("--users", help="FIRST-LAST: a range of users at once (benchmarks)")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(_serve(args))

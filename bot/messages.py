@@ -3,7 +3,9 @@ recipients get: the officer's broadcast with its buttons in the reader's languag
 
 from __future__ import annotations
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from typing import Any
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 from bot.i18n import Translator
@@ -25,18 +27,20 @@ def broadcast_markup(_: Translator, broadcast: Broadcast) -> InlineKeyboardMarku
     return InlineKeyboardMarkup([row]) if row else None
 
 
-async def send_broadcast(bot: Bot, chat_id: int, broadcast: Broadcast, _: Translator,
-                         bulk: bool) -> Message:
-    """Send the broadcast to one chat: text, or a photo or document with the text as caption."""
-    common = {"parse_mode": ParseMode.HTML, "reply_markup": broadcast_markup(_, broadcast)}
-    if bulk:
-        common["rate_limit_args"] = {"bulk": True}
-        if broadcast.paid:
-            common["allow_paid_broadcast"] = True
-    if broadcast.media_kind == "photo":
-        return await bot.send_photo(chat_id, broadcast.media_file_id,
-                                    caption=broadcast.text or None, **common)
-    if broadcast.media_kind == "document":
-        return await bot.send_document(chat_id, broadcast.media_file_id,
-                                       caption=broadcast.text or None, **common)
-    return await bot.send_message(chat_id, broadcast.text, **common)
+def broadcast_request(broadcast: Broadcast, _: Translator,
+                      chat_id: int) -> tuple[str, dict[str, Any]]:
+    """The Bot API call that shows this broadcast to one reader: text, or a photo or
+    document with the text as its caption, and the buttons in the reader's language."""
+    params: dict[str, Any] = {"chat_id": chat_id, "parse_mode": ParseMode.HTML.value}
+    markup = broadcast_markup(_, broadcast)
+    if markup is not None:
+        params["reply_markup"] = markup.to_dict()
+    if broadcast.paid:
+        params["allow_paid_broadcast"] = True
+    if broadcast.media_kind in ("photo", "document"):
+        params[broadcast.media_kind] = broadcast.media_file_id
+        if broadcast.text:
+            params["caption"] = broadcast.text
+        return ("sendPhoto" if broadcast.media_kind == "photo" else "sendDocument"), params
+    params["text"] = broadcast.text
+    return "sendMessage", params

@@ -20,7 +20,6 @@ from bot.config import Config
 from bot.context import Me, escape, local_today, me, reply, services
 from bot.delivery import progress_text
 from bot.i18n import LANGUAGE_NAMES, N_
-from bot.messages import send_broadcast
 from handlers.area_picker import Picker
 from handlers.menu import ROLE_NAMES
 from models.areas import Area, get_area, is_within, label
@@ -206,10 +205,10 @@ async def link_typed(update, context, person: Me, text: str) -> None:
                   link_label=(match.group(1) or person._("Open the link"))[:60])
 
 
-def _draft(session: Session, actor: Actor, **extra) -> tuple[Broadcast, int, str]:
+def _draft(session: Session, actor: Actor, paid: bool, **extra) -> tuple[Broadcast, int, str]:
     data = {**get_dialog(session, actor.id, FLOW).data, **extra}
     draft = BroadcastDraft(**{k: data.get(k) for k in BroadcastDraft.__dataclass_fields__})
-    broadcast = create_broadcast(session, actor, draft)
+    broadcast = create_broadcast(session, actor, draft, paid=paid)
     save_dialog(session, actor.id, FLOW, "decide", broadcast_id=broadcast.id)
     return broadcast, count_audience(session, draft), label(session, get_area(
         session, broadcast.area_id))
@@ -221,12 +220,13 @@ async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me
     _ = person._
     svc = services(context)
     try:
-        broadcast, count, where = await svc.db.run(_draft, person.actor, **extra)
+        broadcast, count, where = await svc.db.run(_draft, person.actor,
+                                                   svc.config.paid_broadcasts, **extra)
     except AccessDenied:
         await reply(update, _("You may only broadcast to your own area."))
         return
     await reply(update, _("Preview, exactly as recipients will see it:"), edit=False)
-    await send_broadcast(context.bot, person.id, broadcast, _, bulk=False)
+    await svc.dispatcher.preview(person.id, broadcast, _)
     roles = ", ".join(_(ROLE_NAMES[Role(r)]) for r in broadcast.roles.split(","))
     text = _.ngettext("This will reach {n} person: {roles} in {area}.",
                       "This will reach {n} people: {roles} in {area}.", count,

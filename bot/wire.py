@@ -1,0 +1,59 @@
+"""A lean HTTP path to the Bot API for the messages Loa sends itself.
+
+python-telegram-bot's request stack (httpx, object (de)serialisation) tops out near 400
+messages a second on this class of machine, below what paid broadcasts allow (1000/s). Bulk
+deliveries therefore go out as plain JSON over one aiohttp session, through the same rate
+limiter as everything else, and failures come back as PTB's own exceptions, so the dispatcher
+handles them exactly as it would from the Bot object.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import aiohttp
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.ratelimit import Limiter
+
+
+class Wire:
+    def __init__(self, api_url: str, token: str, limiter: Limiter, connections: int = 64):
+        self.base = f"{api_url}/bot{token}/"
+        self.limiter = limiter
+        self.connections = connections
+        self._session: aiohttp.ClientSession | None = None
+
+    async def open(self) -> None:
+        self._session = aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=self.connections),
+            timeout=aiohttp.ClientTimeout(total=30))
+
+    async def close(self) -> None:
+        if self._session is not None:
+            await self._session.close()
+            self._session = None
+
+    async def call(self, method: str, params: dict[str, Any], bulk: bool = True) -> Any:
+        """Call a Bot API method; a reply (bulk=False) waits out a 429 and tries again."""
+        while True:
+            await self.limiter.acquire(params.get("chat_id"), bulk)
+            try:
+                async with self._session.post(self.base + method, json=params) as response:
+                    answer = await response.json(content_type=None)
+            except (TimeoutError, aiohttp.ClientError, ValueError) as error:
+                raise NetworkError(f"{method}: {error.__class__.__name__}") from None
+            if answer.get("ok"):
+                return answer.get("result")
+            code, text = answer.get("error_code"), answer.get("description", "")
+            if code == 429:
+                seconds = (answer.get("parameters") or {}).get("retry_after", 1)
+                self.limiter.pause(seconds)
+                if bulk:
+                    raise RetryAfter(seconds)
+                continue
+            if code == 403:
+                raise Forbidden(text)
+            if code in (400, 404):
+                raise BadRequest(text)
+            raise NetworkError(text or f"HTTP {code}")  # 5xx: worth another try later
