@@ -24,8 +24,8 @@ from models.broadcasts import mark_reachable
 from models.outbox import enqueue
 from models.users import Actor, User, actor_for, get_user
 
-__all__ = ["Me", "Services", "escape", "guessed", "local_today", "me", "reply", "services",
-           "translator"]
+__all__ = ["Me", "Services", "escape", "guessed", "local_today", "me", "presser", "reply",
+           "services", "translator"]
 
 
 @dataclass(frozen=True)
@@ -101,6 +101,15 @@ async def me(update: Update, context: ContextTypes.DEFAULT_TYPE,
                                   "and your area."))
         return None
     return Me(actor, translator(svc.config, actor.user.language))
+
+
+async def presser(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Me | None:
+    """Who pressed a button; for someone Loa does not know, the press is answered and None
+    returned (the caller then does nothing)."""
+    person = await me(update, context)
+    if person is None:
+        await update.callback_query.answer()
+    return person
 
 
 async def reply(update: Update, text: str,

@@ -15,7 +15,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
-from bot.context import Me, escape, me, reply, services
+from bot.context import Me, escape, presser, reply, services
 from models.areas import Area, child_page, get_area, label, search
 from models.users import Actor, Role
 
@@ -128,9 +128,8 @@ class Picker:
 
     async def _pressed(self, update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         query = update.callback_query
-        person = await me(update, context)
+        person = await presser(update, context)
         if person is None:
-            await query.answer()
             return
         _ = person._
         try:

@@ -17,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.config import Config
-from bot.context import Me, escape, local_today, me, reply, services
+from bot.context import Me, escape, local_today, me, presser, reply, services
 from bot.delivery import progress_text
 from bot.i18n import LANGUAGE_NAMES, N_
 from handlers.area_picker import Picker
@@ -250,9 +250,8 @@ async def go_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     """bc:go:<id> sends now; bc:at:<id> asks when; bc:x:<id> cancels; bc:csv:<id> sends the
     list of recipients not reached. Each checks the officer's scope again."""
     query = update.callback_query
-    person = await me(update, context)
+    person = await presser(update, context)
     if person is None:
-        await query.answer()
         return
     _ = person._
     svc = services(context)

@@ -13,7 +13,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.context import Me, escape, local_today, me, reply, services
+from bot.context import Me, escape, local_today, me, presser, reply, services
 from bot.i18n import N_, Translator
 from bot.messages import pledge_button
 from handlers.area_picker import Picker
@@ -360,9 +360,8 @@ EDIT_PROMPTS = {
 async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """cmp:m:<id> shows it; cmp:s:<id>:<status> changes its status; cmp:e:<id>:<field> edits."""
     query = update.callback_query
-    person = await me(update, context)
+    person = await presser(update, context)
     if person is None:
-        await query.answer()
         return
     _ = person._
     svc = services(context)

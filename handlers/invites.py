@@ -6,7 +6,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.context import Me, escape, me, reply, services
+from bot.context import Me, escape, me, presser, reply, services
 from bot.i18n import N_
 from handlers.area_picker import Picker
 from handlers.menu import ROLE_NAMES
@@ -34,9 +34,8 @@ async def invite_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 async def role_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    person = await me(update, context)
+    person = await presser(update, context)
     if person is None:
-        await query.answer()
         return
     role = query.data.removeprefix("inv:")
     if role not in invitable_roles(person.actor):

@@ -10,7 +10,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.context import Me, escape, local_today, me, reply, services, translator
+from bot.context import Me, escape, local_today, me, presser, reply, services, translator
 from bot.i18n import N_
 from handlers.inputs import read_amount, read_date
 from handlers.pledges import PLEDGE_KINDS, STATUS_NAMES, describe
@@ -107,9 +107,8 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
 
 async def list_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
-    person = await me(update, context)
+    person = await presser(update, context)
     if person is None:
-        await query.answer()
         return
     try:
         _l, campaign, status, kind, page = query.data.removeprefix("pd:").split(":")
@@ -137,9 +136,8 @@ async def open_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     """pd:o:<id> shows a pledge; pd:r / pd:a / pd:j start receiving, receive as pledged
     today, or reject it. Every press is checked against the officer's scope."""
     query = update.callback_query
-    person = await me(update, context)
+    person = await presser(update, context)
     if person is None:
-        await query.answer()
         return
     _ = person._
     svc = services(context)

@@ -15,7 +15,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import vietqr
-from bot.context import Me, escape, local_today, me, reply, services
+from bot.context import Me, escape, local_today, me, presser, reply, services
 from bot.i18n import N_, Translator
 from handlers.inputs import read_amount, read_count
 from models.areas import get_area
@@ -469,9 +469,8 @@ async def mypledges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 async def mine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """mp:e:<id> edits the amount, mp:x:<id> asks to cancel, mp:xx:<id> cancels."""
     query = update.callback_query
-    person = await me(update, context)
+    person = await presser(update, context)
     if person is None:
-        await query.answer()
         return
     _ = person._
     svc = services(context)
