@@ -9,6 +9,7 @@ from models import (  # noqa: F401
     base,
     broadcasts,
     campaigns,
+    deadlines,
     dialogs,
     invites,
     outbox,

@@ -1,0 +1,227 @@
+"""Reporting deadlines: one report owed per area of a chosen level, and the reminders that go
+only to those who still owe one.
+
+Reminder times are stored as rows; a due reminder is claimed with a conditional UPDATE and its
+messages enqueued in the same transaction, so however many processes look, and however late
+they look (a restart, a crash), each reminder goes out once, or is skipped and logged when it
+is later than the grace period.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import JSON, Column, Index, UniqueConstraint, update
+from sqlmodel import Field, Session, SQLModel, col, select
+
+from models.areas import Area, get_area
+from models.base import telegram_id_column, utcnow
+from models.schedule import QuietHours, next_overdue, parse_offsets, reminder_times, snoozed
+from models.users import AccessDenied, Actor, Role, User
+
+log = logging.getLogger(__name__)
+
+FIELD_KINDS = ("number", "money", "text")
+
+
+class DeadlineStatus(StrEnum):
+    OPEN = "open"
+    CLOSED = "closed"
+    CANCELLED = "cancelled"
+
+
+class Deadline(SQLModel, table=True):
+    id: int | None = Field(default=None, primary_key=True)
+    title: str = Field(max_length=200)
+    created_by: int | None = Field(default=None, sa_column=telegram_id_column(
+        foreign_key="user.id", ondelete="SET NULL"))
+    area_id: int = Field(foreign_key="area.id", index=True, ondelete="RESTRICT")
+    level: str = Field(max_length=50)  # the level of the areas that each owe a report
+    role: str = Field(default=Role.VILLAGE_HEAD, max_length=20)  # who reports for an area
+    campaign_id: int | None = Field(default=None, foreign_key="campaign.id",
+                                    ondelete="SET NULL")
+    due_at: datetime
+    offsets: str = Field(max_length=100)
+    fields: list[dict[str, str]] = Field(default_factory=list, sa_column=Column(JSON))
+    wants_file: bool = False
+    status: str = Field(default=DeadlineStatus.OPEN, max_length=16)
+    summary_sent_at: datetime | None = None
+    created_at: datetime = Field(default_factory=utcnow)
+
+
+class Report(SQLModel, table=True):
+    __table_args__ = (UniqueConstraint("deadline_id", "area_id",
+                                       name="uq_report_deadline_id_area_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id", ondelete="CASCADE")
+    area_id: int = Field(foreign_key="area.id", ondelete="RESTRICT")
+    values: dict[str, Any] = Field(default_factory=dict, sa_column=Column(JSON))
+    file_id: str | None = Field(default=None, max_length=200)
+    reported_by: int | None = Field(default=None, sa_column=telegram_id_column(
+        foreign_key="user.id", ondelete="SET NULL"))
+    reported_at: datetime = Field(default_factory=utcnow)
+    late: bool = False
+
+
+class ReminderStatus(StrEnum):
+    PENDING = "pending"
+    SENT = "sent"
+    SKIPPED = "skipped"
+    CANCELLED = "cancelled"
+
+
+class Reminder(SQLModel, table=True):
+    __table_args__ = (Index("ix_reminder_due", "status", "due_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    deadline_id: int = Field(foreign_key="deadline.id", index=True, ondelete="CASCADE")
+    area_id: int = Field(foreign_key="area.id", ondelete="RESTRICT")
+    due_at: datetime
+    kind: str = Field(max_length=16)  # "before", "overdue", "snooze"
+    status: str = Field(default=ReminderStatus.PENDING, max_length=16)
+    handled_at: datetime | None = None
+
+
+@dataclass(frozen=True)
+class Clockwork:
+    """What reminder times depend on besides the deadline itself."""
+
+    tz: ZoneInfo
+    quiet: QuietHours | None
+    grace: timedelta
+
+
+def reporting_areas(session: Session, deadline: Deadline) -> list[Area]:
+    """The areas that each owe one report: those of the chosen level in the subtree."""
+    root = get_area(session, deadline.area_id)
+    return list(session.exec(select(Area).where(
+        col(Area.path).startswith(root.path, autoescape=True), Area.level == deadline.level)
+        .order_by(Area.search_name)))
+
+
+def plan(session: Session, deadline: Deadline, clock: Clockwork, now: datetime) -> int:
+    """(Re)write the pending reminders of a deadline from its time and offsets; reminders
+    already sent stay as they are. Returns how many are pending."""
+    session.execute(update(Reminder).where(Reminder.deadline_id == deadline.id,
+                                           Reminder.status == ReminderStatus.PENDING)
+                    .values(status=ReminderStatus.CANCELLED, handled_at=now))
+    if deadline.status != DeadlineStatus.OPEN:
+        return 0
+    times = reminder_times(deadline.due_at, parse_offsets(deadline.offsets), clock.tz,
+                           clock.quiet, now)
+    if deadline.due_at >= now:
+        times.append(next_overdue(deadline.due_at, clock.tz, clock.quiet))
+    reported = {r.area_id for r in session.exec(select(Report).where(
+        Report.deadline_id == deadline.id))}
+    count = 0
+    for area in reporting_areas(session, deadline):
+        if area.id in reported:
+            continue
+        for when in times:
+            kind = "overdue" if when > deadline.due_at else "before"
+            session.add(Reminder(deadline_id=deadline.id, area_id=area.id, due_at=when,
+                                 kind=kind))
+            count += 1
+    session.flush()
+    return count
+
+
+def reporters(session: Session, deadline: Deadline, area_id: int) -> list[User]:
+    """Who reports for an area: the village heads (or officers) bound to it, reachable."""
+    return list(session.exec(select(User).where(
+        User.role == deadline.role, User.scope_area_id == area_id,
+        col(User.unreachable_at).is_(None))))
+
+
+@dataclass(frozen=True)
+class DueReminder:
+    reminder: Reminder
+    deadline: Deadline
+    area: Area
+    people: list[User]
+
+
+def take_due(session: Session, now: datetime, clock: Clockwork,
+             limit: int = 200) -> list[DueReminder]:
+    """Claim the reminders whose time has come (once, whichever process asks), skipping
+    those already answered and those later than the grace period. The caller enqueues the
+    messages in the same transaction."""
+    due = []
+    for reminder in session.exec(select(Reminder).where(
+            Reminder.status == ReminderStatus.PENDING, col(Reminder.due_at) <= now)
+            .order_by(Reminder.due_at).limit(limit)).all():
+        deadline = session.get(Deadline, reminder.deadline_id)
+        answered = deadline.status != DeadlineStatus.OPEN or session.exec(
+            select(Report.id).where(Report.deadline_id == deadline.id,
+                                    Report.area_id == reminder.area_id)).first() is not None
+        late = now - reminder.due_at > clock.grace
+        status = ReminderStatus.SKIPPED if answered or late else ReminderStatus.SENT
+        won = session.execute(update(Reminder).where(
+            col(Reminder.id) == reminder.id, Reminder.status == ReminderStatus.PENDING)
+            .values(status=status, handled_at=now)).rowcount
+        if won != 1:
+            continue
+        if late and not answered:
+            log.warning("reminder %s of deadline %s skipped: %s late, past the grace period",
+                        reminder.id, deadline.id, now - reminder.due_at)
+        if answered:
+            continue
+        if reminder.kind == "overdue":  # the next one, two days on, until answered
+            session.add(Reminder(deadline_id=deadline.id, area_id=reminder.area_id,
+                                 due_at=next_overdue(max(reminder.due_at, now), clock.tz,
+                                                     clock.quiet), kind="overdue"))
+        if not late:
+            due.append(DueReminder(reminder, deadline, get_area(session, reminder.area_id),
+                                   reporters(session, deadline, reminder.area_id)))
+    session.flush()
+    return due
+
+
+def snooze(session: Session, actor: Actor, deadline_id: int, area_id: int, now: datetime,
+           clock: Clockwork) -> datetime:
+    """"Remind me tomorrow", for the reporter of that area."""
+    deadline = session.get(Deadline, deadline_id)
+    area = get_area(session, area_id)
+    may_report(actor, deadline, area)
+    when = snoozed(now, clock.tz, clock.quiet)
+    session.add(Reminder(deadline_id=deadline_id, area_id=area_id, due_at=when, kind="snooze"))
+    session.flush()
+    return when
+
+
+def may_report(actor: Actor, deadline: Deadline | None, area: Area | None) -> None:
+    """Only the village head (or officer) bound to that very area reports for it."""
+    if deadline is None or area is None or deadline.status != DeadlineStatus.OPEN:
+        raise AccessDenied("no open deadline")
+    if actor.role.value != deadline.role or actor.scope is None or actor.scope.id != area.id:
+        raise AccessDenied("not the reporter of this area")
+
+
+def submit(session: Session, actor: Actor, deadline_id: int, area_id: int,
+           values: dict[str, Any], file_id: str | None, now: datetime) -> Report:
+    """Save (or correct, until the deadline) the area's report; late ones are marked late.
+    The area's pending reminders stop."""
+    deadline = session.get(Deadline, deadline_id)
+    area = get_area(session, area_id)
+    may_report(actor, deadline, area)
+    report = session.exec(select(Report).where(Report.deadline_id == deadline_id,
+                                               Report.area_id == area_id)).first()
+    if report is not None and now > deadline.due_at:
+        raise AccessDenied("a report can be corrected only until the deadline")
+    report = report or Report(deadline_id=deadline_id, area_id=area_id)
+    report.values, report.file_id = dict(values), file_id
+    report.reported_by, report.reported_at = actor.id, now
+    report.late = now > deadline.due_at
+    session.add(report)
+    session.execute(update(Reminder).where(Reminder.deadline_id == deadline_id,
+                                           Reminder.area_id == area_id,
+                                           Reminder.status == ReminderStatus.PENDING)
+                    .values(status=ReminderStatus.CANCELLED, handled_at=now))
+    session.flush()
+    return report

@@ -1,0 +1,111 @@
+"""Reporting deadlines without Telegram or waiting: a week of reminders on a controlled clock,
+a restart across a reminder, only those who still owe a report, once each."""
+
+from datetime import UTC, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlmodel import select
+
+from models.areas import by_code
+from models.deadlines import (
+    Clockwork,
+    Deadline,
+    Reminder,
+    plan,
+    snooze,
+    submit,
+    take_due,
+)
+from models.schedule import QuietHours
+from models.users import AccessDenied, Role, actor_for, ensure_user, grant
+
+HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
+CLOCK = Clockwork(HANOI, QuietHours.parse("21:00-07:00"), timedelta(hours=6))
+DUE = datetime(2023, 11, 30, 8, 0, tzinfo=HANOI).astimezone(UTC)     # 01:00 UTC
+START = datetime(2023, 11, 20, 3, 0, tzinfo=UTC)
+
+
+def setup(db):
+    """A deadline for the five hamlets of Tân Thành; village heads of Ấp 1 and Ấp 2."""
+    db.call(grant, 51, Role.VILLAGE_HEAD, "28042-A1")
+    db.call(grant, 52, Role.VILLAGE_HEAD, "28042-A2")
+
+    def make(s):
+        deadline = Deadline(title="Kết quả tháng cao điểm", area_id=by_code(s, "28042").id,
+                            level="ấp", due_at=DUE, offsets="7d 3d 1d",
+                            fields=[{"name": "Số hộ được hỗ trợ", "kind": "number"}])
+        s.add(deadline)
+        s.flush()
+        return deadline.id, plan(s, deadline, CLOCK, START)
+    return db.call(make)
+
+
+def run_until(db, end, step=timedelta(hours=1), start=START):
+    """Look for due reminders every `step` from start to end; who got what, when."""
+    sent, now = [], start
+    while now <= end:
+        for due in db.call(take_due, now, CLOCK):
+            sent += [(now, due.area.code, due.reminder.kind, [p.id for p in due.people])]
+        now += step
+    return sent
+
+
+def actor(s, user_id):
+    return actor_for(s, ensure_user(s, user_id)[0], frozenset())
+
+
+def test_a_week_of_reminders_only_to_those_who_still_owe(areas_db):
+    deadline_id, pending = setup(areas_db)
+    assert pending == 5 * 5                    # 5 hamlets × (3 offsets, the morning, overdue)
+    sent = run_until(areas_db, DUE - timedelta(days=2))
+    assert {(s[1], s[2]) for s in sent} == {(f"28042-A{i}", "before") for i in range(1, 6)}
+    first = [s for s in sent if s[1] == "28042-A1"]
+    assert first[0][0] == datetime(2023, 11, 23, 1, 0, tzinfo=UTC) and first[0][3] == [51]
+    areas_db.call(lambda s: submit(s, actor(s, 51), deadline_id, by_code(s, "28042-A1").id,
+                                   {"Số hộ được hỗ trợ": 12}, None, DUE - timedelta(days=1)))
+    later = run_until(areas_db, DUE + timedelta(days=5), start=DUE - timedelta(days=2))
+    assert not [s for s in later if s[1] == "28042-A1"]            # reported: no more
+    a2 = [(s[0].astimezone(HANOI), s[2]) for s in later if s[1] == "28042-A2"]
+    assert a2 == [(datetime(2023, 11, 29, 8, 0, tzinfo=HANOI), "before"),
+                  (datetime(2023, 11, 30, 7, 0, tzinfo=HANOI), "before"),
+                  (datetime(2023, 12, 2, 8, 0, tzinfo=HANOI), "overdue"),
+                  (datetime(2023, 12, 4, 8, 0, tzinfo=HANOI), "overdue")]
+
+
+def test_down_across_a_reminder_sends_it_once_late_or_skips_it_past_grace(areas_db):
+    setup(areas_db)
+    # Loa was down from the 22nd to 4 hours after the 7-day reminder (inside the 6 h grace)
+    back = datetime(2023, 11, 23, 5, 0, tzinfo=UTC)
+    first = areas_db.call(take_due, back, CLOCK)
+    assert len(first) == 5 and all(d.reminder.kind == "before" for d in first)
+    assert areas_db.call(take_due, back, CLOCK) == []                 # never twice
+    # down again across the 3-day reminder, back a day later: skipped and logged
+    assert areas_db.call(take_due, datetime(2023, 11, 28, 3, 0, tzinfo=UTC), CLOCK) == []
+    statuses = areas_db.call(lambda s: sorted({r.status for r in s.exec(select(Reminder))
+                                               if r.due_at < datetime(2023, 11, 28, tzinfo=UTC)}))
+    assert statuses == ["sent", "skipped"]
+
+
+def test_only_the_head_of_that_village_reports_and_snoozes(areas_db):
+    deadline_id, _ = setup(areas_db)
+    areas_db.call(grant, 53, Role.VILLAGE_HEAD, "28054-VK")          # another commune
+
+    def attempt(s, who, code):
+        return submit(s, actor(s, who), deadline_id, by_code(s, code).id, {}, None, START)
+    for who, code in [(52, "28042-A1"), (53, "28042-A1"), (60, "28042-A1")]:
+        with pytest.raises(AccessDenied):
+            areas_db.call(attempt, who, code)
+    report = areas_db.call(attempt, 52, "28042-A2")
+    assert report.late is False
+    late = areas_db.call(lambda s: submit(s, actor(s, 51), deadline_id,
+                                          by_code(s, "28042-A1").id, {}, None,
+                                          DUE + timedelta(hours=1)))
+    assert late.late is True
+    with pytest.raises(AccessDenied):                       # no corrections after the deadline
+        areas_db.call(lambda s: submit(s, actor(s, 51), deadline_id, by_code(s, "28042-A1").id,
+                                       {}, None, DUE + timedelta(hours=2)))
+    when = areas_db.call(lambda s: snooze(s, actor(s, 52), deadline_id,
+                                          by_code(s, "28042-A2").id,
+                                          datetime(2023, 11, 25, 15, 0, tzinfo=UTC), CLOCK))
+    assert when.astimezone(HANOI) == datetime(2023, 11, 27, 7, 0, tzinfo=HANOI)  # 22:00 → 07:00
