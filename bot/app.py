@@ -15,10 +15,12 @@ from bot.context import Services, guessed
 from bot.db import Database
 from bot.delivery import Dispatcher
 from bot.ratelimit import Limiter
+from bot.reminders import Reminders
 from bot.updates import PerUserUpdateProcessor
 from handlers import (
     broadcasts,
     campaigns,
+    deadlines,
     invites,
     menu,
     onboarding,
@@ -49,7 +51,9 @@ def build_application(config: Config, db: Database) -> Application:
         .post_stop(_post_stop)
         .build()
     )
-    app.bot_data["services"] = Services(config, db, Dispatcher(app.bot, db, config, limiter))
+    dispatcher = Dispatcher(app.bot, db, config, limiter)
+    app.bot_data["services"] = Services(config, db, dispatcher,
+                                        Reminders(db, config, dispatcher))
 
     app.add_handlers(onboarding.handlers())
     app.add_handlers(privacy.handlers())
@@ -59,10 +63,12 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(pledge_desk.handlers())
     app.add_handlers(totals.handlers())
     app.add_handlers(broadcasts.handlers())
+    app.add_handlers(deadlines.handlers())
     app.add_handler(CommandHandler("help", menu.help_command))
     app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
-                                 **pledge_desk.TEXT_STEPS, **broadcasts.TEXT_STEPS}))
+                                 **pledge_desk.TEXT_STEPS, **broadcasts.TEXT_STEPS,
+                                 **deadlines.TEXT_STEPS}))
     app.add_handler(unknown_command_handler())
     app.add_error_handler(_on_error)
     return app
@@ -72,6 +78,7 @@ async def _post_init(app: Application) -> None:
     services: Services = app.bot_data["services"]
     await menu.set_default_menus(app.bot, services.config)
     services.dispatcher.start()
+    services.reminders.start(app.job_queue)
     log.info("Loa is up as @%s", app.bot.username)
 
 

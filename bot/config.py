@@ -19,6 +19,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from models.schedule import QuietHours
+
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "config.toml"
 LOCALES_DIR = ROOT / "locales"
@@ -54,6 +56,9 @@ class Config:
     rate: float = 25.0
     paid_broadcasts: bool = False
     paid_rate: float = 1000.0
+    quiet_hours: str = "21:00-07:00"
+    reminder_grace: timedelta = timedelta(hours=12)
+    pledge_reminder_days: int = 3
     source: Path | None = None
 
     @property
@@ -149,6 +154,15 @@ def _flag(key: str, value: Any) -> bool:
     raise ConfigError(f"{key}: expected true or false, got {value!r}")
 
 
+def _quiet(key: str, value: Any) -> str:
+    try:
+        QuietHours.parse(str(value))
+    except ValueError:
+        raise ConfigError(f"{key}: expected HH:MM-HH:MM (e.g. 21:00-07:00) or empty, "
+                          f"got {value!r}") from None
+    return str(value).strip()
+
+
 def _digits(key: str, value: Any) -> str:
     text = str(value).strip()
     if text and not text.isdigit():
@@ -201,6 +215,9 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("delivery", "rate", "LOA_RATE", _rate, 25),
     ("delivery", "paid_broadcasts", "LOA_PAID_BROADCASTS", _flag, False),
     ("delivery", "paid_rate", "LOA_PAID_RATE", _rate, 1000),
+    ("reminders", "quiet_hours", "LOA_QUIET_HOURS", _quiet, "21:00-07:00"),
+    ("reminders", "grace_hours", "LOA_REMINDER_GRACE_HOURS", _hours, 12),
+    ("reminders", "pledge_days_before_end", "LOA_PLEDGE_REMINDER_DAYS", _positive_int, 3),
 )
 
 
@@ -276,5 +293,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         rate=values["LOA_RATE"],
         paid_broadcasts=values["LOA_PAID_BROADCASTS"],
         paid_rate=values["LOA_PAID_RATE"],
+        quiet_hours=values["LOA_QUIET_HOURS"],
+        reminder_grace=values["LOA_REMINDER_GRACE_HOURS"],
+        pledge_reminder_days=values["LOA_PLEDGE_REMINDER_DAYS"],
         source=file,
     )

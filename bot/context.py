@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
+from typing import TYPE_CHECKING
 
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
@@ -19,6 +20,9 @@ from telegram.ext import ContextTypes
 from bot.config import Config
 from bot.db import Database
 from bot.delivery import Dispatcher
+
+if TYPE_CHECKING:
+    from bot.reminders import Reminders
 from bot.i18n import Translator, guess_language
 from models.broadcasts import mark_reachable
 from models.outbox import enqueue
@@ -33,6 +37,7 @@ class Services:
     config: Config
     db: Database
     dispatcher: Dispatcher
+    reminders: Reminders
 
     async def send_later(self, chat_id: int, text: str,
                          markup: InlineKeyboardMarkup | None = None) -> None:

@@ -29,6 +29,7 @@ COMMANDS = (
     Command("mypledges", Role.CITIZEN, N_("Your pledges and their receipts")),
     Command("totals", Role.CITIZEN, N_("A campaign's public totals")),
     Command("honour", Role.CITIZEN, N_("A campaign's honour roll")),
+    Command("report", Role.VILLAGE_HEAD, N_("Send your area's report")),
     Command("help", Role.CITIZEN, N_("What Loa can do for you")),
     Command("language", Role.CITIZEN, N_("Change the language")),
     Command("area", Role.CITIZEN, N_("Change your area")),
@@ -38,6 +39,8 @@ COMMANDS = (
     Command("pledges", Role.OFFICER, N_("Track the pledges of your area")),
     Command("broadcast", Role.OFFICER, N_("Send an announcement to your area")),
     Command("broadcasts", Role.OFFICER, N_("Recent broadcasts and their figures")),
+    Command("deadline", Role.OFFICER, N_("Set a reporting deadline")),
+    Command("deadlines", Role.OFFICER, N_("Follow reporting deadlines")),
     Command("invite", Role.OFFICER, N_("Invite a village head or an officer of your area")),
 )
 

@@ -225,3 +225,123 @@ def submit(session: Session, actor: Actor, deadline_id: int, area_id: int,
                     .values(status=ReminderStatus.CANCELLED, handled_at=now))
     session.flush()
     return report
+
+
+# ---- officers' side -------------------------------------------------------------------------
+
+@dataclass
+class DeadlineDraft:
+    title: str
+    due_at: datetime
+    area_id: int
+    level: str
+    role: str
+    fields: list[dict[str, str]]
+    offsets: str
+    campaign_id: int | None = None
+    wants_file: bool = False
+
+
+def _may_run(actor: Actor, area: Area | None) -> None:
+    if not actor.at_least(Role.OFFICER) or not actor.covers(area):
+        raise AccessDenied("deadlines are set by officers inside their scope")
+
+
+def create_deadline(session: Session, actor: Actor, draft: DeadlineDraft, clock: Clockwork,
+                    now: datetime) -> Deadline:
+    _may_run(actor, get_area(session, draft.area_id))
+    parse_offsets(draft.offsets)
+    deadline = Deadline(title=draft.title, created_by=actor.id, area_id=draft.area_id,
+                        level=draft.level, role=Role(draft.role).value,
+                        campaign_id=draft.campaign_id, due_at=draft.due_at,
+                        offsets=draft.offsets, fields=draft.fields, wants_file=draft.wants_file)
+    session.add(deadline)
+    session.flush()
+    plan(session, deadline, clock, now)
+    return deadline
+
+
+def managed_deadline(session: Session, actor: Actor, deadline_id: int) -> Deadline:
+    deadline = session.get(Deadline, deadline_id)
+    if deadline is None:
+        raise AccessDenied("no such deadline")
+    _may_run(actor, get_area(session, deadline.area_id))
+    return deadline
+
+
+def change_deadline(session: Session, actor: Actor, deadline_id: int, clock: Clockwork,
+                    now: datetime, **changes: Any) -> Deadline:
+    """New time, offsets or status; what has not been sent is planned again."""
+    deadline = managed_deadline(session, actor, deadline_id)
+    if set(changes) - {"due_at", "offsets", "status"}:
+        raise ValueError(changes)
+    if "offsets" in changes:
+        parse_offsets(changes["offsets"])
+    for key, value in changes.items():
+        setattr(deadline, key, value)
+    if "due_at" in changes:
+        deadline.summary_sent_at = None
+    session.add(deadline)
+    session.flush()
+    plan(session, deadline, clock, now)
+    return deadline
+
+
+def deadlines_run_by(session: Session, actor: Actor) -> list[Deadline]:
+    query = select(Deadline).join(Area, col(Area.id) == Deadline.area_id).where(
+        Deadline.status == DeadlineStatus.OPEN)
+    if actor.role is not Role.ADMIN:
+        if actor.scope is None or not actor.at_least(Role.OFFICER):
+            return []
+        query = query.where(col(Area.path).startswith(actor.scope.path, autoescape=True))
+    return list(session.exec(query.order_by(Deadline.due_at)))
+
+
+@dataclass
+class Overview:
+    deadline: Deadline
+    areas: list[Area]
+    reports: dict[int, Report]
+    totals: list[tuple[Area, dict[str, int]]]  # the deadline's area and those below, rolled up
+
+    @property
+    def missing(self) -> list[Area]:
+        return [a for a in self.areas if a.id not in self.reports]
+
+    @property
+    def late(self) -> int:
+        return sum(1 for r in self.reports.values() if r.late)
+
+
+def overview(session: Session, deadline: Deadline, depth: int = 2) -> Overview:
+    """Who reported, who not, and every numeric field summed up the area tree."""
+    areas = reporting_areas(session, deadline)
+    reports = {r.area_id: r for r in session.exec(select(Report).where(
+        Report.deadline_id == deadline.id))}
+    root = get_area(session, deadline.area_id)
+    tree = {a.id: a for a in session.exec(select(Area).where(
+        col(Area.path).startswith(root.path, autoescape=True)))}
+    numeric = [f["name"] for f in deadline.fields if f["kind"] in ("number", "money")]
+    sums: dict[int, dict[str, int]] = {}
+    for report in reports.values():
+        ids = [int(i) for i in tree[report.area_id].path.strip("/").split("/")]
+        for ancestor in ids[ids.index(root.id):]:
+            line = sums.setdefault(ancestor, dict.fromkeys(numeric, 0))
+            for name in numeric:
+                line[name] += int(report.values.get(name) or 0)
+    shown = sorted(((tree[i], s) for i, s in sums.items()
+                    if tree[i].depth - root.depth <= depth), key=lambda p: p[0].path)
+    return Overview(deadline, areas, reports, shown)
+
+
+def due_to_report(session: Session, actor: Actor) -> list[tuple[Deadline, Area]]:
+    """The open deadlines this person reports for: their own area owes a report."""
+    if actor.scope is None:
+        return []
+    found = []
+    for deadline in session.exec(select(Deadline).where(
+            Deadline.status == DeadlineStatus.OPEN, Deadline.role == actor.role.value,
+            Deadline.level == actor.scope.level)).all():
+        if actor.scope.path.startswith(get_area(session, deadline.area_id).path):
+            found.append((deadline, actor.scope))
+    return found

@@ -80,6 +80,7 @@ class Pledge(SQLModel, table=True):
     received_on: date | None = None
     reject_reason: str | None = Field(default=None, max_length=500)
     token: str = Field(max_length=40, unique=True)
+    reminded_at: datetime | None = None  # the one reminder before the campaign ends
     created_at: datetime = Field(default_factory=utcnow, index=True)
     updated_at: datetime = Field(default_factory=utcnow)
 
@@ -383,6 +384,28 @@ def honour_roll(session: Session, campaign_id: int, limit: int = 30) -> list[Ple
         Pledge.campaign_id == campaign_id, col(Pledge.status).in_(COUNTED),
         col(Pledge.public).is_(True), Pledge.display_name != "")
         .order_by(col(Pledge.amount).desc(), Pledge.id).limit(limit)))
+
+
+def take_pledge_reminders(session: Session, today: date, days_before_end: int,
+                          now: datetime) -> list[tuple[Pledge, Campaign, User]]:
+    """Registered pledges of campaigns ending within `days_before_end` days whose pledgers
+    want reminders and have had none: claimed once (the caller enqueues the message)."""
+    rows = session.exec(select(Pledge, Campaign, User)
+                        .join(Campaign, col(Campaign.id) == Pledge.campaign_id)
+                        .join(User, col(User.id) == Pledge.user_id)
+                        .where(Pledge.status == PledgeStatus.REGISTERED,
+                               col(Pledge.reminded_at).is_(None),
+                               col(User.pledge_reminders).is_(True),
+                               col(User.unreachable_at).is_(None),
+                               col(Campaign.ends_on) >= today,
+                               col(Campaign.ends_on) <= today + timedelta(days=days_before_end)))
+    taken = []
+    for pledge, campaign, user in rows.all():
+        if session.execute(update(Pledge).where(col(Pledge.id) == pledge.id,
+                                                col(Pledge.reminded_at).is_(None))
+                           .values(reminded_at=now)).rowcount == 1:
+            taken.append((pledge, campaign, user))
+    return taken
 
 
 def anonymise_pledges_of(session: Session, user_id: int) -> None:

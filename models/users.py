@@ -45,6 +45,7 @@ class User(SQLModel, table=True):
     phone: str | None = Field(default=None, max_length=32)
     consent_at: datetime | None = None
     unreachable_at: datetime | None = None  # Telegram said 403: blocked or deleted
+    pledge_reminders: bool = True  # one reminder before a campaign ends, unless turned off
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import create_engine, text
 
 from bot.app import build_application, serving
 from bot.config import Config, load_config
+from bot.context import Services
 from bot.db import Database
 from bot.emulator import Emulator, SentMessage
 from bot.migrate import upgrade
@@ -79,6 +80,7 @@ class Loa:
     emu: Emulator
     db: Database
     config: Config
+    services: Services
 
     def user(self, user_id: int, name: str = "Lan", lang: str = "vi") -> int:
         self.emu.add_user(user_id, name, language_code=lang)
@@ -128,5 +130,6 @@ def loa_config(api_url: str, db_url: str, **env: str) -> Config:
 async def loa(areas_db: Database, db_url: str):
     async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
         config = loa_config(emu.api_url, db_url)
-        async with serving(build_application(config, areas_db)):
-            yield Loa(emu, areas_db, config)
+        app = build_application(config, areas_db)
+        async with serving(app):
+            yield Loa(emu, areas_db, config, app.bot_data["services"])

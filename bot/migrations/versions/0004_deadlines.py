@@ -2,7 +2,7 @@
 
 Revision ID: 0004
 Revises: 0003
-Create Date: 2026-11-23 12:31:01.456098
+Create Date: 2026-11-23 12:34:29.408357
 """
 
 from collections.abc import Sequence
@@ -106,9 +106,24 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report")),
         sa.UniqueConstraint("deadline_id", "area_id", name="uq_report_deadline_id_area_id"),
     )
+    with op.batch_alter_table("pledge", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("reminded_at", sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True)
+        )
+
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("pledge_reminders", sa.Boolean(), nullable=False, server_default=sa.true())
+        )
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("user", schema=None) as batch_op:
+        batch_op.drop_column("pledge_reminders")
+
+    with op.batch_alter_table("pledge", schema=None) as batch_op:
+        batch_op.drop_column("reminded_at")
+
     op.drop_table("report")
     with op.batch_alter_table("reminder", schema=None) as batch_op:
         batch_op.drop_index("ix_reminder_due")

@@ -1,0 +1,130 @@
+"""Reminders from what the database holds, woken by APScheduler (PTB's JobQueue).
+
+Every tick reads the reminders whose time has come, claims each once and puts its messages in
+the outbox in the same transaction (so several processes, a restart or a crash never send one
+twice), tells officers when their deadline has passed, and reminds pledgers once before a
+campaign ends. The clock is injectable: tests run a week of reminders in a moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, col, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.ext import ContextTypes, JobQueue
+
+from bot.config import Config
+from bot.context import escape, translator
+from bot.db import Database
+from bot.delivery import Dispatcher
+from models.areas import label
+from models.base import utcnow
+from models.deadlines import (
+    Clockwork,
+    Deadline,
+    DeadlineStatus,
+    Report,
+    reporting_areas,
+    take_due,
+)
+from models.outbox import enqueue
+from models.pledges import take_pledge_reminders
+from models.schedule import QuietHours
+from models.users import User
+
+TICK = 20  # seconds between looks at the database
+
+
+def clockwork(config: Config) -> Clockwork:
+    return Clockwork(config.timezone, QuietHours.parse(config.quiet_hours),
+                     config.reminder_grace)
+
+
+class Reminders:
+    def __init__(self, db: Database, config: Config, dispatcher: Dispatcher,
+                 clock: Callable[[], datetime] = utcnow):
+        self.db, self.config, self.dispatcher, self.clock = db, config, dispatcher, clock
+
+    def start(self, jobs: JobQueue) -> None:
+        jobs.run_repeating(self._job, interval=TICK, first=1, name="loa-reminders")
+
+    async def _job(self, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        await self.tick()
+
+    async def tick(self, now: datetime | None = None) -> int:
+        """Send what is due at `now` (the clock's time by default); how many were enqueued."""
+        count = await self.db.run(self._tick, now or self.clock())
+        if count:
+            self.dispatcher.wake()
+        return count
+
+    def _tick(self, session: Session, now: datetime) -> int:
+        return (self._deadline_reminders(session, now) + self._summaries(session, now)
+                + self._pledge_reminders(session, now))
+
+    def _deadline_reminders(self, session: Session, now: datetime) -> int:
+        count = 0
+        for due in take_due(session, now, clockwork(self.config)):
+            where = label(session, due.area)
+            for person in due.people:
+                _ = translator(self.config, person.language)
+                values = {"title": escape(due.deadline.title), "area": escape(where),
+                          "when": _.datetime(due.deadline.due_at)}
+                text = _("⚠️ Overdue: the report “{title}” for {area} was due {when}.",
+                         **values) if due.reminder.due_at > due.deadline.due_at else \
+                    _("⏰ Reminder: the report “{title}” for {area} is due {when}.", **values)
+                key = f"{due.deadline.id}:{due.area.id}"
+                markup = InlineKeyboardMarkup([[
+                    InlineKeyboardButton(_("📝 Report now"), callback_data=f"rp:now:{key}"),
+                    InlineKeyboardButton(_("💤 Remind me tomorrow"),
+                                         callback_data=f"rp:snz:{key}")]])
+                enqueue(session, person.id, text, markup.to_dict())
+                count += 1
+        return count
+
+    def _summaries(self, session: Session, now: datetime) -> int:
+        """When a deadline passes, its officer hears which areas have not reported."""
+        count = 0
+        for deadline in session.exec(select(Deadline).where(
+                Deadline.status == DeadlineStatus.OPEN, col(Deadline.due_at) <= now,
+                col(Deadline.summary_sent_at).is_(None))).all():
+            won = session.execute(update(Deadline).where(
+                col(Deadline.id) == deadline.id, col(Deadline.summary_sent_at).is_(None))
+                .values(summary_sent_at=now)).rowcount
+            officer = session.get(User, deadline.created_by) if deadline.created_by else None
+            if won != 1 or officer is None:
+                continue
+            reported = {r.area_id for r in session.exec(select(Report).where(
+                Report.deadline_id == deadline.id))}
+            areas = reporting_areas(session, deadline)
+            missing = [a.name for a in areas if a.id not in reported]
+            _ = translator(self.config, officer.language)
+            text = _("📋 The deadline “{title}” has passed: {reported} of {total} areas "
+                     "reported.", title=escape(deadline.title),
+                     reported=_.number(len(areas) - len(missing)), total=_.number(len(areas)))
+            if missing:
+                text += "\n" + _("Not reported yet: {areas}.",
+                                 areas=escape(", ".join(missing)))
+            enqueue(session, officer.id, text)
+            count += 1
+        return count
+
+    def _pledge_reminders(self, session: Session, now: datetime) -> int:
+        today = now.astimezone(self.config.timezone).date()
+        count = 0
+        for pledge, campaign, user in take_pledge_reminders(
+                session, today, self.config.pledge_reminder_days, now):
+            _ = translator(self.config, user.language)
+            text = _("🙏 A gentle reminder: your pledge {reference} to {campaign} is not "
+                     "received yet, and the campaign ends on {date}. Thank you!",
+                     reference=pledge.reference, campaign=escape(campaign.name),
+                     date=_.date(campaign.ends_on))
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                _("Stop these reminders"), callback_data="rm:off")]])
+            enqueue(session, user.id, text, markup.to_dict())
+            count += 1
+        return count
+

@@ -1,0 +1,588 @@
+"""Reporting deadlines in chat: officers set them (/deadline) and follow them (/deadlines);
+village heads report (/report, or the "Report now" button of a reminder) field by field."""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from datetime import UTC, datetime, timedelta
+
+from sqlmodel import Session, col, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot.context import Me, escape, local_today, me, presser, reply, services, translator
+from bot.i18n import N_, Translator
+from bot.reminders import clockwork
+from handlers.area_picker import Picker
+from handlers.inputs import read_amount, read_count
+from handlers.menu import ROLE_NAMES
+from models.areas import Area, get_area, label
+from models.campaigns import InputProblem, parse_date
+from models.deadlines import (
+    Deadline,
+    DeadlineDraft,
+    DeadlineStatus,
+    change_deadline,
+    create_deadline,
+    deadlines_run_by,
+    due_to_report,
+    managed_deadline,
+    may_report,
+    overview,
+    reporters,
+    snooze,
+    submit,
+)
+from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.outbox import enqueue
+from models.schedule import DEFAULT_OFFSETS, OffsetProblem, format_offsets, parse_offsets
+from models.users import AccessDenied, Actor, Role, User, update_user
+
+FLOW, REPORT, CHANGE = "deadline", "report", "deadline_edit"
+KIND_WORDS = {"number": "number", "số": "number", "so": "number", "money": "money",
+              "tiền": "money", "tien": "money", "text": "text", "chữ": "text", "chu": "text"}
+KIND_NAMES = {"number": N_("a whole number"), "money": N_("an amount of money"),
+              "text": N_("a short text")}
+TEXT_MAX = 500
+
+
+def kind_name(_: Translator, kind: str) -> str:
+    return _(KIND_NAMES[kind])
+
+
+def keys(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup([[InlineKeyboardButton(t, callback_data=d) for t, d in row]
+                                 for row in rows])
+
+
+def read_when(text: str, config) -> datetime | None:
+    """"30/11/2023 08:00" in the deployment's timezone → UTC; None when unreadable."""
+    match = re.fullmatch(r"\s*(\S+)\s+(\d{1,2})[:h](\d{2})\s*", text)
+    if not match:
+        return None
+    try:
+        day = parse_date(match.group(1))
+    except InputProblem:
+        return None
+    hour, minute = int(match.group(2)), int(match.group(3))
+    if hour > 23 or minute > 59:
+        return None
+    return datetime(day.year, day.month, day.day, hour, minute,
+                    tzinfo=config.timezone).astimezone(UTC)
+
+
+def example_when(config) -> str:
+    return f"{local_today(config) + timedelta(days=7):%d/%m/%Y} 08:00"
+
+
+# ---- setting a deadline -----------------------------------------------------------------------
+
+async def deadline_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person is None:
+        return
+    if not person.actor.at_least(Role.OFFICER):
+        await reply(update, person._("Only officers can set reporting deadlines."))
+        return
+    await services(context).db.run(save_dialog, person.id, FLOW, "title")
+    await reply(update, person._("What must be reported? Give it a title, for example "
+                                 "“Kết quả Tháng cao điểm Vì người nghèo”."))
+
+
+async def title_typed(update, context, person: Me, text: str) -> None:
+    title = " ".join(text.split())
+    if not 0 < len(title) <= 200:
+        await reply(update, person._("A title of 1 to 200 characters, please."))
+        return
+    config = services(context).config
+    await services(context).db.run(save_dialog, person.id, FLOW, "due", title=title)
+    await reply(update, person._("When is it due? Type the local date and time, for example "
+                                 "“{example}”.", example=example_when(config)))
+
+
+async def due_typed(update, context, person: Me, text: str) -> None:
+    config = services(context).config
+    when = read_when(text, config)
+    if when is None or when <= datetime.now(UTC):
+        await reply(update, person._("Type a date and time still to come, for example "
+                                     "“{example}”.", example=example_when(config)))
+        return
+    await services(context).db.run(save_dialog, person.id, FLOW, "area",
+                                   due_at=when.isoformat())
+    await PICKER.show(update, context, person)
+
+
+def _levels(session: Session, area_id: int) -> list[str]:
+    root = get_area(session, area_id)
+    return sorted(set(session.exec(select(Area.level).where(
+        col(Area.path).startswith(root.path, autoescape=True), Area.id != root.id))))
+
+
+async def area_chosen(update, context, person: Me, area: Area) -> None:
+    levels = await services(context).db.run(_levels, area.id)
+    if not levels:
+        await reply(update, person._("There are no areas below {area} to report. Choose a "
+                                     "larger area.", area=escape(area.name)))
+        return
+    await services(context).db.run(save_dialog, person.id, FLOW, "level", area_id=area.id,
+                                   levels=levels)
+    await reply(update, person._("One report is owed by each area of which level?"),
+                keys([[(lv, f"dl:lv:{i}")] for i, lv in enumerate(levels)]))
+
+
+async def step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: str,
+                     step: str):
+    query = update.callback_query
+    await query.answer()
+    person = await me(update, context)
+    if person is None:
+        return None
+    dialog = await services(context).db.run(get_dialog, person.id, flow)
+    if dialog is None or dialog.step != step:
+        await reply(update, person._("This button has expired."))
+        return None
+    return person, dialog.data, query.data.split(":", 2)[2]
+
+
+async def level_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, "level")
+    if found is None:
+        return
+    person, data, value = found
+    if not value.isdigit() or int(value) >= len(data["levels"]):
+        return
+    _ = person._
+    await services(context).db.run(save_dialog, person.id, FLOW, "role",
+                                   level=data["levels"][int(value)])
+    await reply(update, _("Who reports for each area?"), keys([[
+        (_(ROLE_NAMES[Role.VILLAGE_HEAD]), "dl:ro:village_head"),
+        (_(ROLE_NAMES[Role.OFFICER]), "dl:ro:officer")]]))
+
+
+async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, "role")
+    if found is None or found[2] not in (Role.VILLAGE_HEAD, Role.OFFICER):
+        return
+    person = found[0]
+    await services(context).db.run(save_dialog, person.id, FLOW, "fields", role=found[2])
+    await reply(update, person._("The report form: one field a line, as name: kind, where the "
+                                 "kind is number, money or text. For example:\n"
+                                 "Số hộ được hỗ trợ: number\nSố tiền vận động: money\n"
+                                 "Ghi chú: text"))
+
+
+def parse_fields(text: str) -> list[dict[str, str]]:
+    fields = []
+    for line in text.strip().splitlines():
+        match = re.fullmatch(r"\s*(.{1,60}?)\s*:\s*(\S+)\s*", line)
+        kind = KIND_WORDS.get(match.group(2).lower()) if match else None
+        if kind is None or match.group(1) in {f["name"] for f in fields}:
+            raise InputProblem(line)
+        fields.append({"name": match.group(1), "kind": kind})
+    if not 0 < len(fields) <= 10:
+        raise InputProblem(text)
+    return fields
+
+
+async def fields_typed(update, context, person: Me, text: str) -> None:
+    try:
+        fields = parse_fields(text)
+    except InputProblem as problem:
+        await reply(update, person._("“{line}” is not a field I can read. Write name: kind, "
+                                     "for example “Số hộ được hỗ trợ: number” (up to 10 "
+                                     "fields).", line=escape(str(problem)[:60])))
+        return
+    await services(context).db.run(save_dialog, person.id, FLOW, "offsets", fields=fields)
+    await reply(update, person._("When should reminders go out before it is due? Type "
+                                 "offsets such as “7d 3d 1d 2h 30m”, or keep the usual ones "
+                                 "(7, 3 and 1 days before, and the morning of the day)."),
+                keys([[(person._("Keep {offsets}", offsets=DEFAULT_OFFSETS), "dl:of:keep")]]))
+
+
+async def offsets_typed(update, context, person: Me, text: str) -> None:
+    try:
+        offsets = format_offsets(parse_offsets(text))
+    except OffsetProblem:
+        await reply(update, person._("“{text}” is not a list of offsets I can read. Type "
+                                     "them like “7d 3d 1d 2h 30m” (days, hours, minutes).",
+                                     text=escape(text[:60])))
+        return
+    await confirm_screen(update, context, person, offsets)
+
+
+async def offsets_kept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, "offsets")
+    if found is not None:
+        await confirm_screen(update, context, found[0], DEFAULT_OFFSETS)
+
+
+def _draft(data: dict) -> DeadlineDraft:
+    return DeadlineDraft(title=data["title"], due_at=datetime.fromisoformat(data["due_at"]),
+                         area_id=data["area_id"], level=data["level"], role=data["role"],
+                         fields=data["fields"], offsets=data["offsets"])
+
+
+def _preview(session: Session, user_id: int, offsets: str) -> tuple[DeadlineDraft, str, int]:
+    dialog = save_dialog(session, user_id, FLOW, "confirm", offsets=offsets)
+    draft = _draft(dialog.data)
+    root = get_area(session, draft.area_id)
+    owed = len(list(session.exec(select(Area.id).where(
+        col(Area.path).startswith(root.path, autoescape=True), Area.level == draft.level))))
+    return draft, label(session, root), owed
+
+
+async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                         offsets: str) -> None:
+    _ = person._
+    draft, where, owed = await services(context).db.run(_preview, person.id, offsets)
+    lines = [_("<b>Check the deadline</b>"), f"<b>{escape(draft.title)}</b>",
+             _("Due: {when}", when=_.datetime(draft.due_at)),
+             _.ngettext("One report from each {level} of {area} ({n} area), by the {role}.",
+                        "One report from each {level} of {area} ({n} areas), by the {role}.",
+                        owed, level=escape(draft.level), area=escape(where),
+                        role=_(ROLE_NAMES[Role(draft.role)])),
+             _("Form: {fields}", fields=escape(", ".join(
+                 f"{f['name']} ({kind_name(_, f['kind'])})" for f in draft.fields))),
+             _("Reminders: {offsets} before, the morning of the day, then every 2 days "
+               "while overdue.", offsets=offsets)]
+    await reply(update, "\n".join(lines), keys([[(_("✅ Set the deadline"), "dl:ok:0"),
+                                                 (_("✖ Cancel"), "dl:no:0")]]), edit=False)
+
+
+async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, "confirm")
+    if found is None:
+        return
+    person, data, _value = found
+    svc = services(context)
+    if update.callback_query.data.startswith("dl:no"):
+        await svc.db.run(end_dialog, person.id)
+        await reply(update, person._("Cancelled: no deadline was set."))
+        return
+
+    def make(session: Session) -> Deadline:
+        deadline = create_deadline(session, person.actor, _draft(data),
+                                   clockwork(svc.config), datetime.now(UTC))
+        end_dialog(session, person.id)
+        return deadline
+    try:
+        deadline = await svc.db.run(make)
+    except AccessDenied:
+        await reply(update, person._("You may only set deadlines inside your own area."))
+        return
+    await reply(update, person._("The deadline “{title}” is set. /deadlines follows it.",
+                                 title=escape(deadline.title)))
+
+
+PICKER = Picker("dl", N_("Which area must report?"), area_chosen, scoped=True,
+                allowed=lambda actor: actor.at_least(Role.OFFICER))
+
+
+# ---- following deadlines ----------------------------------------------------------------------
+
+def _list(session: Session, actor: Actor):
+    return [(d, overview(session, d)) for d in deadlines_run_by(session, actor)]
+
+
+async def deadlines_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person is None:
+        return
+    _ = person._
+    if not person.actor.at_least(Role.OFFICER):
+        await reply(update, _("Only officers can follow reporting deadlines. /report to send "
+                              "yours."))
+        return
+    rows = await services(context).db.run(_list, person.actor)
+    if not rows:
+        await reply(update, _("No open deadlines. /deadline to set one."))
+        return
+    lines, buttons = [_("<b>Open deadlines</b>")], []
+    for deadline, view in rows:
+        lines.append(_("• {title}, due {when}: {reported} reported, {missing} missing, "
+                       "{late} late", title=escape(deadline.title),
+                       when=_.datetime(deadline.due_at), reported=_.number(len(view.reports)),
+                       missing=_.number(len(view.missing)), late=_.number(view.late)))
+        buttons.append([(deadline.title[:60], f"dl:v:{deadline.id}")])
+    await reply(update, "\n".join(lines), keys(buttons))
+
+
+async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """dl:v:<id> opens a deadline; dl:n nudges the missing now; dl:c closes; dl:x cancels;
+    dl:t / dl:o change its time or its offsets. Each is checked against the scope."""
+    query = update.callback_query
+    person = await presser(update, context)
+    if person is None:
+        return
+    _ = person._
+    svc = services(context)
+    action, _sep, raw = query.data.removeprefix("dl:").partition(":")
+    try:
+        deadline = await svc.db.run(managed_deadline, person.actor, int(raw))
+    except (AccessDenied, ValueError):
+        await query.answer(_("That deadline is outside your area."), show_alert=True)
+        return
+    await query.answer()
+    now = datetime.now(UTC)
+    if action in ("c", "x"):
+        status = DeadlineStatus.CLOSED if action == "c" else DeadlineStatus.CANCELLED
+        await svc.db.run(change_deadline, person.actor, deadline.id, clockwork(svc.config), now,
+                         status=status)
+        await reply(update, _("The deadline “{title}” is closed: no more reminders.",
+                              title=escape(deadline.title)))
+    elif action == "n":
+        count = await svc.db.run(_nudge, person.actor, deadline.id, svc.config)
+        svc.dispatcher.wake()
+        await reply(update, _.ngettext("{n} reminder is on its way.",
+                                       "{n} reminders are on their way.", count), edit=False)
+    elif action in ("t", "o"):
+        step = "due" if action == "t" else "offsets"
+        await svc.db.run(save_dialog, person.id, CHANGE, step, deadline_id=deadline.id)
+        ask = _("Type the new date and time, for example “{example}”.",
+                example=example_when(svc.config)) if action == "t" else \
+            _("Type the new offsets, for example “7d 3d 1d 2h”.")
+        await reply(update, ask, edit=False)
+    else:
+        await show_deadline(update, context, person, deadline)
+
+
+def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> int:
+    """A reminder right now to every reporter of every area still missing."""
+    deadline = managed_deadline(session, actor, deadline_id)
+    count = 0
+    for area in overview(session, deadline).missing:
+        for person in reporters(session, deadline, area.id):
+            _ = translator(config, person.language)
+            key = f"{deadline.id}:{area.id}"
+            markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                _("📝 Report now"), callback_data=f"rp:now:{key}")]])
+            enqueue(session, person.id, _("⏰ Reminder: the report “{title}” for {area} is "
+                                          "due {when}.", title=escape(deadline.title),
+                                          area=escape(label(session, area)),
+                                          when=_.datetime(deadline.due_at)), markup.to_dict())
+            count += 1
+    return count
+
+
+async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                        deadline: Deadline) -> None:
+    _ = person._
+    view = await services(context).db.run(lambda s: overview(s, deadline))
+    lines = [f"<b>{escape(deadline.title)}</b>",
+             _("Due {when} · {reported} of {total} reported, {late} late",
+               when=_.datetime(deadline.due_at), reported=_.number(len(view.reports)),
+               total=_.number(len(view.areas)), late=_.number(view.late))]
+    if view.missing:
+        lines.append(_("Not reported yet: {areas}.",
+                       areas=escape(", ".join(a.name for a in view.missing))))
+    if view.totals:
+        lines.append(_("<b>Totals</b>"))
+        base = view.totals[0][0].depth
+        for area, sums in view.totals:
+            figures = ", ".join(f"{escape(name)}: {_.number(value)}"
+                                for name, value in sums.items())
+            lines.append("  " * (area.depth - base) + f"• {escape(area.name)}: {figures}")
+    rows = [[(_("📣 Nudge the missing now"), f"dl:n:{deadline.id}")],
+            [(_("🕒 Change the time"), f"dl:t:{deadline.id}"),
+             (_("⏰ Change reminders"), f"dl:o:{deadline.id}")],
+            [(_("⏹ Close"), f"dl:c:{deadline.id}")]]
+    await reply(update, "\n".join(lines), keys(rows))
+
+
+async def change_typed(update, context, person: Me, text: str) -> None:
+    svc = services(context)
+    dialog = await svc.db.run(get_dialog, person.id, CHANGE)
+    changes = {}
+    if dialog.step == "due":
+        when = read_when(text, svc.config)
+        if when is not None and when > datetime.now(UTC):
+            changes = {"due_at": when}
+    else:
+        with contextlib.suppress(OffsetProblem):
+            changes = {"offsets": format_offsets(parse_offsets(text))}
+    if not changes:
+        again = person._("Type a date and time still to come, for example “{example}”.",
+                         example=example_when(svc.config)) if dialog.step == "due" else \
+            person._("Type the new offsets, for example “7d 3d 1d 2h”.")
+        await reply(update, person._("That does not fit. ") + again)
+        return
+    deadline = await svc.db.run(change_deadline, person.actor, dialog.data["deadline_id"],
+                                clockwork(svc.config), datetime.now(UTC), **changes)
+    await svc.db.run(end_dialog, person.id)
+    await reply(update, person._("Saved. Reminders not yet sent follow the change."))
+    await show_deadline(update, context, person, deadline)
+
+
+# ---- reporting --------------------------------------------------------------------------------
+
+async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await me(update, context)
+    if person is None:
+        return
+    owed = await services(context).db.run(due_to_report, person.actor)
+    if not owed:
+        await reply(update, person._("You have no report to send right now."))
+        return
+    if len(owed) == 1:
+        await begin_report(update, context, person, owed[0][0].id, owed[0][1].id)
+        return
+    await reply(update, person._("Which report?"), keys([[
+        (d.title[:60], f"rp:now:{d.id}:{a.id}")] for d, a in owed]))
+
+
+def _begin(session: Session, actor: Actor, deadline_id: int, area_id: int) -> Deadline:
+    deadline = session.get(Deadline, deadline_id)
+    may_report(actor, deadline, get_area(session, area_id))
+    save_dialog(session, actor.id, REPORT, "field", deadline_id=deadline_id, area_id=area_id,
+                index=0, values={})
+    return deadline
+
+
+async def begin_report(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                       deadline_id: int, area_id: int) -> None:
+    try:
+        deadline = await services(context).db.run(_begin, person.actor, deadline_id, area_id)
+    except AccessDenied:
+        await reply(update, person._("You cannot report for this area, or the deadline is "
+                                     "closed."), edit=False)
+        return
+    await ask_field(update, person, deadline, 0)
+
+
+async def ask_field(update: Update, person: Me, deadline: Deadline, index: int) -> None:
+    _ = person._
+    field = deadline.fields[index]
+    await reply(update, _("{title} · field {i} of {n}: <b>{name}</b> ({kind})",
+                          title=escape(deadline.title), i=index + 1, n=len(deadline.fields),
+                          name=escape(field["name"]), kind=kind_name(_, field["kind"])),
+                edit=False)
+
+
+async def report_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """rp:now:<deadline>:<area> starts the report; rp:snz:<deadline>:<area> snoozes."""
+    query = update.callback_query
+    person = await presser(update, context)
+    if person is None:
+        return
+    svc = services(context)
+    try:
+        _p, action, deadline_id, area_id = query.data.split(":")
+        deadline_id, area_id = int(deadline_id), int(area_id)
+    except ValueError:
+        await query.answer(person._("This button is not valid."), show_alert=True)
+        return
+    if action == "snz":
+        try:
+            when = await svc.db.run(snooze, person.actor, deadline_id, area_id,
+                                    datetime.now(UTC), clockwork(svc.config))
+        except AccessDenied:
+            await query.answer(person._("You cannot report for this area, or the deadline is "
+                                        "closed."), show_alert=True)
+            return
+        await query.answer(person._("I will remind you at {when}.",
+                                    when=person._.datetime(when)), show_alert=True)
+        return
+    await query.answer()
+    await begin_report(update, context, person, deadline_id, area_id)
+
+
+async def field_typed(update, context, person: Me, text: str) -> None:
+    svc = services(context)
+    dialog = await svc.db.run(get_dialog, person.id, REPORT)
+    deadline = await svc.db.run(lambda s: s.get(Deadline, dialog.data["deadline_id"]))
+    index = dialog.data["index"]
+    field = deadline.fields[index]
+    if field["kind"] == "number":
+        value = 0 if text.strip() == "0" else await read_count(update, person, text)
+    elif field["kind"] == "money":
+        value = await read_amount(update, person, text, svc.config.max_amount * 100)
+    else:
+        value = " ".join(text.split())[:TEXT_MAX] or None
+        if value is None:
+            await reply(update, person._("Please type something, or “-” for nothing."))
+    if value is None:
+        return
+    values = {**dialog.data["values"], field["name"]: value}
+    if index + 1 < len(deadline.fields):
+        await svc.db.run(save_dialog, person.id, REPORT, "field", index=index + 1,
+                         values=values)
+        await ask_field(update, person, deadline, index + 1)
+        return
+    await svc.db.run(save_dialog, person.id, REPORT, "confirm", values=values)
+    _ = person._
+    lines = [_("<b>Check your report</b>"), escape(deadline.title)]
+    for f in deadline.fields:
+        shown = values[f["name"]]
+        shown = _.money(shown) if f["kind"] == "money" else \
+            _.number(shown) if f["kind"] == "number" else escape(str(shown))
+        lines.append(f"• {escape(f['name'])}: {shown}")
+    await reply(update, "\n".join(lines), keys([[(_("✅ Send the report"), "rp:ok:0:0"),
+                                                 (_("✏ Start again"), "rp:redo:0:0")]]))
+
+
+async def confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, REPORT, "confirm")
+    if found is None:
+        return
+    person, data, _value = found
+    svc = services(context)
+    if update.callback_query.data.startswith("rp:redo"):
+        await begin_report(update, context, person, data["deadline_id"], data["area_id"])
+        return
+
+    def save(session: Session):
+        report = submit(session, person.actor, data["deadline_id"], data["area_id"],
+                        data["values"], None, datetime.now(UTC))
+        end_dialog(session, person.id)
+        return report
+    try:
+        report = await svc.db.run(save)
+    except AccessDenied:
+        await reply(update, person._("This report can no longer be changed: the deadline has "
+                                     "passed or is closed."))
+        return
+    await reply(update, person._("Thank you! Your report is in (late).") if report.late else
+                person._("Thank you! Your report is in. You can correct it until the "
+                         "deadline with /report."))
+
+
+async def reminders_off(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    person = await presser(update, context)
+    if person is None:
+        return
+    await query.answer()
+    await services(context).db.run(lambda s: update_user(s, s.get(User, person.id),
+                                                         pledge_reminders=False))
+    await reply(update, person._("Done: no more pledge reminders."), edit=False)
+
+
+TEXT_STEPS = {
+    (FLOW, "title"): title_typed,
+    (FLOW, "due"): due_typed,
+    (FLOW, "area"): PICKER.search,
+    (FLOW, "fields"): fields_typed,
+    (FLOW, "offsets"): offsets_typed,
+    (CHANGE, "due"): change_typed,
+    (CHANGE, "offsets"): change_typed,
+    (REPORT, "field"): field_typed,
+}
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("deadline", deadline_command),
+        CommandHandler("deadlines", deadlines_command),
+        CommandHandler("report", report_command),
+        CallbackQueryHandler(level_pressed, pattern=r"^dl:lv:"),
+        CallbackQueryHandler(role_pressed, pattern=r"^dl:ro:"),
+        CallbackQueryHandler(offsets_kept, pattern=r"^dl:of:"),
+        CallbackQueryHandler(create_pressed, pattern=r"^dl:(ok|no):"),
+        CallbackQueryHandler(manage_pressed, pattern=r"^dl:[vncxto]:"),
+        CallbackQueryHandler(report_pressed, pattern=r"^rp:(now|snz):"),
+        CallbackQueryHandler(confirm_pressed, pattern=r"^rp:(ok|redo):"),
+        CallbackQueryHandler(reminders_off, pattern=r"^rm:off$"),
+        PICKER.handler(),
+    ]
+
