@@ -22,7 +22,7 @@ from bot.delivery import progress_text
 from bot.i18n import LANGUAGE_NAMES, N_
 from handlers.area_picker import Picker
 from handlers.menu import ROLE_NAMES
-from models.areas import Area, get_area, is_within, label
+from models.areas import Area, get_area, label
 from models.broadcasts import (
     AUDIENCE_ROLES,
     Broadcast,
@@ -37,13 +37,7 @@ from models.broadcasts import (
     schedule,
     sendable,
 )
-from models.campaigns import (
-    InputProblem,
-    campaigns_run_by,
-    is_open,
-    open_campaigns,
-    parse_date,
-)
+from models.campaigns import InputProblem, parse_date, relayable
 from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.users import AccessDenied, Actor, Role
 
@@ -146,13 +140,7 @@ async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 def _open_campaigns(session: Session, actor: Actor, today) -> list[tuple[int, str]]:
-    """Campaigns a broadcast may point to: those the officer runs and those covering their
-    area (a commune officer relays the district's drive)."""
-    found = {c.id: c for c in campaigns_run_by(session, actor) if is_open(c, today)}
-    if actor.scope is not None:
-        found.update({c.id: c for c in open_campaigns(session, actor.scope, today)
-                      if is_within(actor.scope, get_area(session, c.area_id))})
-    return [(c.id, c.name) for c in found.values()][:5]
+    return [(c.id, c.name) for c in relayable(session, actor, today)]
 
 
 async def language_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -18,7 +18,7 @@ from handlers.area_picker import Picker
 from handlers.inputs import read_amount, read_count
 from handlers.menu import ROLE_NAMES
 from models.areas import Area, get_area, label
-from models.campaigns import InputProblem, parse_date
+from models.campaigns import InputProblem, parse_date, relayable
 from models.deadlines import (
     Deadline,
     DeadlineDraft,
@@ -193,7 +193,50 @@ async def fields_typed(update, context, person: Me, text: str) -> None:
                                      "for example “Số hộ được hỗ trợ: number” (up to 10 "
                                      "fields).", line=escape(str(problem)[:60])))
         return
-    await services(context).db.run(save_dialog, person.id, FLOW, "offsets", fields=fields)
+    await services(context).db.run(save_dialog, person.id, FLOW, "file", fields=fields)
+    _ = person._
+    await reply(update, _("Should each report come with a file or a photo (the signed paper "
+                          "report, say)?"), keys([[(_("Yes, ask for one"), "dl:fi:1"),
+                                                   (_("No"), "dl:fi:0")]]))
+
+
+def _campaigns_for(session: Session, actor: Actor, today) -> list[tuple[int, str]]:
+    return [(c.id, c.name) for c in relayable(session, actor, today)]
+
+
+async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, "file")
+    if found is None:
+        return
+    person, _data, value = found
+    svc = services(context)
+    campaigns = await svc.db.run(_campaigns_for, person.actor, local_today(svc.config))
+    await svc.db.run(save_dialog, person.id, FLOW, "campaign", wants_file=value == "1")
+    if not campaigns:
+        await ask_offsets(update, context, person, None)
+        return
+    _ = person._
+    rows = [[(name[:60], f"dl:ca:{cid}")] for cid, name in campaigns]
+    await reply(update, _("Does it belong to a campaign?"),
+                keys([*rows, [(_("No campaign"), "dl:ca:0")]]))
+
+
+async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, "campaign")
+    if found is None or not found[2].isdigit():
+        return
+    person, _data, value = found
+    svc = services(context)
+    allowed = {cid for cid, _n in await svc.db.run(_campaigns_for, person.actor,
+                                                    local_today(svc.config))}
+    campaign_id = int(value) if int(value) in allowed else None
+    await ask_offsets(update, context, person, campaign_id)
+
+
+async def ask_offsets(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                      campaign_id: int | None) -> None:
+    await services(context).db.run(save_dialog, person.id, FLOW, "offsets",
+                                   campaign_id=campaign_id)
     await reply(update, person._("When should reminders go out before it is due? Type "
                                  "offsets such as “7d 3d 1d 2h 30m”, or keep the usual ones "
                                  "(7, 3 and 1 days before, and the morning of the day)."),
@@ -220,7 +263,9 @@ async def offsets_kept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 def _draft(data: dict) -> DeadlineDraft:
     return DeadlineDraft(title=data["title"], due_at=datetime.fromisoformat(data["due_at"]),
                          area_id=data["area_id"], level=data["level"], role=data["role"],
-                         fields=data["fields"], offsets=data["offsets"])
+                         fields=data["fields"], offsets=data["offsets"],
+                         campaign_id=data.get("campaign_id"),
+                         wants_file=bool(data.get("wants_file")))
 
 
 def _preview(session: Session, user_id: int, offsets: str) -> tuple[DeadlineDraft, str, int]:
@@ -246,6 +291,8 @@ async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, per
                  f"{f['name']} ({kind_name(_, f['kind'])})" for f in draft.fields))),
              _("Reminders: {offsets} before, the morning of the day, then every 2 days "
                "while overdue.", offsets=offsets)]
+    if draft.wants_file:
+        lines.append(_("Each report comes with a file or a photo."))
     await reply(update, "\n".join(lines), keys([[(_("✅ Set the deadline"), "dl:ok:0"),
                                                  (_("✖ Cancel"), "dl:no:0")]]), edit=False)
 
@@ -386,7 +433,7 @@ async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, pers
     rows = [[(_("📣 Nudge the missing now"), f"dl:n:{deadline.id}")],
             [(_("🕒 Change the time"), f"dl:t:{deadline.id}"),
              (_("⏰ Change reminders"), f"dl:o:{deadline.id}")],
-            [(_("⏹ Close"), f"dl:c:{deadline.id}")]]
+            [(_("⏹ Close"), f"dl:c:{deadline.id}"), (_("✖ Cancel"), f"dl:x:{deadline.id}")]]
     await reply(update, "\n".join(lines), keys(rows))
 
 
@@ -509,7 +556,42 @@ async def field_typed(update, context, person: Me, text: str) -> None:
                          values=values)
         await ask_field(update, person, deadline, index + 1)
         return
-    await svc.db.run(save_dialog, person.id, REPORT, "confirm", values=values)
+    if deadline.wants_file:
+        await svc.db.run(save_dialog, person.id, REPORT, "file", values=values)
+        await reply(update, person._("Last, send the file or the photo for this report."),
+                    keys([[(person._("Skip"), "rp:skip:0:0")]]))
+        return
+    await report_summary(update, context, person, deadline, values)
+
+
+async def file_sent(update, context, person: Me, _text: str) -> None:
+    message = update.effective_message
+    file_id = message.document.file_id if message.document else \
+        message.photo[-1].file_id if message.photo else None
+    if file_id is None:
+        await reply(update, person._("Send a document or a photo, or press Skip."))
+        return
+    await attach(update, context, person, file_id)
+
+
+async def skip_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, REPORT, "file")
+    if found is not None:
+        await attach(update, context, found[0], None)
+
+
+async def attach(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                 file_id: str | None) -> None:
+    svc = services(context)
+    dialog = await svc.db.run(save_dialog, person.id, REPORT, "file", file_id=file_id)
+    deadline = await svc.db.run(lambda s: s.get(Deadline, dialog.data["deadline_id"]))
+    await report_summary(update, context, person, deadline, dialog.data["values"])
+
+
+async def report_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                         deadline: Deadline, values: dict) -> None:
+    svc = services(context)
+    dialog = await svc.db.run(save_dialog, person.id, REPORT, "confirm", values=values)
     _ = person._
     lines = [_("<b>Check your report</b>"), escape(deadline.title)]
     for f in deadline.fields:
@@ -517,6 +599,8 @@ async def field_typed(update, context, person: Me, text: str) -> None:
         shown = _.money(shown) if f["kind"] == "money" else \
             _.number(shown) if f["kind"] == "number" else escape(str(shown))
         lines.append(f"• {escape(f['name'])}: {shown}")
+    if dialog.data.get("file_id"):
+        lines.append(_("With a file attached."))
     await reply(update, "\n".join(lines), keys([[(_("✅ Send the report"), "rp:ok:0:0"),
                                                  (_("✏ Start again"), "rp:redo:0:0")]]))
 
@@ -533,7 +617,7 @@ async def confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
     def save(session: Session):
         report = submit(session, person.actor, data["deadline_id"], data["area_id"],
-                        data["values"], None, datetime.now(UTC))
+                        data["values"], data.get("file_id"), datetime.now(UTC))
         end_dialog(session, person.id)
         return report
     try:
@@ -567,6 +651,7 @@ TEXT_STEPS = {
     (CHANGE, "due"): change_typed,
     (CHANGE, "offsets"): change_typed,
     (REPORT, "field"): field_typed,
+    (REPORT, "file"): file_sent,
 }
 
 
@@ -578,6 +663,9 @@ def handlers() -> list:
         CallbackQueryHandler(level_pressed, pattern=r"^dl:lv:"),
         CallbackQueryHandler(role_pressed, pattern=r"^dl:ro:"),
         CallbackQueryHandler(offsets_kept, pattern=r"^dl:of:"),
+        CallbackQueryHandler(file_pressed, pattern=r"^dl:fi:"),
+        CallbackQueryHandler(campaign_pressed, pattern=r"^dl:ca:"),
+        CallbackQueryHandler(skip_pressed, pattern=r"^rp:skip:"),
         CallbackQueryHandler(create_pressed, pattern=r"^dl:(ok|no):"),
         CallbackQueryHandler(manage_pressed, pattern=r"^dl:[vncxto]:"),
         CallbackQueryHandler(report_pressed, pattern=r"^rp:(now|snz):"),

@@ -216,3 +216,13 @@ def _covering(session: Session, area: Area | None, found: list[Campaign]) -> lis
 
 def is_open(campaign: Campaign, today: date) -> bool:
     return campaign.status == CampaignStatus.OPEN and campaign.ends_on >= today
+
+
+def relayable(session: Session, actor: Actor, today: date, limit: int = 5) -> list[Campaign]:
+    """Open campaigns an officer may point people to: those they run and those covering
+    their area (a commune officer relays the district's drive)."""
+    found = {c.id: c for c in campaigns_run_by(session, actor) if is_open(c, today)}
+    if actor.scope is not None:
+        found.update({c.id: c for c in open_campaigns(session, actor.scope, today)
+                      if is_within(actor.scope, get_area(session, c.area_id))})
+    return list(found.values())[:limit]

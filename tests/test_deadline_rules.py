@@ -12,6 +12,7 @@ from models.deadlines import (
     Clockwork,
     Deadline,
     Reminder,
+    overview,
     plan,
     snooze,
     submit,
@@ -109,3 +110,44 @@ def test_only_the_head_of_that_village_reports_and_snoozes(areas_db):
                                           by_code(s, "28042-A2").id,
                                           datetime(2023, 11, 25, 15, 0, tzinfo=UTC), CLOCK))
     assert when.astimezone(HANOI) == datetime(2023, 11, 27, 7, 0, tzinfo=HANOI)  # 22:00 → 07:00
+
+
+def test_report_totals_roll_up_a_three_level_tree(areas_db):
+    areas_db.call(grant, 71, Role.VILLAGE_HEAD, "28042-A1")
+    areas_db.call(grant, 72, Role.VILLAGE_HEAD, "28054-VK")
+    areas_db.call(grant, 73, Role.VILLAGE_HEAD, "28054-AH1")
+
+    def run(s):
+        deadline = Deadline(title="Kết quả", area_id=by_code(s, "804").id, level="ấp",
+                            due_at=DUE, offsets="1d",
+                            fields=[{"name": "hộ", "kind": "number"},
+                                    {"name": "tiền", "kind": "money"},
+                                    {"name": "ghi chú", "kind": "text"}])
+        s.add(deadline)
+        s.flush()
+        for who, code, households, money in [(71, "28042-A1", 3, 1_000_000),
+                                             (72, "28054-VK", 5, 2_000_000),
+                                             (73, "28054-AH1", 7, 4_000_000)]:
+            submit(s, actor(s, who), deadline.id, by_code(s, code).id,
+                   {"hộ": households, "tiền": money, "ghi chú": "x"}, None, START)
+        view = overview(s, deadline)
+        return ({a.code: v for a, v in view.totals}, len(view.areas), len(view.missing))
+    totals, owed, missing = areas_db.call(run)
+    assert totals["804"] == {"hộ": 15, "tiền": 7_000_000}               # district
+    assert totals["28054"] == {"hộ": 12, "tiền": 6_000_000}             # Bình An commune
+    assert totals["28042"] == {"hộ": 3, "tiền": 1_000_000}              # Tân Thành commune
+    assert totals["28054-VK"] == {"hộ": 5, "tiền": 2_000_000}           # a hamlet
+    assert (owed, missing) == (13, 10)                                  # every ấp of the district
+
+
+@pytest.mark.postgres
+def test_two_processes_claim_each_reminder_once(areas_db, db_url):
+    if not db_url.startswith("postgresql"):
+        pytest.skip("concurrent claims are exercised on PostgreSQL")
+    from concurrent.futures import ThreadPoolExecutor
+    setup(areas_db)
+    now = DUE + timedelta(hours=1)
+    with ThreadPoolExecutor(4) as pool:
+        results = list(pool.map(lambda _: areas_db.call(take_due, now, CLOCK), range(4)))
+    claimed = [d.reminder.id for batch in results for d in batch]
+    assert len(claimed) == len(set(claimed)) == 5                       # the due-day morning

@@ -11,7 +11,7 @@ from models.users import Role, User, grant
 from tests.test_pledging import open_campaign
 
 
-async def set_deadline(loa, officer=601):
+async def set_deadline(loa, officer=601, campaign=False):
     loa.db.call(grant, officer, Role.OFFICER, "28042")                 # Tân Thành
     await loa.onboard(officer, name="Tím", lang="en")
     assert "Give it a title" in (await loa.send(officer, "/deadline")).plain
@@ -27,7 +27,11 @@ async def set_deadline(loa, officer=601):
     await loa.tap(officer, "village head")
     assert "not a field" in (await loa.send(officer, "Households")).plain
     await loa.send(officer, "Số hộ được hỗ trợ: number\nSố tiền vận động: money\nGhi chú: text")
+    await loa.tap(officer, "Yes, ask for one")
+    if campaign:
+        await loa.tap(officer, "Vì người nghèo")
     confirm = await loa.tap(officer, "Keep 7d 3d 1d")
+    assert "Each report comes with a file or a photo." in confirm.plain
     assert "One report from each ấp of Tân Thành, Thủ Thừa, Long An (5 areas)" in confirm.plain
     done = await loa.tap(officer, "✅ Set the deadline")
     assert done.plain.startswith("The deadline “Kết quả Tháng cao điểm” is set.")
@@ -62,13 +66,18 @@ async def test_reminders_reports_and_the_overview(loa):
     assert "không phải số nguyên" in (await loa.send(602, "nhiều")).plain
     await loa.send(602, "12")
     await loa.send(602, "5tr")
-    summary = await loa.send(602, "Đã trao 2 nhà")
+    ask_file = await loa.send(602, "Đã trao 2 nhà")
+    assert ask_file.plain == "Cuối cùng, hãy gửi tệp hoặc ảnh cho báo cáo này."
+    loa.emu.send_photo(602, b"\x89PNG signed report", caption="")
+    summary = await loa.next(602)
     assert "Số tiền vận động: 5.000.000\xa0₫" in summary.plain
+    assert "Có kèm tệp." in summary.plain
     saved = await loa.tap(602, "✅ Gửi báo cáo")
     assert saved.plain.startswith("Cảm ơn bạn! Báo cáo đã được nhận.")
     report = loa.db.call(lambda s: s.exec(select(Report)).one())
     assert report.values == {"Số hộ được hỗ trợ": 12, "Số tiền vận động": 5_000_000,
                              "Ghi chú": "Đã trao 2 nhà"} and not report.late
+    assert report.file_id
 
     assert await tick(loa, due - timedelta(days=3)) == 1              # only Ấp 2 still owes
     assert (await loa.next(603)).plain.startswith("⏰ Reminder")
@@ -103,7 +112,9 @@ async def test_reminders_reports_and_the_overview(loa):
 
 
 async def test_officers_of_other_communes_cannot_touch_the_deadline(loa):
-    deadline, _due = await set_deadline(loa)
+    open_campaign(loa)
+    deadline, _due = await set_deadline(loa, campaign=True)
+    assert deadline.campaign_id is not None
     loa.db.call(grant, 610, Role.OFFICER, "28054")
     await loa.onboard(610, lang="en")
     for action in ("v", "n", "c", "x", "t"):
