@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -31,6 +32,7 @@ from bot.wire import Wire
 from models.base import utcnow
 from models.broadcasts import (
     Broadcast,
+    BroadcastStatus,
     figures,
     finish_done,
     mark_unreachable,
@@ -43,6 +45,7 @@ from models.outbox import (
     claim,
     finish,
     next_due,
+    refresh_claims,
     release,
     release_stale,
 )
@@ -54,6 +57,7 @@ MAX_ATTEMPTS = 5
 # A claim older than this belongs to a process that died (a live one finishes a batch in
 # seconds and hands back what a 429 pause holds up): its deliveries go back to the queue.
 STALE_CLAIM = timedelta(seconds=30)
+HEARTBEAT = 10.0  # seconds: claims still held are marked fresh, so only a dead process's go
 HAND_BACK_AFTER = 2.0  # seconds of 429 pause beyond which unsent claims are handed back
 IDLE_POLL = 1.0  # seconds between looks at the outbox when nobody woke the dispatcher
 FLUSH_EVERY = 0.1  # seconds: outcomes are written in small batches, not one by one
@@ -74,6 +78,7 @@ class Job:
     delivery: Delivery
     language: str | None
     gone: bool  # the recipient left Loa after the list was fixed
+    cancelled: bool = False  # the officer cancelled the broadcast after it was claimed
 
 
 def _claim(session: Session, now: datetime, limit: int) -> list[Job]:
@@ -81,11 +86,14 @@ def _claim(session: Session, now: datetime, limit: int) -> list[Job]:
     people = {uid: (lang, unreachable) for uid, lang, unreachable in session.exec(
         select(User.id, User.language, User.unreachable_at)
         .where(col(User.id).in_({d.chat_id for d in deliveries})))}
+    stopped = set(session.exec(select(Broadcast.id).where(
+        col(Broadcast.id).in_({d.broadcast_id for d in deliveries if d.broadcast_id}),
+        Broadcast.status == BroadcastStatus.CANCELLED)))
     jobs = []
     for d in deliveries:
         lang, unreachable = people.get(d.chat_id, (None, None))
         gone = d.broadcast_id is not None and (d.chat_id not in people or unreachable)
-        jobs.append(Job(d, lang, bool(gone)))
+        jobs.append(Job(d, lang, bool(gone), d.broadcast_id in stopped))
     return jobs
 
 
@@ -144,13 +152,16 @@ class Dispatcher:
         for task in self._tasks:
             task.cancel()
         for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError):
+            with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         self._tasks = []
-        await self._flush()
-        if self._unfinished:  # a clean stop hands back what it had claimed but not sent
-            await self.db.run(release, sorted(self._unfinished))
-            self._unfinished.clear()
+        try:
+            await self._flush()
+            if self._unfinished:  # a clean stop hands back what it had claimed but not sent
+                await self.db.run(release, sorted(self._unfinished))
+                self._unfinished.clear()
+        except Exception:  # the claims go back after STALE_CLAIM in any case
+            log.exception("dispatcher: could not write everything down while stopping")
         await self.wire.close()
 
     # ---- the loop -----------------------------------------------------------------------------
@@ -162,13 +173,11 @@ class Dispatcher:
             try:
                 await self.db.run(release_stale, utcnow(), STALE_CLAIM)
                 await self.db.run(start_due, utcnow())
-                sent_any = await self.drain_once()
+                if not await self.drain_once() and not self._stopping:
+                    await self._idle()
             except Exception:  # a database hiccup must not close the way out for good
                 log.exception("dispatcher: could not drain the outbox")
                 await asyncio.sleep(1)
-                sent_any = False
-            if not sent_any and not self._stopping:
-                await self._idle()
 
     async def _idle(self) -> None:
         due = await self.db.run(next_due)
@@ -211,6 +220,8 @@ class Dispatcher:
 
     async def _send(self, job: Job) -> Outcome:
         d = job.delivery
+        if job.cancelled:
+            return Outcome(d.id, d.chat_id, DeliveryStatus.CANCELLED)
         if job.gone:
             return Outcome(d.id, d.chat_id, DeliveryStatus.LEFT)
         if d.broadcast_id is not None:
@@ -251,10 +262,14 @@ class Dispatcher:
     # ---- outcomes and progress ----------------------------------------------------------------
 
     async def _flusher(self) -> None:
+        beat = time.monotonic()
         while True:
             await asyncio.sleep(FLUSH_EVERY)
             try:
                 await self._flush()
+                if time.monotonic() - beat > HEARTBEAT and self._unfinished:
+                    await self.db.run(refresh_claims, sorted(self._unfinished), utcnow())
+                    beat = time.monotonic()
             except Exception:
                 log.exception("dispatcher: could not record outcomes; will retry")
 

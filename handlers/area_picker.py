@@ -17,6 +17,7 @@ from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.context import Me, escape, presser, reply, services
 from models.areas import Area, child_page, get_area, label, search
+from models.dialogs import get_dialog
 from models.users import Actor, Role
 
 PAGE_SIZE = 8
@@ -52,6 +53,7 @@ class Picker:
     on_pick: OnPick
     scoped: bool = False  # True: only inside the person's scope (admins: anywhere)
     allowed: Callable[[Actor], bool] = lambda actor: True  # who may use this picker at all
+    steps: tuple[tuple[str, str], ...] = ()  # (flow, step) a press must belong to
 
     def root(self, person: Me) -> Area | None:
         return person.actor.scope if self.scoped else None
@@ -140,9 +142,14 @@ class Picker:
         except ValueError:
             await query.answer(_("This button is not valid."), show_alert=True)
             return
-        area = await services(context).db.run(get_area, area_id)
+        db = services(context).db
+        area = await db.run(get_area, area_id)
         if (area_id and area is None) or not self.may_see(person, area):
             await query.answer(_("That area is outside what you may choose."), show_alert=True)
+            return
+        dialog = await db.run(get_dialog, person.id)
+        if self.steps and (dialog is None or (dialog.flow, dialog.step) not in self.steps):
+            await query.answer(_("This button has expired."), show_alert=True)
             return
         await query.answer()
         if op == "p" and area is not None:

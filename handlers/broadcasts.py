@@ -359,7 +359,7 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
 
 
 PICKER = Picker("bc", N_("Which area should it reach?"), area_chosen, scoped=True,
-                allowed=lambda actor: actor.at_least(Role.OFFICER))
+                allowed=lambda actor: actor.at_least(Role.OFFICER), steps=((FLOW, "area"),))
 
 TEXT_STEPS = {
     (FLOW, "content"): content_sent,

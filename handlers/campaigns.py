@@ -336,7 +336,8 @@ async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 PICKER = Picker("cmp", N_("Step 5 of 7. Which area does the campaign cover?"), area_chosen,
-                scoped=True, allowed=lambda actor: actor.at_least(Role.OFFICER))
+                scoped=True, allowed=lambda actor: actor.at_least(Role.OFFICER),
+                steps=((FLOW, "area"),))
 
 
 # ---- running a campaign -----------------------------------------------------------------------

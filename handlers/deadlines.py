@@ -323,7 +323,7 @@ async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 PICKER = Picker("dl", N_("Which area must report?"), area_chosen, scoped=True,
-                allowed=lambda actor: actor.at_least(Role.OFFICER))
+                allowed=lambda actor: actor.at_least(Role.OFFICER), steps=((FLOW, "area"),))
 
 
 # ---- following deadlines ----------------------------------------------------------------------

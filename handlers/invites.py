@@ -78,7 +78,7 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
 
 
 PICKER = Picker("inv", N_("Which area will they serve?"), area_chosen, scoped=True,
-                allowed=lambda actor: bool(invitable_roles(actor)))
+                allowed=lambda actor: bool(invitable_roles(actor)), steps=((FLOW, "area"),))
 
 TEXT_STEPS = {(FLOW, "area"): PICKER.search}
 

@@ -145,7 +145,9 @@ async def consent_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             return
         await HOME.show(update, context, person)
         return
-    await svc.db.run(onboarding.decline, person.id)
+    if not await svc.db.run(onboarding.decline, person.id):
+        await reply(update, person._("This button has expired. Send /start to begin again."))
+        return
     await reply(update, person._("Understood: Loa has kept nothing about you. "
                                  "Send /start whenever you change your mind."))
 
@@ -172,7 +174,9 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
         await reply(update, _("Your area is now <b>{area}</b>.", area=escape(area.name)))
 
 
-HOME = Picker("home", N_("Where do you live? Choose your area."), area_chosen)
+HOME = Picker("home", N_("Where do you live? Choose your area."), area_chosen,
+              steps=((onboarding.FLOW, onboarding.AREA),
+                     (onboarding.CHANGE_AREA, onboarding.AREA)))
 
 
 async def ask_phone(update: Update, _: Translator) -> None:

@@ -55,7 +55,10 @@ def give_consent(session: Session, user_id: int, now: datetime | None = None) ->
 
 
 def decline(session: Session, user_id: int) -> bool:
-    """No consent, nothing kept: the person's row goes (as with /forget)."""
+    """No consent, nothing kept: the person's row goes (as with /forget). Only at the consent
+    step: an old "No, thanks" button must not erase someone who agreed long ago."""
+    if step(session, user_id) != CONSENT:
+        return False
     return erase_person(session, user_id)
 
 

@@ -88,7 +88,10 @@ def finish(session: Session, delivery_id: int, status: DeliveryStatus, now: date
     if retry_at is not None:
         values.update(status=DeliveryStatus.PENDING, not_before=retry_at, claim=None,
                       attempts=col(Delivery.attempts) + 1)
-    session.execute(update(Delivery).where(col(Delivery.id) == delivery_id).values(**values))
+    # only a row still claimed: one a cancelled broadcast or another process settled stays so
+    session.execute(update(Delivery).where(col(Delivery.id) == delivery_id,
+                                           Delivery.status == DeliveryStatus.SENDING)
+                    .values(**values))
 
 
 def release_stale(session: Session, now: datetime, older_than: timedelta) -> int:
@@ -98,6 +101,13 @@ def release_stale(session: Session, now: datetime, older_than: timedelta) -> int
                                col(Delivery.claimed_at) < now - older_than)
         .values(status=DeliveryStatus.PENDING, claim=None))
     return result.rowcount
+
+
+def refresh_claims(session: Session, delivery_ids: list[int], now: datetime) -> None:
+    """A live dispatcher still holds these: they are not stale, whatever their age."""
+    session.execute(update(Delivery).where(col(Delivery.id).in_(delivery_ids),
+                                           Delivery.status == DeliveryStatus.SENDING)
+                    .values(claimed_at=now))
 
 
 def release(session: Session, delivery_ids: list[int]) -> None:
