@@ -6,6 +6,7 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import DataError
 from telegram import Update
 from telegram.constants import ParseMode
 from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, Defaults
@@ -88,11 +89,14 @@ async def _post_stop(app: Application) -> None:
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     """Log the failure; tell the person something went wrong rather than stay silent."""
-    log.error("error while handling an update", exc_info=context.error)
+    forged = isinstance(context.error, OverflowError | DataError)  # an id no row can have
+    if not forged:
+        log.error("error while handling an update", exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat is not None:
         _ = guessed(update, context)
         try:
             await update.effective_chat.send_message(
+                _("This button is not valid.") if forged else
                 _("Sorry, something went wrong on Loa's side. Please try again."))
         except Exception:
             log.warning("could not tell the user about the error")

@@ -25,7 +25,6 @@ if TYPE_CHECKING:
     from bot.reminders import Reminders
 from bot.i18n import Translator, guess_language
 from models.broadcasts import mark_reachable
-from models.outbox import enqueue
 from models.users import Actor, User, actor_for, get_user
 
 __all__ = ["Me", "Services", "escape", "guessed", "local_today", "me", "presser", "reply",
@@ -38,12 +37,6 @@ class Services:
     db: Database
     dispatcher: Dispatcher
     reminders: Reminders
-
-    async def send_later(self, chat_id: int, text: str,
-                         markup: InlineKeyboardMarkup | None = None) -> None:
-        """A message on Loa's own initiative: into the outbox, out through the dispatcher."""
-        await self.db.run(enqueue, chat_id, text, markup.to_dict() if markup else None)
-        self.dispatcher.wake()
 
 
 @dataclass(frozen=True)
@@ -93,9 +86,10 @@ def guessed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:
                                              config.languages))
 
 
-async def me(update: Update, context: ContextTypes.DEFAULT_TYPE,
-             must_exist: bool = True) -> Me | None:
-    """The sender; when they have not started yet and must_exist, tell them and give None."""
+async def me(update: Update, context: ContextTypes.DEFAULT_TYPE, must_exist: bool = True,
+             consented: bool = True) -> Me | None:
+    """The sender; None (after telling them why) when they have not started yet, or, where
+    `consented`, have not agreed to the privacy notice: nothing personal before consent."""
     svc = services(context)
     sender = update.effective_user
     actor = await svc.db.run(_load, sender.id, svc.config.admins)
@@ -105,7 +99,13 @@ async def me(update: Update, context: ContextTypes.DEFAULT_TYPE,
             await reply(update, _("Please send /start first, so Loa knows your language "
                                   "and your area."))
         return None
-    return Me(actor, translator(svc.config, actor.user.language))
+    person = Me(actor, translator(svc.config, actor.user.language))
+    if consented and must_exist and actor.user.consent_at is None:
+        _ = person._ if actor.user.language else guessed(update, context)
+        await reply(update, _("Please send /start and agree to the privacy notice first."),
+                    edit=False)
+        return None
+    return person
 
 
 async def presser(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Me | None:

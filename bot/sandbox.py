@@ -15,7 +15,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TextIO
 
@@ -29,7 +29,7 @@ from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import by_code, import_areas, parse_csv
 from models.campaigns import CampaignDraft, create_campaign
-from models.users import Role, actor_for, get_user, grant
+from models.users import Role, actor_for, get_user, grant, update_user
 
 TOKEN = "100000:SANDBOX"
 DEMO_FUND = Fund("970436", "0011001234567", "MTTQ HUYEN THU THUA (SANDBOX)")
@@ -78,8 +78,15 @@ def prepare(folder: Path) -> Database:
     for persona in PERSONAS.values():
         if persona.role in (Role.VILLAGE_HEAD, Role.OFFICER):
             db.call(grant, persona.id, persona.role, persona.area)
+            db.call(_agreed, persona.id, persona.language)
     db.call(_campaign, PERSONAS["officer"].id)
     return db
+
+
+def _agreed(session: Session, user_id: int, language: str) -> None:
+    """The village head and the officer have set up Loa already (the sandbox skips it)."""
+    update_user(session, get_user(session, user_id), consent_at=datetime.now(UTC),
+                language=language, area_id=get_user(session, user_id).scope_area_id)
 
 
 def _campaign(session: Session, officer_id: int) -> None:

@@ -454,9 +454,13 @@ async def change_typed(update, context, person: Me, text: str) -> None:
             person._("Type the new offsets, for example “7d 3d 1d 2h”.")
         await reply(update, person._("That does not fit. ") + again)
         return
-    deadline = await svc.db.run(change_deadline, person.actor, dialog.data["deadline_id"],
-                                clockwork(svc.config), datetime.now(UTC), **changes)
     await svc.db.run(end_dialog, person.id)
+    try:
+        deadline = await svc.db.run(change_deadline, person.actor, dialog.data["deadline_id"],
+                                    clockwork(svc.config), datetime.now(UTC), **changes)
+    except AccessDenied:
+        await reply(update, person._("That deadline is outside your area."))
+        return
     await reply(update, person._("Saved. Reminders not yet sent follow the change."))
     await show_deadline(update, context, person, deadline)
 

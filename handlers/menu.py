@@ -77,7 +77,7 @@ async def sync_menu(bot: Bot, person: Me) -> None:
 
 
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context, must_exist=False)
+    person = await me(update, context, must_exist=False, consented=False)
     role = person.actor.role if person else Role.CITIZEN
     _ = person._ if person else guessed(update, context)
     lines = [_("<b>Loa</b>: news of the campaigns in your area, and a way to answer them."), ""]

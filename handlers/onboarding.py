@@ -66,7 +66,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     code = context.args[0][:64] if context.args else None
     result = await svc.db.run(_start, sender.id, sender.full_name, code, svc.config.admins,
                               utcnow())
-    person = await me(update, context)
+    person = await me(update, context, consented=False)
     _ = person._ if person.user.language else guessed(update, context)
     if result.problem:
         await reply(update, _(INVITE_PROBLEMS[result.problem]))
@@ -87,7 +87,7 @@ async def ask_language(update: Update, _: Translator, languages: tuple[str, ...]
 
 
 async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await me(update, context, consented=False)
     if person:
         await ask_language(update, person._, services(context).config.languages)
 
@@ -95,7 +95,7 @@ async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     query = update.callback_query
-    person = await me(update, context)
+    person = await me(update, context, consented=False)
     lang = query.data.removeprefix("lang:")
     if person is None or lang not in svc.config.languages:
         await query.answer(person._("This button is not valid.") if person else None,
@@ -103,7 +103,7 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         return
     await query.answer()
     nxt = await svc.db.run(onboarding.choose_language, person.id, lang)
-    person = await me(update, context)
+    person = await me(update, context, consented=False)
     await sync_menu(context.bot, person)
     if nxt == onboarding.CONSENT:
         await ask_consent(update, person._)
@@ -135,7 +135,7 @@ async def ask_consent(update: Update, _: Translator) -> None:
 async def consent_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     query = update.callback_query
-    person = await me(update, context)
+    person = await me(update, context, consented=False)
     await query.answer()
     if person is None:
         return

@@ -10,6 +10,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.config import Config
 from bot.context import Me, escape, local_today, me, presser, reply, services, translator
 from bot.i18n import N_
 from handlers.inputs import read_amount, read_date
@@ -17,6 +18,7 @@ from handlers.pledges import PLEDGE_KINDS, STATUS_NAMES, describe
 from models.base import utcnow
 from models.campaigns import Campaign, campaigns_run_by
 from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.outbox import enqueue
 from models.pledges import (
     Pledge,
     PledgeChange,
@@ -193,19 +195,14 @@ async def show_pledge(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     await reply(update, "\n".join(lines), InlineKeyboardMarkup(keys) if keys else None)
 
 
-def _pledger(session: Session, pledge: Pledge) -> tuple[int, str | None] | None:
+def tell_pledger(session: Session, config: Config, pledge: Pledge, campaign: str,
+                 received: bool) -> None:
+    """The pledger hears of it, thanked, in their own language, through the outbox: in the
+    same transaction as the change, so either both happen or neither."""
     user = get_user(session, pledge.user_id) if pledge.user_id else None
-    return (user.id, user.language) if user else None
-
-
-async def tell_pledger(context: ContextTypes.DEFAULT_TYPE, pledge: Pledge, campaign: str,
-                       received: bool) -> None:
-    """The pledger hears of it, thanked, in their own language, through the outbox."""
-    svc = services(context)
-    to = await svc.db.run(_pledger, pledge)
-    if to is None:
+    if user is None:
         return
-    _ = translator(svc.config, to[1])
+    _ = translator(config, user.language)
     if received:
         text = _("🙏 {campaign}: your pledge {reference} has been received ({amount} on {date})"
                  ". Thank you for your kindness!", campaign=escape(campaign),
@@ -215,25 +212,27 @@ async def tell_pledger(context: ContextTypes.DEFAULT_TYPE, pledge: Pledge, campa
         text = _("{campaign}: your pledge {reference} could not be accepted. Reason: {reason}. "
                  "Thank you all the same for your goodwill.", campaign=escape(campaign),
                  reference=pledge.reference, reason=escape(pledge.reject_reason or ""))
-    await svc.send_later(to[0], text)
+    enqueue(session, user.id, text)
 
 
-def _receive(session: Session, actor: Actor, pledge_id: int, amount: int, on: date):
+def _receive(session: Session, actor: Actor, pledge_id: int, amount: int, on: date,
+             config: Config) -> Pledge:
     pledge = mark_received(session, actor, pledge_id, amount, on, utcnow())
+    tell_pledger(session, config, pledge, session.get(Campaign, pledge.campaign_id).name, True)
     end_dialog(session, actor.id)
-    return pledge, session.get(Campaign, pledge.campaign_id).name
+    return pledge
 
 
 async def receive(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                   pledge_id: int, amount: int, on: date) -> None:
     _ = person._
+    svc = services(context)
     try:
-        pledge, campaign = await services(context).db.run(_receive, person.actor, pledge_id,
-                                                          amount, on)
+        pledge = await svc.db.run(_receive, person.actor, pledge_id, amount, on, svc.config)
     except AccessDenied:
         await reply(update, _("This pledge can no longer be marked received."))
         return
-    await tell_pledger(context, pledge, campaign, received=True)
+    svc.dispatcher.wake()
     await reply(update, _("{reference} is marked received: {amount} on {date}. The pledger "
                           "has been thanked.", reference=pledge.reference,
                           amount=_.money(amount), date=_.date(on)), edit=False)
@@ -254,10 +253,12 @@ async def received_typed(update, context, person: Me, text: str) -> None:
         await receive(update, context, person, dialog.data["pledge_id"], amount, on)
 
 
-def _reject(session: Session, actor: Actor, pledge_id: int, reason: str):
+def _reject(session: Session, actor: Actor, pledge_id: int, reason: str,
+            config: Config) -> Pledge:
     pledge = reject_pledge(session, actor, pledge_id, reason, utcnow())
+    tell_pledger(session, config, pledge, session.get(Campaign, pledge.campaign_id).name, False)
     end_dialog(session, actor.id)
-    return pledge, session.get(Campaign, pledge.campaign_id).name
+    return pledge
 
 
 async def reason_typed(update, context, person: Me, text: str) -> None:
@@ -268,12 +269,12 @@ async def reason_typed(update, context, person: Me, text: str) -> None:
         await reply(update, person._("Please type a reason."))
         return
     try:
-        pledge, campaign = await svc.db.run(_reject, person.actor, dialog.data["pledge_id"],
-                                            reason)
+        pledge = await svc.db.run(_reject, person.actor, dialog.data["pledge_id"], reason,
+                                  svc.config)
     except AccessDenied:
         await reply(update, person._("This pledge can no longer be rejected."))
         return
-    await tell_pledger(context, pledge, campaign, received=False)
+    svc.dispatcher.wake()
     await reply(update, person._("{reference} is rejected; the pledger has been told.",
                                  reference=pledge.reference))
 

@@ -515,6 +515,9 @@ async def new_amount_typed(update, context, person: Me, text: str) -> None:
         if pledge.kind == PledgeKind.SALARY:
             changes = {"monthly_salary": amount,
                        "amount": day_salary(amount, svc.config.working_days)}
+            if changes["amount"] <= 0:
+                await reply(update, person._("That salary is too small to give one day of it."))
+                return
         pledge = await svc.db.run(change_own_pledge, person.id, pledge.id, utcnow(), **changes)
     except AccessDenied:
         await reply(update, person._("This pledge can no longer be changed."))

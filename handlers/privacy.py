@@ -25,7 +25,7 @@ def _held(session: Session, user_id: int) -> dict[str, str]:
 
 
 async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await me(update, context, consented=False)
     if person is None:
         return
     _ = person._
@@ -42,7 +42,7 @@ async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await me(update, context, consented=False)
     if person is None:
         return
     _ = person._
@@ -55,7 +55,7 @@ async def forget_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def forget_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     query = update.callback_query
     await query.answer()
-    person = await me(update, context)
+    person = await me(update, context, consented=False)
     if person is None:
         return
     _ = person._

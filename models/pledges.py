@@ -194,8 +194,9 @@ def my_pledges(session: Session, user_id: int, limit: int = 10) -> list[tuple[Pl
 
 
 def own_pledge(session: Session, user_id: int, pledge_id: int) -> Pledge:
-    """The person's own pledge while it can still change; AccessDenied otherwise."""
-    pledge = session.get(Pledge, pledge_id)
+    """The person's own pledge while it can still change; AccessDenied otherwise. The row is
+    locked (PostgreSQL) so an officer's "received" and the pledger's "cancel" cannot cross."""
+    pledge = session.get(Pledge, pledge_id, with_for_update=True)
     if pledge is None or pledge.user_id != user_id:
         raise AccessDenied("not this person's pledge")
     if pledge.status != PledgeStatus.REGISTERED:
@@ -230,7 +231,7 @@ def visible(actor: Actor, campaign_area: Area, pledge_area: Area | None) -> bool
 
 
 def officer_pledge(session: Session, actor: Actor, pledge_id: int) -> tuple[Pledge, Campaign]:
-    pledge = session.get(Pledge, pledge_id)
+    pledge = session.get(Pledge, pledge_id, with_for_update=True)
     if pledge is None:
         raise LookupError(pledge_id)
     campaign = session.get(Campaign, pledge.campaign_id)

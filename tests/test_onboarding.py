@@ -197,3 +197,32 @@ async def test_half_finished_onboarding_survives_a_restart(areas_db, db_url):
             assert (await emu.next_message(110)).plain == "Địa bàn của bạn: Mỹ An."
     users = areas_db.call(lambda s: list(s.exec(select(User))))
     assert [u.id for u in users] == [110]
+
+
+async def test_old_buttons_and_early_commands_change_nothing(loa):
+    await loa.onboard(120, lang="en")
+    first = loa.emu.messages(120)[0].message_id               # the consent screen, long ago
+    await loa.emu.wait_callback_answer(loa.emu.press(120, "consent:no", first))
+    assert "This button has expired" in (await loa.next(120)).plain
+    assert user_row(loa, 120) is not None                     # an old "No, thanks" erases no one
+    forged = loa.emu.press(120, "tot:" + "9" * 40, first)       # an id no row can have
+    await loa.emu.wait_callback_answer(forged)
+    assert (await loa.next(120)).plain == "This button is not valid."
+    early = loa.user(121, "Mới", "en")
+    await loa.send(early, "/start")                            # stops at the language question
+    refused = await loa.send(early, "/pledge")
+    assert refused.plain == "Please send /start and agree to the privacy notice first."
+
+
+def test_erasing_a_person_cancels_their_queued_messages(areas_db):
+    from sqlmodel import select
+
+    from models.outbox import Delivery, enqueue
+    from models.privacy import erase_person
+    from models.users import ensure_user
+
+    areas_db.call(lambda s: ensure_user(s, 130, "Lan"))
+    areas_db.call(enqueue, 130, "Khoản ủng hộ đã được nhận")
+    areas_db.call(erase_person, 130)
+    [row] = areas_db.call(lambda s: list(s.exec(select(Delivery))))
+    assert row.status == "cancelled" and row.chat_id == -row.id
