@@ -318,6 +318,10 @@ async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     except AccessDenied:
         await reply(update, person._("You may only set deadlines inside your own area."))
         return
+    except ValueError:  # the confirmation waited past the due time
+        await reply(update, person._("Type a date and time still to come, for example "
+                                     "“{example}”.", example=example_when(svc.config)))
+        return
     await reply(update, person._("The deadline “{title}” is set. /deadlines follows it.",
                                  title=escape(deadline.title)))
 
@@ -371,6 +375,16 @@ async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await query.answer(_("That deadline is outside your area."), show_alert=True)
         return
     await query.answer()
+    try:
+        await act_on(update, context, person, deadline, action)
+    except AccessDenied:  # closed meanwhile, or an old button
+        await reply(update, _("This button has expired."), edit=False)
+
+
+async def act_on(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                 deadline: Deadline, action: str) -> None:
+    _ = person._
+    svc = services(context)
     now = datetime.now(UTC)
     if action in ("c", "x"):
         status = DeadlineStatus.CLOSED if action == "c" else DeadlineStatus.CANCELLED
@@ -396,7 +410,7 @@ async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> int:
     """A reminder right now to every reporter of every area still missing."""
-    deadline = managed_deadline(session, actor, deadline_id)
+    deadline = managed_deadline(session, actor, deadline_id, open_only=True)
     count = 0
     for area in overview(session, deadline).missing:
         for person in reporters(session, deadline, area.id):
@@ -484,9 +498,9 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 def _begin(session: Session, actor: Actor, deadline_id: int, area_id: int) -> Deadline:
     deadline = session.get(Deadline, deadline_id)
-    may_report(actor, deadline, get_area(session, area_id))
+    may_report(session, actor, deadline, get_area(session, area_id))
     save_dialog(session, actor.id, REPORT, "field", deadline_id=deadline_id, area_id=area_id,
-                index=0, values={})
+                index=0, values={}, file_id=None)
     return deadline
 
 

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.areas import Area, get_area
+from models.areas import Area, get_area, is_within
 from models.base import telegram_id_column, utcnow
 from models.schedule import QuietHours, next_overdue, parse_offsets, reminder_times, snoozed
 from models.users import AccessDenied, Actor, Role, User
@@ -108,15 +108,16 @@ def reporting_areas(session: Session, deadline: Deadline) -> list[Area]:
 def plan(session: Session, deadline: Deadline, clock: Clockwork, now: datetime) -> int:
     """(Re)write the pending reminders of a deadline from its time and offsets; reminders
     already sent stay as they are. Returns how many are pending."""
-    session.execute(update(Reminder).where(Reminder.deadline_id == deadline.id,
-                                           Reminder.status == ReminderStatus.PENDING)
-                    .values(status=ReminderStatus.CANCELLED, handled_at=now))
-    if deadline.status != DeadlineStatus.OPEN:
+    closing = deadline.status != DeadlineStatus.OPEN
+    session.execute(update(Reminder).where(  # a person's own "remind me tomorrow" stays
+        Reminder.deadline_id == deadline.id, Reminder.status == ReminderStatus.PENDING,
+        (Reminder.kind != "snooze") | closing)
+        .values(status=ReminderStatus.CANCELLED, handled_at=now))
+    if closing:
         return 0
     times = reminder_times(deadline.due_at, parse_offsets(deadline.offsets), clock.tz,
                            clock.quiet, now)
-    if deadline.due_at >= now:
-        times.append(next_overdue(deadline.due_at, clock.tz, clock.quiet))
+    times.append(next_overdue(max(deadline.due_at, now), clock.tz, clock.quiet))
     reported = {r.area_id for r in session.exec(select(Report).where(
         Report.deadline_id == deadline.id))}
     count = 0
@@ -188,19 +189,28 @@ def snooze(session: Session, actor: Actor, deadline_id: int, area_id: int, now: 
     """"Remind me tomorrow", for the reporter of that area."""
     deadline = session.get(Deadline, deadline_id)
     area = get_area(session, area_id)
-    may_report(actor, deadline, area)
+    may_report(session, actor, deadline, area)
     when = snoozed(now, clock.tz, clock.quiet)
+    session.execute(update(Reminder).where(  # one snooze an area: the latest press counts
+        Reminder.deadline_id == deadline_id, Reminder.area_id == area_id,
+        Reminder.kind == "snooze", Reminder.status == ReminderStatus.PENDING)
+        .values(status=ReminderStatus.CANCELLED, handled_at=now))
     session.add(Reminder(deadline_id=deadline_id, area_id=area_id, due_at=when, kind="snooze"))
     session.flush()
     return when
 
 
-def may_report(actor: Actor, deadline: Deadline | None, area: Area | None) -> None:
-    """Only the village head (or officer) bound to that very area reports for it."""
+def may_report(session: Session, actor: Actor, deadline: Deadline | None,
+               area: Area | None) -> None:
+    """Only the village head (or officer) bound to that very area reports for it, and only
+    when the area is one of those that owe this deadline a report."""
     if deadline is None or area is None or deadline.status != DeadlineStatus.OPEN:
         raise AccessDenied("no open deadline")
     if actor.role.value != deadline.role or actor.scope is None or actor.scope.id != area.id:
         raise AccessDenied("not the reporter of this area")
+    if area.level != deadline.level or not is_within(area, get_area(session,
+                                                                    deadline.area_id)):
+        raise AccessDenied("this area owes this deadline no report")
 
 
 def submit(session: Session, actor: Actor, deadline_id: int, area_id: int,
@@ -209,7 +219,7 @@ def submit(session: Session, actor: Actor, deadline_id: int, area_id: int,
     The area's pending reminders stop."""
     deadline = session.get(Deadline, deadline_id)
     area = get_area(session, area_id)
-    may_report(actor, deadline, area)
+    may_report(session, actor, deadline, area)
     report = session.exec(select(Report).where(Report.deadline_id == deadline_id,
                                                Report.area_id == area_id)).first()
     if report is not None and now > deadline.due_at:
@@ -251,6 +261,8 @@ def create_deadline(session: Session, actor: Actor, draft: DeadlineDraft, clock:
                     now: datetime) -> Deadline:
     _may_run(actor, get_area(session, draft.area_id))
     parse_offsets(draft.offsets)
+    if draft.due_at <= now:
+        raise ValueError("the due time has passed")
     deadline = Deadline(title=draft.title, created_by=actor.id, area_id=draft.area_id,
                         level=draft.level, role=Role(draft.role).value,
                         campaign_id=draft.campaign_id, due_at=draft.due_at,
@@ -261,10 +273,12 @@ def create_deadline(session: Session, actor: Actor, draft: DeadlineDraft, clock:
     return deadline
 
 
-def managed_deadline(session: Session, actor: Actor, deadline_id: int) -> Deadline:
-    deadline = session.get(Deadline, deadline_id)
-    if deadline is None:
-        raise AccessDenied("no such deadline")
+def managed_deadline(session: Session, actor: Actor, deadline_id: int,
+                     open_only: bool = False) -> Deadline:
+    """The deadline, locked while it changes (two officers editing at once wait in turn)."""
+    deadline = session.get(Deadline, deadline_id, with_for_update=True)
+    if deadline is None or (open_only and deadline.status != DeadlineStatus.OPEN):
+        raise AccessDenied("no such open deadline")
     _may_run(actor, get_area(session, deadline.area_id))
     return deadline
 
@@ -272,7 +286,7 @@ def managed_deadline(session: Session, actor: Actor, deadline_id: int) -> Deadli
 def change_deadline(session: Session, actor: Actor, deadline_id: int, clock: Clockwork,
                     now: datetime, **changes: Any) -> Deadline:
     """New time, offsets or status; what has not been sent is planned again."""
-    deadline = managed_deadline(session, actor, deadline_id)
+    deadline = managed_deadline(session, actor, deadline_id, open_only=True)
     if set(changes) - {"due_at", "offsets", "status"}:
         raise ValueError(changes)
     if "offsets" in changes:

@@ -151,3 +151,28 @@ def test_two_processes_claim_each_reminder_once(areas_db, db_url):
         results = list(pool.map(lambda _: areas_db.call(take_due, now, CLOCK), range(4)))
     claimed = [d.reminder.id for batch in results for d in batch]
     assert len(claimed) == len(set(claimed)) == 5                       # the due-day morning
+
+
+def test_edge_cases_the_review_found(areas_db):
+    deadline_id, _ = setup(areas_db)
+    areas_db.call(grant, 54, Role.VILLAGE_HEAD, "28054-VK")          # Bình An: owes nothing here
+
+    def own_area(s):
+        return submit(s, actor(s, 54), deadline_id, by_code(s, "28054-VK").id, {}, None, START)
+    with pytest.raises(AccessDenied):
+        areas_db.call(own_area)
+
+    def snooze_twice(s):
+        area = by_code(s, "28042-A2").id
+        for _ in range(2):
+            snooze(s, actor(s, 52), deadline_id, area, START, CLOCK)
+        return len([r for r in s.exec(select(Reminder)) if r.kind == "snooze"
+                    and r.status == "pending"])
+    assert areas_db.call(snooze_twice) == 1
+
+    def replan_after_due(s):
+        deadline = s.get(Deadline, deadline_id)
+        plan(s, deadline, CLOCK, DUE + timedelta(days=1))
+        return sorted({(r.kind, r.status) for r in s.exec(select(Reminder))
+                       if r.status == "pending"})
+    assert areas_db.call(replan_after_due) == [("overdue", "pending"), ("snooze", "pending")]
