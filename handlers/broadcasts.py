@@ -22,6 +22,7 @@ from bot.delivery import progress_text
 from bot.i18n import LANGUAGE_NAMES, N_
 from handlers.area_picker import Picker
 from handlers.menu import ROLE_NAMES
+from handlers.router import StepPress, step_press
 from models.areas import Area, get_area, label
 from models.broadcasts import (
     AUDIENCE_ROLES,
@@ -42,6 +43,7 @@ from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.users import AccessDenied, Actor, Role
 
 FLOW = "broadcast"
+EXPIRED_HERE = N_("This button has expired. Send /broadcast to start again.")
 TEXT_MAX, CAPTION_MAX = 4096, 1024
 STATUS_NAMES = {BroadcastStatus.DRAFT: N_("draft"), BroadcastStatus.SCHEDULED: N_("scheduled"),
                 BroadcastStatus.RUNNING: N_("sending"), BroadcastStatus.DONE: N_("done"),
@@ -99,23 +101,14 @@ async def ask_roles(update: Update, person: Me, chosen: list[str]) -> None:
     await reply(update, _("Whom should it reach? Tap to choose, then Next."), keys(rows))
 
 
-async def step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, step: str):
-    """(person, dialog data, value) for a press at the expected step; None when stale."""
-    query = update.callback_query
-    await query.answer()
-    person = await me(update, context)
-    if person is None:
-        return None
-    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
-    if dialog is None or dialog.step != step or not person.actor.at_least(Role.OFFICER):
-        await reply(update, person._("This button has expired. Send /broadcast to start "
-                                     "again."))
-        return None
-    return person, dialog.data, query.data.split(":", 2)[2]
+async def press_at(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                   step: str) -> StepPress | None:
+    return await step_press(update, context, FLOW, (step,), EXPIRED_HERE,
+                            lambda actor: actor.at_least(Role.OFFICER))
 
 
 async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, "roles")
+    found = await press_at(update, context, "roles")
     if found is None:
         return
     person, data, value = found
@@ -144,7 +137,7 @@ def _open_campaigns(session: Session, actor: Actor, today) -> list[tuple[int, st
 
 
 async def language_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, "language")
+    found = await press_at(update, context, "language")
     if found is None:
         return
     person, _data, value = found
@@ -162,7 +155,7 @@ async def language_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, "button")
+    found = await press_at(update, context, "button")
     if found is None:
         return
     person, _data, value = found

@@ -17,6 +17,7 @@ from bot.reminders import clockwork
 from handlers.area_picker import Picker
 from handlers.inputs import read_amount, read_count
 from handlers.menu import ROLE_NAMES
+from handlers.router import step_press
 from models.areas import Area, get_area, label
 from models.campaigns import InputProblem, parse_date, relayable
 from models.deadlines import (
@@ -131,22 +132,8 @@ async def area_chosen(update, context, person: Me, area: Area) -> None:
                 keys([[(lv, f"dl:lv:{i}")] for i, lv in enumerate(levels)]))
 
 
-async def step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: str,
-                     step: str):
-    query = update.callback_query
-    await query.answer()
-    person = await me(update, context)
-    if person is None:
-        return None
-    dialog = await services(context).db.run(get_dialog, person.id, flow)
-    if dialog is None or dialog.step != step:
-        await reply(update, person._("This button has expired."))
-        return None
-    return person, dialog.data, query.data.split(":", 2)[2]
-
-
 async def level_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, FLOW, "level")
+    found = await step_press(update, context, FLOW, ("level",))
     if found is None:
         return
     person, data, value = found
@@ -161,7 +148,7 @@ async def level_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 
 async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, FLOW, "role")
+    found = await step_press(update, context, FLOW, ("role",))
     if found is None or found[2] not in (Role.VILLAGE_HEAD, Role.OFFICER):
         return
     person = found[0]
@@ -205,7 +192,7 @@ def _campaigns_for(session: Session, actor: Actor, today) -> list[tuple[int, str
 
 
 async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, FLOW, "file")
+    found = await step_press(update, context, FLOW, ("file",))
     if found is None:
         return
     person, _data, value = found
@@ -222,7 +209,7 @@ async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 
 async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, FLOW, "campaign")
+    found = await step_press(update, context, FLOW, ("campaign",))
     if found is None or not found[2].isdigit():
         return
     person, _data, value = found
@@ -255,7 +242,7 @@ async def offsets_typed(update, context, person: Me, text: str) -> None:
 
 
 async def offsets_kept(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, FLOW, "offsets")
+    found = await step_press(update, context, FLOW, ("offsets",))
     if found is not None:
         await confirm_screen(update, context, found[0], DEFAULT_OFFSETS)
 
@@ -298,7 +285,7 @@ async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, per
 
 
 async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, FLOW, "confirm")
+    found = await step_press(update, context, FLOW, ("confirm",))
     if found is None:
         return
     person, data, _value = found
@@ -593,7 +580,7 @@ async def file_sent(update, context, person: Me, _text: str) -> None:
 
 
 async def skip_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, REPORT, "file")
+    found = await step_press(update, context, REPORT, ("file",))
     if found is not None:
         await attach(update, context, found[0], None)
 
@@ -624,7 +611,7 @@ async def report_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, per
 
 
 async def confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, REPORT, "confirm")
+    found = await step_press(update, context, REPORT, ("confirm",))
     if found is None:
         return
     person, data, _value = found

@@ -18,6 +18,7 @@ from bot import vietqr
 from bot.context import Me, escape, local_today, me, presser, reply, services
 from bot.i18n import N_, Translator
 from handlers.inputs import read_amount, read_count
+from handlers.router import StepPress, step_press
 from models.areas import get_area
 from models.base import utcnow
 from models.campaigns import Campaign, is_open, open_campaigns, targets
@@ -67,8 +68,11 @@ def buttons(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
                                   for text, data in row] for row in rows])
 
 
+EXPIRED_HERE = N_("This button has expired. Send /pledge to start again.")
+
+
 async def expired(update: Update, person: Me) -> None:
-    await reply(update, person._("This button has expired. Send /pledge to start again."))
+    await reply(update, person._(EXPIRED_HERE))
 
 
 # ---- starting ---------------------------------------------------------------------------------
@@ -115,27 +119,9 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
 
 # ---- the steps --------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Step:
-    """A button press inside the pledge flow: checked against the step the person is at."""
-
-    person: Me
-    data: dict
-    value: str
-
-
 async def at_step(update: Update, context: ContextTypes.DEFAULT_TYPE,
-                  *steps: str) -> Step | None:
-    query = update.callback_query
-    await query.answer()
-    person = await me(update, context)
-    if person is None:
-        return None
-    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
-    if dialog is None or dialog.step not in steps:
-        await expired(update, person)
-        return None
-    return Step(person, dialog.data, query.data.split(":", 2)[2])
+                  *steps: str) -> StepPress | None:
+    return await step_press(update, context, FLOW, steps, EXPIRED_HERE)
 
 
 async def save(context: ContextTypes.DEFAULT_TYPE, person: Me, step: str, **data) -> None:

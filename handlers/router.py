@@ -3,14 +3,45 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any, NamedTuple
 
 from telegram import Update
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.context import Me, guessed, me, reply, services
+from bot.i18n import N_
 from models.dialogs import get_dialog
+from models.users import Actor
 
 TextStep = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me, str], Awaitable[None]]
+
+EXPIRED = N_("This button has expired.")
+
+
+class StepPress(NamedTuple):
+    """A button pressed inside a conversation: who, their answers so far, the button's value."""
+
+    person: Me
+    data: dict[str, Any]
+    value: str
+
+
+async def step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: str,
+                     steps: tuple[str, ...], expired: str = EXPIRED,
+                     allowed: Callable[[Actor], bool] | None = None) -> StepPress | None:
+    """The press when the person is at one of these steps of the flow (and allowed); else
+    they hear the button has expired, since callback data outlives its conversation."""
+    query = update.callback_query
+    await query.answer()
+    person = await me(update, context)
+    if person is None:
+        return None
+    dialog = await services(context).db.run(get_dialog, person.id, flow)
+    if dialog is None or dialog.step not in steps or (allowed and not allowed(person.actor)):
+        await reply(update, person._(expired))
+        return None
+    return StepPress(person, dialog.data, query.data.split(":", 2)[2])
+
 
 MAX_TEXT = 4096  # a Telegram message is at most this long anyway
 
