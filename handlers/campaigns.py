@@ -152,8 +152,8 @@ PROMPTS = {
                  "17/10/2023 - 18/11/2023."),
     "target": N_("Step 6 of 7. What is the money target? For example 500 triệu or "
                  "500.000.000."),
-    "items": N_("Step 7 of 7. Any item targets? One per line as name: number, for example "
-                "“Nhà Đại đoàn kết: 7”. Or press Skip."),
+    "items": N_("Step 7 of 7. Any item targets? One per line (or separated by “;”) as "
+                "name: number, for example “Nhà Đại đoàn kết: 7”. Or press Skip."),
 }
 SKIPPABLE = ("attachment", "items")
 

@@ -153,15 +153,16 @@ async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     person = found[0]
     await services(context).db.run(save_dialog, person.id, FLOW, "fields", role=found[2])
-    await reply(update, person._("The report form: one field a line, as name: kind, where the "
-                                 "kind is number, money or text. For example:\n"
+    await reply(update, person._("The report form: one field a line (or separated by “;”), as "
+                                 "name: kind, where the kind is number, money or text. For "
+                                 "example:\n"
                                  "Số hộ được hỗ trợ: number\nSố tiền vận động: money\n"
                                  "Ghi chú: text"))
 
 
 def parse_fields(text: str) -> list[dict[str, str]]:
     fields = []
-    for line in text.strip().splitlines():
+    for line in re.split(r"[\n;]", text.strip()):  # one a line, or "a: số; b: chữ" on one
         match = re.fullmatch(r"\s*(.{1,60}?)\s*:\s*(\S+)\s*", line)
         kind = KIND_WORDS.get(match.group(2).lower()) if match else None
         if kind is None or match.group(1) in {f["name"] for f in fields}:

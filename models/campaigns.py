@@ -100,9 +100,9 @@ def parse_period(text: str) -> tuple[date, date]:
 
 
 def parse_targets(text: str) -> list[tuple[str, int]]:
-    """One target a line, "name: number": "Nhà Đại đoàn kết: 7"."""
+    """One target a line (or separated by ";"), "name: number": "Nhà Đại đoàn kết: 7"."""
     targets = []
-    for line in text.strip().splitlines():
+    for line in re.split(r"[\n;]", text.strip()):
         match = re.fullmatch(r"\s*(.{1,100}?)\s*[:=]\s*(\d{1,9})\s*", line)
         if not match or int(match.group(2)) <= 0:
             raise InputProblem(line)

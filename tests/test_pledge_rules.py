@@ -59,6 +59,8 @@ def test_periods_and_targets_as_officers_type_them():
     assert parse_period("1.1.2024 – 31.1.2024") == (date(2024, 1, 1), date(2024, 1, 31))
     assert parse_targets("Nhà Đại đoàn kết: 7\nBò giống = 10") == [("Nhà Đại đoàn kết", 7),
                                                                     ("Bò giống", 10)]
+    assert parse_targets("Nhà Đại đoàn kết: 7; Bò giống: 10") == [("Nhà Đại đoàn kết", 7),
+                                                                  ("Bò giống", 10)]
     for bad in ("18/11/2023 - 17/10/2023", "31/02/2024 - 1/3/2024", "tomorrow", "17/10/2023"):
         with pytest.raises(InputProblem):
             parse_period(bad)
