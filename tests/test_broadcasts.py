@@ -229,6 +229,7 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
         await loa.next(420)                                   # the preview itself
         return await loa.next(420)
 
+    campaign = open_campaign(loa)
     decide = await compose("Lịch họp tuần sau")
     assert decide.plain == "Thông báo sẽ đến 2 người: người dân ở Thủ Thừa, Long An."
     await loa.tap(420, "🕒 Hẹn giờ")
@@ -243,9 +244,18 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     assert cancelled.plain.startswith("Đã huỷ thông báo #")
     await loa.quiet(421)
 
-    await compose("Họp dân tối nay")
+    await loa.send(420, "/broadcast")
+    await loa.send(420, "Họp dân tối nay")
+    await loa.tap(420, "✅ Chọn Thủ Thừa")
+    await loa.tap(420, "Tiếp ➡")
+    await loa.tap(420, "Tiếng Việt")
+    await loa.tap(420, f"🤝 Nút ủng hộ: {campaign.name}")
+    preview = await loa.next(420)                           # a Vietnamese officer's preview
+    await loa.next(420)
     await loa.tap(420, "📤 Gửi ngay")
-    assert (await loa.next(421)).plain == "Họp dân tối nay"
+    got = await loa.next(421)                               # what a Vietnamese reader gets
+    assert (got.text, got.reply_markup) == (preview.text, preview.reply_markup)
+    assert got.plain == "Họp dân tối nay" and got.buttons() == [["🤝 Ủng hộ"]]
     await loa.emu.wait_for(lambda m: m.chat_id == 420 and "đã gửi xong" in (m.plain or ""),
                            timeout=10)
     listing = await loa.send(420, "/broadcasts")
