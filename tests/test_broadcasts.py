@@ -93,7 +93,7 @@ async def test_officer_broadcasts_with_a_preview_that_equals_what_people_get(loa
     got_en = await loa.next(403)
     assert (got_en.text, got_en.reply_markup) == (preview.text, preview.reply_markup)
     got_vi = await loa.next(lan)
-    assert got_vi.text == preview.text and got_vi.buttons() == [["🤝 Ủng hộ"]]
+    assert got_vi.text == preview.text and got_vi.buttons() == [["🤝 Đăng ký ủng hộ"]]
     assert got_vi.inline_keyboard[0][0]["callback_data"] == f"pl:new:{campaign.id}"
     await loa.quiet(404)                                             # Bình An: not reached
     final = await loa.emu.wait_for(lambda m: m.chat_id == 401 and "finished" in (m.plain or ""),
@@ -101,7 +101,7 @@ async def test_officer_broadcasts_with_a_preview_that_equals_what_people_get(loa
     assert "Sent 2 of 2 · failed 0 · blocked 0 · left 0" in final.plain
     listing = await loa.send(401, "/broadcasts")
     assert "done" in listing.plain and "Sent 2 of 2" in listing.plain
-    assert (await loa.tap(lan, "🤝 Ủng hộ")).plain == "Ai đăng ký ủng hộ?"
+    assert (await loa.tap(lan, "🤝 Đăng ký ủng hộ")).plain == "Bạn đăng ký ủng hộ với tư cách nào?"
 
 
 async def test_citizens_cannot_broadcast_and_officers_not_outside(loa):
@@ -255,7 +255,7 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     await loa.tap(420, "📤 Gửi ngay")
     got = await loa.next(421)                               # what a Vietnamese reader gets
     assert (got.text, got.reply_markup) == (preview.text, preview.reply_markup)
-    assert got.plain == "Họp dân tối nay" and got.buttons() == [["🤝 Ủng hộ"]]
+    assert got.plain == "Họp dân tối nay" and got.buttons() == [["🤝 Đăng ký ủng hộ"]]
     await loa.emu.wait_for(lambda m: m.chat_id == 420 and "đã gửi xong" in (m.plain or ""),
                            timeout=10)
     listing = await loa.send(420, "/broadcasts")

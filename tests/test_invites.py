@@ -43,7 +43,7 @@ async def test_officer_invites_a_village_head_who_joins_by_the_link(loa):
 
     hung = loa.user(202, "Hùng", "vi")
     welcome = await loa.send(hung, f"/start {code}")
-    assert welcome.plain == "Chào mừng! Bạn nay là trưởng thôn của Ấp 3, Tân Thành, Thủ Thừa."
+    assert welcome.plain == "Chào mừng! Từ nay bạn là trưởng thôn của Ấp 3, Tân Thành, Thủ Thừa."
     assert "Hãy chọn ngôn ngữ" in (await loa.next(hung)).plain
     head = loa.db.call(get_user, hung)
     assert (head.role, head.scope_area_id) == ("village_head", area_id(loa, "28042-A3"))
@@ -132,6 +132,6 @@ async def test_admin_invites_anywhere_and_sees_the_whole_tree(loa):
     made = await loa.tap(admin, "Lơ Ku")
     code = LINK.search(made.plain).group(1)
     joined = await loa.send(loa.user(240, "Đinh", "vi"), f"/start {code}")
-    assert joined.plain == "Chào mừng! Bạn nay là cán bộ của Lơ Ku, Kbang, Gia Lai."
+    assert joined.plain == "Chào mừng! Từ nay bạn là cán bộ của Lơ Ku, Kbang, Gia Lai."
     await loa.emu.wait_until(lambda: "invite" in [
         c["command"] for c in loa.emu.commands({"type": "chat", "chat_id": 240})])

@@ -58,11 +58,11 @@ async def test_a_citizen_pledges_money_in_vietnamese_and_gets_a_receipt_with_vie
     await loa.onboard(301, name="Lan", lang="vi")
     cards = await loa.send(301, "/campaigns")
     assert "Vì người nghèo" in cards.plain and "Kính gửi bà con" in cards.plain
-    assert "Đã đăng ký 0\xa0₫ trên 500.000.000\xa0₫ (0%)" in cards.plain
-    assert "🏠 Nhà Đại đoàn kết: đã đăng ký 0 trên 7" in cards.plain
-    assert cards.buttons() == [["🤝 Ủng hộ"]]
-    who = await loa.tap(301, "🤝 Ủng hộ")
-    assert who.plain == "Ai đăng ký ủng hộ?"
+    assert "Đã đăng ký ủng hộ 0\xa0₫ / chỉ tiêu 500.000.000\xa0₫ (0%)" in cards.plain
+    assert "🏠 Nhà Đại đoàn kết: đã đăng ký 0/7" in cards.plain
+    assert cards.buttons() == [["🤝 Đăng ký ủng hộ"]]
+    who = await loa.tap(301, "🤝 Đăng ký ủng hộ")
+    assert who.plain == "Bạn đăng ký ủng hộ với tư cách nào?"
     await loa.tap(301, "Cá nhân")
     what = await loa.tap(301, "Dùng tên “Lan”")
     assert what.plain == "Bạn ủng hộ gì?"
