@@ -25,10 +25,10 @@ if TYPE_CHECKING:
     from bot.reminders import Reminders
 from bot.i18n import Translator, guess_language
 from models.broadcasts import mark_reachable
-from models.users import Actor, User, actor_for, get_user
+from models.users import Actor, Role, User, actor_for, get_user
 
-__all__ = ["Me", "Services", "escape", "guessed", "local_today", "me", "presser", "reply",
-           "services", "translator"]
+__all__ = ["Me", "Services", "escape", "guessed", "local_today", "me", "officer", "presser",
+           "reply", "services", "translator"]
 
 
 @dataclass(frozen=True)
@@ -104,6 +104,16 @@ async def me(update: Update, context: ContextTypes.DEFAULT_TYPE, must_exist: boo
         _ = person._ if actor.user.language else guessed(update, context)
         await reply(update, _("Please send /start and agree to the privacy notice first."),
                     edit=False)
+        return None
+    return person
+
+
+async def officer(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                  refusal: str) -> Me | None:
+    """The sender when an officer (or admin); anyone else hears `refusal` (marked with N_)."""
+    person = await me(update, context)
+    if person is not None and not person.actor.at_least(Role.OFFICER):
+        await reply(update, person._(refusal))
         return None
     return person
 

@@ -10,17 +10,17 @@ from __future__ import annotations
 import csv
 import io
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.config import Config
-from bot.context import Me, escape, local_today, me, presser, reply, services
+from bot.context import Me, escape, local_today, officer, presser, reply, services
 from bot.delivery import progress_text
 from bot.i18n import LANGUAGE_NAMES, N_
 from handlers.area_picker import Picker
+from handlers.inputs import example_moment, read_moment
 from handlers.menu import ROLE_NAMES
 from handlers.router import StepPress, step_press
 from models.areas import Area, get_area, label
@@ -38,7 +38,7 @@ from models.broadcasts import (
     schedule,
     sendable,
 )
-from models.campaigns import InputProblem, parse_date, relayable
+from models.campaigns import relayable
 from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.users import AccessDenied, Actor, Role
 
@@ -57,11 +57,8 @@ def keys(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 
 async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await officer(update, context, N_("Only officers can send broadcasts."))
     if person is None:
-        return
-    if not person.actor.at_least(Role.OFFICER):
-        await reply(update, person._("Only officers can send broadcasts."))
         return
     await services(context).db.run(save_dialog, person.id, FLOW, "content")
     await reply(update, person._("Send the message to broadcast: a text (its formatting is "
@@ -132,10 +129,6 @@ async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await ask_roles(update, person, chosen)
 
 
-def _open_campaigns(session: Session, actor: Actor, today) -> list[tuple[int, str]]:
-    return [(c.id, c.name) for c in relayable(session, actor, today)]
-
-
 async def language_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await press_at(update, context, "language")
     if found is None:
@@ -147,9 +140,8 @@ async def language_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await svc.db.run(save_dialog, person.id, FLOW, "button",
                      language=None if value == "all" else value)
     _ = person._
-    campaigns = await svc.db.run(_open_campaigns, person.actor, local_today(svc.config))
-    rows = [[(_("🤝 Pledge button: {name}", name=name), f"bc:b:c{cid}")]
-            for cid, name in campaigns]
+    campaigns = await svc.db.run(relayable, person.actor, local_today(svc.config))
+    rows = [[(_("🤝 Pledge button: {name}", name=c.name), f"bc:b:c{c.id}")] for c in campaigns]
     rows += [[(_("🔗 A link button"), "bc:b:link")], [(_("No button"), "bc:b:none")]]
     await reply(update, _("A button under the message?"), keys(rows))
 
@@ -168,8 +160,8 @@ async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     campaign_id = None
     if value.startswith("c") and value[1:].isdigit():
         campaign_id = int(value[1:])
-        allowed = await svc.db.run(_open_campaigns, person.actor, local_today(svc.config))
-        if campaign_id not in {cid for cid, _n in allowed}:
+        allowed = await svc.db.run(relayable, person.actor, local_today(svc.config))
+        if campaign_id not in {c.id for c in allowed}:
             await reply(update, person._("That campaign is outside your area."))
             return
     await preview(update, context, person, campaign_id=campaign_id)
@@ -258,7 +250,8 @@ async def go_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await svc.db.run(save_dialog, person.id, FLOW, "when", broadcast_id=broadcast_id)
             await query.answer()
             await reply(update, _("When? Type the local date and time, for example "
-                                  "“{example}”.", example=_example_time(svc.config)), edit=False)
+                                  "“{example}”.", example=example_moment(svc.config, 1)),
+                        edit=False)
         else:
             await svc.db.run(sendable, person.actor, broadcast_id)
             await query.answer()
@@ -266,10 +259,6 @@ async def go_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     except AccessDenied:
         await query.answer(_("That broadcast is outside your area or already sent."),
                            show_alert=True)
-
-
-def _example_time(config: Config) -> str:
-    return f"{local_today(config) + timedelta(days=1):%d/%m/%Y} 08:00"
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
@@ -290,20 +279,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
 async def when_typed(update, context, person: Me, text: str) -> None:
     svc = services(context)
     dialog = await svc.db.run(get_dialog, person.id, FLOW)
-    match = re.fullmatch(r"\s*(\d{1,2}/\d{1,2}/\d{2,4})\s+(\d{1,2})[:h](\d{2})\s*", text)
-    when = None
-    if match:
-        try:
-            day = parse_date(match.group(1))
-            hour, minute = int(match.group(2)), int(match.group(3))
-            if hour < 24 and minute < 60:
-                when = datetime(day.year, day.month, day.day, hour, minute,
-                                tzinfo=svc.config.timezone).astimezone(UTC)
-        except InputProblem:
-            pass
-    if when is None or when <= datetime.now(UTC):
-        await reply(update, person._("Type a date and time still to come, for example "
-                                     "“{example}”.", example=_example_time(svc.config)))
+    when = await read_moment(update, person, text, svc.config)
+    if when is None:
         return
     try:
         await start(update, context, person, dialog.data["broadcast_id"], when)
@@ -325,13 +302,10 @@ def _recent(session: Session, actor: Actor) -> list[tuple[Broadcast, dict[str, i
 
 
 async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await officer(update, context, N_("Only officers can send broadcasts."))
     if person is None:
         return
     _ = person._
-    if not person.actor.at_least(Role.OFFICER):
-        await reply(update, _("Only officers can send broadcasts."))
-        return
     rows = await services(context).db.run(_recent, person.actor)
     if not rows:
         await reply(update, _("No broadcasts yet. /broadcast to send one."))

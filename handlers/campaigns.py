@@ -13,7 +13,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.context import Me, escape, local_today, me, presser, reply, services
+from bot.context import Me, escape, local_today, me, officer, presser, reply, services
 from bot.i18n import N_, Translator
 from bot.messages import pledge_button
 from handlers.area_picker import Picker
@@ -126,13 +126,10 @@ async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 # ---- opening a campaign -----------------------------------------------------------------------
 
 async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await officer(update, context, N_("Only officers can open and run campaigns."))
     if person is None:
         return
     _ = person._
-    if not person.actor.at_least(Role.OFFICER):
-        await reply(update, _("Only officers can open and run campaigns."))
-        return
     run = await services(context).db.run(campaigns_run_by, person.actor)
     rows = [[InlineKeyboardButton(_("➕ New campaign"), callback_data="cmp:new")]]
     rows += [[InlineKeyboardButton(f"{c.name} ({_(STATUS_NAMES[CampaignStatus(c.status)])})",
@@ -168,11 +165,8 @@ async def ask(update: Update, person: Me, step: str) -> None:
 
 async def new_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.callback_query.answer()
-    person = await me(update, context)
+    person = await officer(update, context, N_("Only officers can open and run campaigns."))
     if person is None:
-        return
-    if not person.actor.at_least(Role.OFFICER):
-        await reply(update, person._("Only officers can open and run campaigns."))
         return
     await services(context).db.run(save_dialog, person.id, FLOW, "name")
     await ask(update, person, "name")

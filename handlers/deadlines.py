@@ -3,23 +3,22 @@ village heads report (/report, or the "Report now" button of a reminder) field b
 
 from __future__ import annotations
 
-import contextlib
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot.context import Me, escape, local_today, me, presser, reply, services, translator
+from bot.context import Me, escape, local_today, me, officer, presser, reply, services, translator
 from bot.i18n import N_, Translator
 from bot.reminders import clockwork
 from handlers.area_picker import Picker
-from handlers.inputs import read_amount, read_count
+from handlers.inputs import example_moment, read_amount, read_count, read_moment
 from handlers.menu import ROLE_NAMES
 from handlers.router import step_press
 from models.areas import Area, get_area, label
-from models.campaigns import InputProblem, parse_date, relayable
+from models.campaigns import InputProblem, relayable
 from models.deadlines import (
     Deadline,
     DeadlineDraft,
@@ -57,34 +56,11 @@ def keys(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
                                  for row in rows])
 
 
-def read_when(text: str, config) -> datetime | None:
-    """"30/11/2023 08:00" in the deployment's timezone → UTC; None when unreadable."""
-    match = re.fullmatch(r"\s*(\S+)\s+(\d{1,2})[:h](\d{2})\s*", text)
-    if not match:
-        return None
-    try:
-        day = parse_date(match.group(1))
-    except InputProblem:
-        return None
-    hour, minute = int(match.group(2)), int(match.group(3))
-    if hour > 23 or minute > 59:
-        return None
-    return datetime(day.year, day.month, day.day, hour, minute,
-                    tzinfo=config.timezone).astimezone(UTC)
-
-
-def example_when(config) -> str:
-    return f"{local_today(config) + timedelta(days=7):%d/%m/%Y} 08:00"
-
-
 # ---- setting a deadline -----------------------------------------------------------------------
 
 async def deadline_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await officer(update, context, N_("Only officers can set reporting deadlines."))
     if person is None:
-        return
-    if not person.actor.at_least(Role.OFFICER):
-        await reply(update, person._("Only officers can set reporting deadlines."))
         return
     await services(context).db.run(save_dialog, person.id, FLOW, "title")
     await reply(update, person._("What must be reported? Give it a title, for example "
@@ -99,15 +75,12 @@ async def title_typed(update, context, person: Me, text: str) -> None:
     config = services(context).config
     await services(context).db.run(save_dialog, person.id, FLOW, "due", title=title)
     await reply(update, person._("When is it due? Type the local date and time, for example "
-                                 "“{example}”.", example=example_when(config)))
+                                 "“{example}”.", example=example_moment(config, 7)))
 
 
 async def due_typed(update, context, person: Me, text: str) -> None:
-    config = services(context).config
-    when = read_when(text, config)
-    if when is None or when <= datetime.now(UTC):
-        await reply(update, person._("Type a date and time still to come, for example "
-                                     "“{example}”.", example=example_when(config)))
+    when = await read_moment(update, person, text, services(context).config, days_ahead=7)
+    if when is None:
         return
     await services(context).db.run(save_dialog, person.id, FLOW, "area",
                                    due_at=when.isoformat())
@@ -188,23 +161,19 @@ async def fields_typed(update, context, person: Me, text: str) -> None:
                                                    (_("No"), "dl:fi:0")]]))
 
 
-def _campaigns_for(session: Session, actor: Actor, today) -> list[tuple[int, str]]:
-    return [(c.id, c.name) for c in relayable(session, actor, today)]
-
-
 async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await step_press(update, context, FLOW, ("file",))
     if found is None:
         return
     person, _data, value = found
     svc = services(context)
-    campaigns = await svc.db.run(_campaigns_for, person.actor, local_today(svc.config))
+    campaigns = await svc.db.run(relayable, person.actor, local_today(svc.config))
     await svc.db.run(save_dialog, person.id, FLOW, "campaign", wants_file=value == "1")
     if not campaigns:
         await ask_offsets(update, context, person, None)
         return
     _ = person._
-    rows = [[(name[:60], f"dl:ca:{cid}")] for cid, name in campaigns]
+    rows = [[(c.name[:60], f"dl:ca:{c.id}")] for c in campaigns]
     await reply(update, _("Does it belong to a campaign?"),
                 keys([*rows, [(_("No campaign"), "dl:ca:0")]]))
 
@@ -215,8 +184,8 @@ async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     person, _data, value = found
     svc = services(context)
-    allowed = {cid for cid, _n in await svc.db.run(_campaigns_for, person.actor,
-                                                    local_today(svc.config))}
+    allowed = {c.id for c in await svc.db.run(relayable, person.actor,
+                                              local_today(svc.config))}
     campaign_id = int(value) if int(value) in allowed else None
     await ask_offsets(update, context, person, campaign_id)
 
@@ -308,7 +277,7 @@ async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     except ValueError:  # the confirmation waited past the due time
         await reply(update, person._("Type a date and time still to come, for example "
-                                     "“{example}”.", example=example_when(svc.config)))
+                                     "“{example}”.", example=example_moment(svc.config, 7)))
         return
     await reply(update, person._("The deadline “{title}” is set. /deadlines follows it.",
                                  title=escape(deadline.title)))
@@ -325,14 +294,11 @@ def _list(session: Session, actor: Actor):
 
 
 async def deadlines_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await officer(update, context, N_("Only officers can follow reporting deadlines. "
+                                               "/report to send yours."))
     if person is None:
         return
     _ = person._
-    if not person.actor.at_least(Role.OFFICER):
-        await reply(update, _("Only officers can follow reporting deadlines. /report to send "
-                              "yours."))
-        return
     rows = await services(context).db.run(_list, person.actor)
     if not rows:
         await reply(update, _("No open deadlines. /deadline to set one."))
@@ -389,7 +355,7 @@ async def act_on(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
         step = "due" if action == "t" else "offsets"
         await svc.db.run(save_dialog, person.id, CHANGE, step, deadline_id=deadline.id)
         ask = _("Type the new date and time, for example “{example}”.",
-                example=example_when(svc.config)) if action == "t" else \
+                example=example_moment(svc.config, 7)) if action == "t" else \
             _("Type the new offsets, for example “7d 3d 1d 2h”.")
         await reply(update, ask, edit=False)
     else:
@@ -442,20 +408,18 @@ async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, pers
 async def change_typed(update, context, person: Me, text: str) -> None:
     svc = services(context)
     dialog = await svc.db.run(get_dialog, person.id, CHANGE)
-    changes = {}
     if dialog.step == "due":
-        when = read_when(text, svc.config)
-        if when is not None and when > datetime.now(UTC):
-            changes = {"due_at": when}
+        when = await read_moment(update, person, text, svc.config, days_ahead=7)
+        if when is None:
+            return
+        changes = {"due_at": when}
     else:
-        with contextlib.suppress(OffsetProblem):
+        try:
             changes = {"offsets": format_offsets(parse_offsets(text))}
-    if not changes:
-        again = person._("Type a date and time still to come, for example “{example}”.",
-                         example=example_when(svc.config)) if dialog.step == "due" else \
-            person._("Type the new offsets, for example “7d 3d 1d 2h”.")
-        await reply(update, person._("That does not fit. ") + again)
-        return
+        except OffsetProblem:
+            await reply(update, person._("That does not fit. ") +
+                        person._("Type the new offsets, for example “7d 3d 1d 2h”."))
+            return
     await svc.db.run(end_dialog, person.id)
     try:
         deadline = await svc.db.run(change_deadline, person.actor, dialog.data["deadline_id"],

@@ -3,11 +3,14 @@ examples that work whenever the text cannot be read."""
 
 from __future__ import annotations
 
-from datetime import date
+import contextlib
+import re
+from datetime import UTC, date, datetime, timedelta
 
 from telegram import Update
 
-from bot.context import Me, escape, reply
+from bot.config import Config
+from bot.context import Me, escape, local_today, reply
 from bot.i18n import N_
 from models.amounts import AmountError, AmountProblem, example_amounts, parse_amount
 from models.campaigns import InputProblem, parse_date
@@ -41,6 +44,29 @@ async def read_date(update: Update, person: Me, text: str) -> date | None:
         await reply(update, person._("“{text}” is not a date I can read. Type it like "
                                      "18/11/2023 or 18/11/23.", text=escape(text[:50])))
         return None
+
+
+def example_moment(config: Config, days_ahead: int) -> str:
+    """A local date and time some days ahead, to show how one is typed."""
+    return f"{local_today(config) + timedelta(days=days_ahead):%d/%m/%Y} 08:00"
+
+
+async def read_moment(update: Update, person: Me, text: str, config: Config,
+                      days_ahead: int = 1) -> datetime | None:
+    """A local date and time still to come ("30/11/2023 08:00") as UTC, or None after
+    telling the person how to type one."""
+    match = re.fullmatch(r"\s*(\S+)\s+(\d{1,2})[:h](\d{2})\s*", text)
+    when = None
+    if match and int(match.group(2)) < 24 and int(match.group(3)) < 60:
+        with contextlib.suppress(InputProblem):
+            day = parse_date(match.group(1))
+            when = datetime(day.year, day.month, day.day, int(match.group(2)),
+                            int(match.group(3)), tzinfo=config.timezone).astimezone(UTC)
+    if when is None or when <= datetime.now(UTC):
+        await reply(update, person._("Type a date and time still to come, for example "
+                                     "“{example}”.", example=example_moment(config, days_ahead)))
+        return None
+    return when
 
 
 async def read_count(update: Update, person: Me, text: str, maximum: int = 10**6) -> int | None:

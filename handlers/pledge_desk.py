@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.config import Config
-from bot.context import Me, escape, local_today, me, presser, reply, services, translator
+from bot.context import Me, escape, local_today, officer, presser, reply, services, translator
 from bot.i18n import N_
 from handlers.inputs import read_amount, read_date
 from handlers.pledges import PLEDGE_KINDS, STATUS_NAMES, describe
@@ -53,11 +53,8 @@ def _data(campaign: int, status: str, kind: str, page: int) -> str:
 
 
 async def pledges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await me(update, context)
+    person = await officer(update, context, N_("Only officers can see the pledges of an area."))
     if person is None:
-        return
-    if not person.actor.at_least(Role.OFFICER):
-        await reply(update, person._("Only officers can see the pledges of an area."))
         return
     await show_list(update, context, person, 0, "a", "a", 0)
 
