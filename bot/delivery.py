@@ -27,7 +27,7 @@ from bot.config import Config
 from bot.db import Database
 from bot.i18n import Translator
 from bot.messages import broadcast_request
-from bot.ratelimit import Limiter, retry_seconds
+from bot.ratelimit import Limiter
 from bot.wire import Wire
 from models.base import utcnow
 from models.broadcasts import (
@@ -234,8 +234,8 @@ class Dispatcher:
                 params["reply_markup"] = d.markup
         try:
             await self.wire.call(method, params)
-        except RetryAfter as exc:  # the limiter paused every send; this one goes back
-            retry_at = utcnow() + timedelta(seconds=retry_seconds(exc))
+        except RetryAfter:  # the wire paused the limiter for the whole bot; this one goes back
+            retry_at = utcnow() + timedelta(seconds=self.limiter.paused_for)
             return Outcome(d.id, d.chat_id, DeliveryStatus.PENDING, "429", retry_at)
         except Forbidden as exc:
             return Outcome(d.id, d.chat_id, DeliveryStatus.BLOCKED, exc.message)
