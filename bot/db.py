@@ -3,6 +3,12 @@
 Domain functions are plain synchronous functions `fn(session, ...)`. Handlers run them through
 `Database.run`, in a worker thread, so the event loop keeps serving other users meanwhile; each
 call is one transaction, committed when the function returns and rolled back if it raises.
+
+A domain function reads, checks, then writes ("only a registered pledge can be cancelled"). On
+PostgreSQL the row is locked with FOR UPDATE; SQLite has no row locks, and its driver would
+only begin the transaction at the first write, after the check. So on SQLite every transaction
+begins IMMEDIATE: it takes the database's write lock before its first read, and two
+read-check-writes can never interleave (readers in WAL mode are not blocked by it).
 """
 
 from __future__ import annotations
@@ -23,19 +29,25 @@ T = TypeVar("T")
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True)
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+    engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
+                           hide_parameters=True)
 
     @event.listens_for(engine, "connect")
     def _pragmas(dbapi_connection: Any, _record: Any) -> None:
+        dbapi_connection.isolation_level = None  # the driver begins nothing; "begin" below does
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA busy_timeout=30000")
         cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin_immediate(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
