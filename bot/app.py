@@ -28,6 +28,7 @@ from handlers import (
     pledge_desk,
     pledges,
     privacy,
+    private_only,
     totals,
 )
 from handlers.router import text_router, unknown_command_handler
@@ -56,6 +57,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.bot_data["services"] = Services(config, db, dispatcher,
                                         Reminders(db, config, dispatcher))
 
+    app.add_handler(private_only.handler(), group=private_only.GROUP)
     app.add_handlers(onboarding.handlers())
     app.add_handlers(privacy.handlers())
     app.add_handlers(invites.handlers())
