@@ -21,7 +21,8 @@ from bot.db import Database
 from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import AreaImportError, import_areas, parse_csv
-from models.users import AccessDenied, Role, grant, list_users, revoke
+from models.invites import revoke_role
+from models.users import AccessDenied, Role, grant, list_users
 
 log = logging.getLogger("loa")
 
@@ -86,7 +87,7 @@ def cmd_grant(config: Config, args: argparse.Namespace) -> None:
 
 def cmd_revoke(config: Config, args: argparse.Namespace) -> None:
     try:
-        user = _db(config).call(revoke, args.telegram_id)
+        user = _db(config).call(revoke_role, args.telegram_id)
     except LookupError as exc:
         raise Failure(str(exc.args[0])) from None
     print(f"{user.id}: {user.role}")

@@ -12,7 +12,7 @@ from handlers.area_picker import Picker
 from handlers.menu import ROLE_NAMES
 from models.areas import Area, label
 from models.dialogs import end_dialog, get_dialog, save_dialog
-from models.invites import Invite, create_invite, invitable_roles
+from models.invites import MAX_OPEN, Invite, TooManyInvites, create_invite, invitable_roles
 from models.users import AccessDenied, Actor, Role
 
 FLOW = "invite"
@@ -64,6 +64,10 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
         made = await svc.db.run(_create, person.actor, area, svc.config.invite_ttl)
     except AccessDenied:
         await reply(update, _("You may only invite people into your own area."))
+        return
+    except TooManyInvites:
+        await reply(update, _("You have {n} invites nobody has used yet. Wait until some are "
+                              "used or expire, then invite again.", n=_.number(MAX_OPEN)))
         return
     if made is None:
         await reply(update, _("This button has expired. Send /invite to start again."))

@@ -34,6 +34,8 @@ INVITE_PROBLEMS = {
     InviteProblem.EXPIRED: N_("This invite has expired. Ask the officer who invited you for a "
                               "new link."),
     InviteProblem.DEMOTION: N_("You already hold a higher role, so this invite was not used."),
+    InviteProblem.ISSUER: N_("This invite is no longer valid: the person who made it can no "
+                             "longer invite to that area. Ask an officer for a new link."),
 }
 
 
@@ -47,11 +49,12 @@ class Started:
 
 def _start(session: Session, user_id: int, name: str, code: str | None,
            admins: frozenset[int], now: datetime) -> Started:
-    user, _new = ensure_user(session, user_id, name)
+    user, _new = ensure_user(session, user_id)
     redeemed = problem = None
     if code:
         try:
-            redeemed = redeem_invite(session, user, code, effective_role(user, admins), now)
+            redeemed = redeem_invite(session, user, code, effective_role(user, admins), admins,
+                                     now)
         except InviteRefused as refused:
             problem = refused.problem
     again = not (code and user.consent_at)  # a known person redeeming a code needs no re-run
@@ -140,7 +143,8 @@ async def consent_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if person is None:
         return
     if query.data == "consent:yes":
-        if await svc.db.run(onboarding.give_consent, person.id) is None:
+        if await svc.db.run(onboarding.give_consent, person.id,
+                            update.effective_user.full_name) is None:
             await reply(update, person._("This button has expired. Send /start to begin again."))
             return
         await HOME.show(update, context, person)

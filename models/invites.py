@@ -1,7 +1,9 @@
 """Invite codes: how an officer brings a village head or a fellow officer into their area.
 
 A code is single-use and expires. Redeeming is one conditional UPDATE, so two people pressing
-the same link at once cannot both get the role.
+the same link at once cannot both get the role. An invite carries its issuer's authority, no
+more: it is good only while the issuer may still invite to that area (a revoked officer's
+links die with the role), and revoking or erasing the issuer ends their open invites.
 """
 
 from __future__ import annotations
@@ -12,13 +14,24 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 
 from sqlalchemy import update
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.areas import Area, get_area
 from models.base import telegram_id_column, utcnow
-from models.users import SCOPED_ROLES, AccessDenied, Actor, Role, User, set_role
+from models.users import (
+    SCOPED_ROLES,
+    AccessDenied,
+    Actor,
+    Role,
+    User,
+    actor_for,
+    get_user,
+    revoke,
+    set_role,
+)
 
 CODE_BYTES = 12  # 16 URL-safe characters: fits a /start payload (64 of A-Z a-z 0-9 _ -)
+MAX_OPEN = 50  # open invites per issuer: enough for every village of a commune at once
 
 
 class Invite(SQLModel, table=True):
@@ -40,6 +53,11 @@ class InviteProblem(StrEnum):
     USED = "used"
     EXPIRED = "expired"
     DEMOTION = "demotion"
+    ISSUER = "issuer"  # the issuer may no longer invite to that area
+
+
+class TooManyInvites(Exception):
+    """The issuer has MAX_OPEN invites nobody has used yet."""
 
 
 class InviteRefused(Exception):
@@ -59,13 +77,25 @@ def invitable_roles(actor: Actor) -> tuple[Role, ...]:
     return SCOPED_ROLES if actor.at_least(Role.OFFICER) else ()
 
 
-def create_invite(session: Session, actor: Actor, role: Role, area: Area | None,
-                  ttl: timedelta, now: datetime | None = None) -> Invite:
+def _may_invite(actor: Actor, role: Role, area: Area | None) -> None:
     if role not in invitable_roles(actor):
         raise AccessDenied(f"{actor.role} may not invite a {role}")
     if not actor.covers(area):
         raise AccessDenied(f"area {area.code if area else None} is outside the actor's scope")
+
+
+def _open_invites(user_id: int, now: datetime):
+    return (col(Invite.created_by) == user_id) & col(Invite.used_at).is_(None) & \
+        (col(Invite.expires_at) > now)
+
+
+def create_invite(session: Session, actor: Actor, role: Role, area: Area | None,
+                  ttl: timedelta, now: datetime | None = None) -> Invite:
+    _may_invite(actor, role, area)
     now = now or utcnow()
+    if session.exec(select(func.count()).select_from(Invite).where(
+            _open_invites(actor.id, now))).one() >= MAX_OPEN:
+        raise TooManyInvites(actor.id)
     invite = Invite(code=secrets.token_urlsafe(CODE_BYTES), role=role.value, area_id=area.id,
                     created_by=actor.id, created_at=now, expires_at=now + ttl)
     session.add(invite)
@@ -73,9 +103,16 @@ def create_invite(session: Session, actor: Actor, role: Role, area: Area | None,
     return invite
 
 
+def end_open_invites(session: Session, user_id: int, now: datetime) -> int:
+    """The issuer's unused invites expire now (their role was revoked, or they left)."""
+    return session.execute(update(Invite).where(_open_invites(user_id, now))
+                           .values(expires_at=now)).rowcount
+
+
 def redeem_invite(session: Session, user: User, code: str, role_now: Role,
-                  now: datetime | None = None) -> Redeemed:
-    """Claim the code for this user and give them its role; refuses a role lower than theirs."""
+                  admins: frozenset[int], now: datetime | None = None) -> Redeemed:
+    """Claim the code for this user and give them its role; refuses a role lower than theirs,
+    and any invite whose issuer may no longer invite to its area."""
     now = now or utcnow()
     invite = session.exec(select(Invite).where(Invite.code == code)).first()
     if invite is None:
@@ -87,6 +124,14 @@ def redeem_invite(session: Session, user: User, code: str, role_now: Role,
     role = Role(invite.role)
     if role_now.rank > role.rank:
         raise InviteRefused(InviteProblem.DEMOTION)
+    issuer = get_user(session, invite.created_by) if invite.created_by is not None else None
+    area = get_area(session, invite.area_id)
+    if issuer is None:
+        raise InviteRefused(InviteProblem.ISSUER)
+    try:
+        _may_invite(actor_for(session, issuer, admins), role, area)
+    except AccessDenied:
+        raise InviteRefused(InviteProblem.ISSUER) from None
     claimed = session.execute(
         update(Invite)
         .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
@@ -94,6 +139,12 @@ def redeem_invite(session: Session, user: User, code: str, role_now: Role,
     )
     if claimed.rowcount != 1:
         raise InviteRefused(InviteProblem.USED)
-    area = get_area(session, invite.area_id)
     set_role(session, user, role, area)
     return Redeemed(role, area)
+
+
+def revoke_role(session: Session, user_id: int, now: datetime | None = None) -> User:
+    """A citizen again (the operator's `loa revoke`), with their open invites ended."""
+    user = revoke(session, user_id)
+    end_open_invites(session, user_id, now or utcnow())
+    return user

@@ -7,14 +7,27 @@ import pytest
 from models.areas import by_code
 from models.dialogs import get_dialog, save_dialog
 from models.invites import (
+    MAX_OPEN,
     Invite,
     InviteProblem,
     InviteRefused,
+    TooManyInvites,
     create_invite,
     invitable_roles,
     redeem_invite,
+    revoke_role,
 )
-from models.users import AccessDenied, Role, actor_for, ensure_user, forget, grant, revoke
+from models.privacy import erase_person
+from models.users import (
+    AccessDenied,
+    Role,
+    actor_for,
+    ensure_user,
+    forget,
+    get_user,
+    grant,
+    revoke,
+)
 
 NOW = datetime(2026, 11, 23, 3, 0, tzinfo=UTC)
 DAY = timedelta(days=1)
@@ -68,26 +81,72 @@ def test_invite_is_single_use_and_expires(areas_db):
         officer = actor(s, 10)
         invite = create_invite(s, officer, Role.VILLAGE_HEAD, by_code(s, "28042-A2"), DAY, NOW)
         newcomer = ensure_user(s, 30)[0]
-        redeemed = redeem_invite(s, newcomer, invite.code, Role.CITIZEN, NOW + DAY / 2)
+        redeemed = redeem_invite(s, newcomer, invite.code, Role.CITIZEN, ADMINS, NOW + DAY / 2)
         assert redeemed.role is Role.VILLAGE_HEAD and redeemed.area.code == "28042-A2"
         assert actor(s, 30).covers(by_code(s, "28042-A2"))
         with pytest.raises(InviteRefused) as used:
-            redeem_invite(s, ensure_user(s, 31)[0], invite.code, Role.CITIZEN, NOW)
+            redeem_invite(s, ensure_user(s, 31)[0], invite.code, Role.CITIZEN, ADMINS, NOW)
         assert used.value.problem is InviteProblem.USED
         late = create_invite(s, officer, Role.OFFICER, by_code(s, "28042"), DAY, NOW)
         with pytest.raises(InviteRefused) as expired:
-            redeem_invite(s, ensure_user(s, 32)[0], late.code, Role.CITIZEN, NOW + 2 * DAY)
+            redeem_invite(s, ensure_user(s, 32)[0], late.code, Role.CITIZEN, ADMINS, NOW + 2 * DAY)
         assert expired.value.problem is InviteProblem.EXPIRED
         with pytest.raises(InviteRefused) as unknown:
-            redeem_invite(s, ensure_user(s, 33)[0], "nope", Role.CITIZEN, NOW)
+            redeem_invite(s, ensure_user(s, 33)[0], "nope", Role.CITIZEN, ADMINS, NOW)
         assert unknown.value.problem is InviteProblem.UNKNOWN
         head_invite = create_invite(s, officer, Role.VILLAGE_HEAD, by_code(s, "28042-A3"),
                                     DAY, NOW)
         with pytest.raises(InviteRefused) as lower:
-            redeem_invite(s, officer.user, head_invite.code, Role.OFFICER, NOW)
+            redeem_invite(s, officer.user, head_invite.code, Role.OFFICER, ADMINS, NOW)
         assert lower.value.problem is InviteProblem.DEMOTION
         assert s.get(Invite, head_invite.id).used_at is None   # a refused code stays usable
     areas_db.call(flow)
+
+
+def test_an_invite_carries_its_issuers_authority_no_more(areas_db):
+    """A revoked officer cannot take their role back with their own invite; a moved one's
+    links to the old area die; revoking or erasing ends open invites; 50 open at most."""
+    areas_db.call(grant, 10, Role.OFFICER, "28042")
+    areas_db.call(grant, 12, Role.OFFICER, "28042")
+
+    def invite(s, issuer, role, code):
+        return create_invite(s, actor(s, issuer), role, by_code(s, code), DAY, NOW).code
+
+    own = areas_db.call(invite, 10, Role.OFFICER, "28042")
+    head = areas_db.call(invite, 10, Role.VILLAGE_HEAD, "28042-A1")
+    areas_db.call(revoke_role, 10, NOW)
+    with pytest.raises(InviteRefused) as refused:
+        areas_db.call(lambda s: redeem_invite(s, get_user(s, 10), own, Role.CITIZEN, ADMINS,
+                                              NOW))
+    assert refused.value.problem is InviteProblem.EXPIRED  # revoking ended it
+    assert areas_db.call(lambda s: actor(s, 10).role) is Role.CITIZEN
+
+    # an invite that survived (made before the check existed, say) is refused all the same
+    areas_db.call(lambda s: s.execute(Invite.__table__.update().values(expires_at=NOW + DAY)))
+    with pytest.raises(InviteRefused) as refused:
+        areas_db.call(lambda s: redeem_invite(s, ensure_user(s, 30)[0], head, Role.CITIZEN,
+                                              ADMINS, NOW))
+    assert refused.value.problem is InviteProblem.ISSUER
+
+    moved = areas_db.call(invite, 12, Role.VILLAGE_HEAD, "28042-A2")
+    areas_db.call(grant, 12, Role.OFFICER, "28057")
+    with pytest.raises(InviteRefused) as refused:
+        areas_db.call(lambda s: redeem_invite(s, ensure_user(s, 31)[0], moved, Role.CITIZEN,
+                                              ADMINS, NOW))
+    assert refused.value.problem is InviteProblem.ISSUER
+
+    left = areas_db.call(invite, 12, Role.VILLAGE_HEAD, "28057-A1")
+    areas_db.call(erase_person, 12)
+    with pytest.raises(InviteRefused) as refused:
+        areas_db.call(lambda s: redeem_invite(s, ensure_user(s, 32)[0], left, Role.CITIZEN,
+                                              ADMINS, NOW))
+    assert refused.value.problem is InviteProblem.ISSUER
+
+    areas_db.call(grant, 13, Role.OFFICER, "28042")
+    for _ in range(MAX_OPEN):
+        areas_db.call(invite, 13, Role.VILLAGE_HEAD, "28042-A3")
+    with pytest.raises(TooManyInvites):
+        areas_db.call(invite, 13, Role.VILLAGE_HEAD, "28042-A3")
 
 
 def test_grant_revoke_and_admin_only_from_config(areas_db):
