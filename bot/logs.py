@@ -1,11 +1,17 @@
-"""Logging with levels, and never the token: it is cut out of every line, whoever logs it."""
+"""Logging with levels, and never the token nor a phone number: both are cut out of every
+line, whoever logs it (python-telegram-bot logs whole updates, shared contacts included, at
+DEBUG). Database errors carry no parameter values either (the engines hide them)."""
 
 from __future__ import annotations
 
 import logging
+import re
 import sys
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# +84 909 123 456, 84909123456, 0909.123.456; and whatever a "phone" field holds
+PHONE = re.compile(r"(?:\+|\b)84[ .]?[1-9](?:[ .]?\d){8}\b|(?<![\d.])0[1-9](?:[ .]?\d){8}\b"
+                   r"|(['\"]phone(?:_number)?['\"]:\s*['\"])[^'\"]*")
 
 
 class RedactingFormatter(logging.Formatter):
@@ -17,7 +23,7 @@ class RedactingFormatter(logging.Formatter):
         text = super().format(record)
         for secret in self.secrets:
             text = text.replace(secret, "<token>")
-        return text
+        return PHONE.sub(lambda m: (m.group(1) or "") + "<phone>", text)
 
 
 def setup_logging(level: str, token: str | None, stream=None) -> logging.Handler:

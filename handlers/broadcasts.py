@@ -7,8 +7,6 @@ recipients will see it, with the number of recipients → send now, schedule, or
 
 from __future__ import annotations
 
-import csv
-import io
 import re
 from datetime import UTC, datetime
 
@@ -19,6 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot.context import Me, escape, local_today, officer, presser, reply, services
 from bot.delivery import progress_text
 from bot.i18n import LANGUAGE_NAMES, N_
+from bot.tables import csv_file
 from handlers.area_picker import Picker
 from handlers.inputs import example_moment, read_moment
 from handlers.menu import ROLE_NAMES
@@ -40,6 +39,7 @@ from models.broadcasts import (
 )
 from models.campaigns import relayable
 from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.numbers import whole
 from models.users import AccessDenied, Actor, Role
 
 FLOW = "broadcast"
@@ -158,8 +158,8 @@ async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                                      "“Thư ngỏ https://mttq.example.vn/thu-ngo”."))
         return
     campaign_id = None
-    if value.startswith("c") and value[1:].isdigit():
-        campaign_id = int(value[1:])
+    if value.startswith("c") and whole(value[1:]) is not None:
+        campaign_id = whole(value[1:])
         allowed = await svc.db.run(relayable, person.actor, local_today(svc.config))
         if campaign_id not in {c.id for c in allowed}:
             await reply(update, person._("That campaign is outside your area."))
@@ -229,10 +229,10 @@ async def go_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     _ = person._
     svc = services(context)
     action, _sep, raw = query.data.removeprefix("bc:").partition(":")
-    if not raw.isdigit():
+    broadcast_id = whole(raw)
+    if broadcast_id is None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
-    broadcast_id = int(raw)
     try:
         if action == "x":
             await svc.db.run(cancel, person.actor, broadcast_id, datetime.now(UTC))
@@ -289,11 +289,7 @@ async def when_typed(update, context, person: Me, text: str) -> None:
 
 
 def failed_csv(rows: list[tuple[int, str, str, str]]) -> bytes:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(["telegram_id", "name", "status", "error"])
-    writer.writerows(rows)
-    return buffer.getvalue().encode("utf-8-sig")  # opens with its diacritics in Excel
+    return csv_file(["telegram_id", "name", "status", "error"], rows)
 
 
 def _recent(session: Session, actor: Actor) -> list[tuple[Broadcast, dict[str, int], str]]:

@@ -1,15 +1,17 @@
 """Onboarding as a small state machine: language → consent → area → phone → done.
 
 Consent comes before Loa asks for anything personal (Law 91/2025/QH15: explicit consent for a
-stated purpose). Someone who consented before skips it when they run /start again. Each step
-is saved in the database, so a person who comes back after a restart continues where they were.
+stated purpose): before it, Loa keeps only the Telegram id, the language chosen and the step,
+and even that goes after a day without consent. The Telegram name is stored at consent.
+Someone who consented before skips it when they run /start again. Each step is saved in the
+database, so a person who comes back after a restart continues where they were.
 """
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlmodel import Session
+from sqlmodel import Session, col, select
 
 from models.areas import get_area
 from models.base import utcnow
@@ -17,14 +19,16 @@ from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.privacy import erase_person
 from models.users import AccessDenied, User, ensure_user, update_user
 
+UNCONSENTED_KEPT = timedelta(hours=24)
 FLOW = "onboarding"
 CHANGE_AREA = "area"  # the flow of /area: the picker alone
 LANGUAGE, CONSENT, AREA, PHONE = "language", "consent", "area", "phone"
 
 
 def begin(session: Session, user_id: int, name: str) -> User:
-    user, _new = ensure_user(session, user_id, name)
-    if name and user.name != name:
+    """(Re)start onboarding; the name is kept only from someone who has consented."""
+    user, _new = ensure_user(session, user_id)
+    if user.consent_at is not None and name and user.name != name:
         update_user(session, user, name=name[:200])
     save_dialog(session, user_id, FLOW, LANGUAGE)
     return user
@@ -46,10 +50,12 @@ def choose_language(session: Session, user_id: int, lang: str) -> str | None:
     return nxt
 
 
-def give_consent(session: Session, user_id: int, now: datetime | None = None) -> str | None:
+def give_consent(session: Session, user_id: int, name: str,
+                 now: datetime | None = None) -> str | None:
     if step(session, user_id) != CONSENT:
         return None
-    update_user(session, session.get(User, user_id), consent_at=now or utcnow())
+    update_user(session, session.get(User, user_id), consent_at=now or utcnow(),
+                name=name[:200])
     save_dialog(session, user_id, FLOW, AREA)
     return AREA
 
@@ -88,3 +94,11 @@ def finish(session: Session, user_id: int, phone: str | None) -> User:
         update_user(session, user, phone=phone[:32])
     end_dialog(session, user_id)
     return user
+
+
+def erase_unconsented(session: Session, now: datetime) -> int:
+    """People who started but never agreed, a day on: nothing of theirs is kept."""
+    ids = session.exec(select(User.id).where(
+        col(User.consent_at).is_(None),
+        col(User.created_at) < now - UNCONSENTED_KEPT)).all()
+    return sum(erase_person(session, user_id) for user_id in ids)

@@ -216,7 +216,7 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     loa.db.call(grant, 420, Role.OFFICER, "804")
     await loa.onboard(420, name="Tím", lang="vi")
     await loa.onboard(421, name="Lan", lang="vi")
-    await loa.onboard(422, name="Ba", lang="vi")
+    await loa.onboard(422, name='=HYPERLINK("http://x.example","Ba")', lang="vi")
     loa.emu.block(422)
 
     async def compose(text):
@@ -265,4 +265,6 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     document = await loa.next(420)
     content = loa.emu.file_bytes(document.document).decode("utf-8-sig")
     assert content.splitlines()[0] == "telegram_id,name,status,error"
-    assert content.splitlines()[1].startswith("422,Ba,blocked,")
+    # a name that is a formula stays text in Excel
+    assert content.splitlines()[1].startswith(
+        '422,"\'=HYPERLINK(""http://x.example"",""Ba"")",blocked,')
