@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from models.pledges import PledgeRules
 from models.schedule import QuietHours
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -52,6 +53,9 @@ class Config:
     log_level: str
     working_days: int = 22
     max_amount: int = 10_000_000_000
+    review_above: int = 100_000_000
+    open_pledges: int = 10
+    honour_registered: bool = False
     fund: Fund | None = None
     rate: float = 25.0
     paid_broadcasts: bool = False
@@ -65,6 +69,10 @@ class Config:
     def send_rate(self) -> float:
         """Messages a second for the whole bot: Telegram's ~30/s, or the paid broadcast rate."""
         return self.paid_rate if self.paid_broadcasts else self.rate
+
+    @property
+    def pledge_rules(self) -> PledgeRules:
+        return PledgeRules(review_above=self.review_above, open_per_campaign=self.open_pledges)
 
     @property
     def default_language(self) -> str:
@@ -209,6 +217,9 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("log", "level", "LOA_LOG_LEVEL", _log_level, "INFO"),
     ("pledges", "working_days_per_month", "LOA_WORKING_DAYS", _positive_int, 22),
     ("pledges", "max_amount", "LOA_MAX_AMOUNT", _positive_int, 10_000_000_000),
+    ("pledges", "review_above", "LOA_REVIEW_ABOVE", _positive_int, 100_000_000),
+    ("pledges", "open_per_campaign", "LOA_OPEN_PLEDGES", _positive_int, 10),
+    ("pledges", "honour_registered", "LOA_HONOUR_REGISTERED", _flag, False),
     ("fund", "bank_bin", "LOA_FUND_BANK_BIN", _digits, ""),
     ("fund", "account", "LOA_FUND_ACCOUNT", _digits, ""),
     ("fund", "account_name", "LOA_FUND_ACCOUNT_NAME", _optional_text, ""),
@@ -289,6 +300,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         log_level=values["LOA_LOG_LEVEL"],
         working_days=values["LOA_WORKING_DAYS"],
         max_amount=values["LOA_MAX_AMOUNT"],
+        review_above=values["LOA_REVIEW_ABOVE"],
+        open_pledges=values["LOA_OPEN_PLEDGES"],
+        honour_registered=values["LOA_HONOUR_REGISTERED"],
         fund=_fund(values),
         rate=values["LOA_RATE"],
         paid_broadcasts=values["LOA_PAID_BROADCASTS"],

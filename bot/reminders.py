@@ -8,8 +8,9 @@ campaign ends. The clock is injectable: tests run a week of reminders in a momen
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import update
 from sqlmodel import Session, col, select
@@ -20,6 +21,7 @@ from bot.config import Config
 from bot.context import escape, translator
 from bot.db import Database
 from bot.delivery import Dispatcher
+from bot.i18n import N_
 from models.areas import label
 from models.base import utcnow
 from models.deadlines import (
@@ -30,12 +32,18 @@ from models.deadlines import (
     reporting_areas,
     take_due,
 )
+from models.onboarding import erase_unconsented
 from models.outbox import enqueue
 from models.pledges import take_pledge_reminders
-from models.schedule import QuietHours
+from models.schedule import SNOOZES, QuietHours, snooze_span
 from models.users import User
 
 TICK = 20  # seconds between looks at the database
+SWEEP_EVERY = timedelta(hours=1)  # for people who started and never consented
+SNOOZE_LABELS = dict(zip(SNOOZES, (N_("💤 Remind me tomorrow"), N_("💤 Remind me in 3 hours"),
+                                   N_("💤 Remind me in 1 hour")), strict=True))
+
+log = logging.getLogger(__name__)
 
 
 def clockwork(config: Config) -> Clockwork:
@@ -47,6 +55,7 @@ class Reminders:
     def __init__(self, db: Database, config: Config, dispatcher: Dispatcher,
                  clock: Callable[[], datetime] = utcnow):
         self.db, self.config, self.dispatcher, self.clock = db, config, dispatcher, clock
+        self._next_sweep = datetime.min.replace(tzinfo=UTC)
 
     def start(self, jobs: JobQueue) -> None:
         jobs.run_repeating(self._job, interval=TICK, first=1, name="loa-reminders")
@@ -62,13 +71,20 @@ class Reminders:
         return count
 
     def _tick(self, session: Session, now: datetime) -> int:
+        if now >= self._next_sweep:  # an hourly chore rides on the same clock
+            self._next_sweep = now + SWEEP_EVERY
+            erased = erase_unconsented(session, now)
+            if erased:
+                log.info("erased %d people who never consented", erased)
         return (self._deadline_reminders(session, now) + self._summaries(session, now)
                 + self._pledge_reminders(session, now))
 
     def _deadline_reminders(self, session: Session, now: datetime) -> int:
-        count = 0
-        for due in take_due(session, now, clockwork(self.config)):
+        count, clock = 0, clockwork(self.config)
+        taken = take_due(session, now, clock)
+        for due in taken:
             where = label(session, due.area)
+            span = snooze_span(now, due.deadline.due_at, clock.tz, clock.quiet)
             for person in due.people:
                 _ = translator(self.config, person.language)
                 values = {"title": escape(due.deadline.title), "area": escape(where),
@@ -77,12 +93,17 @@ class Reminders:
                          **values) if due.reminder.due_at > due.deadline.due_at else \
                     _("⏰ Reminder: the report “{title}” for {area} is due {when}.", **values)
                 key = f"{due.deadline.id}:{due.area.id}"
-                markup = InlineKeyboardMarkup([[
-                    InlineKeyboardButton(_("📝 Report now"), callback_data=f"rp:now:{key}"),
-                    InlineKeyboardButton(_("💤 Remind me tomorrow"),
-                                         callback_data=f"rp:snz:{key}")]])
-                enqueue(session, person.id, text, markup.to_dict())
+                row = [InlineKeyboardButton(_("📝 Report now"), callback_data=f"rp:now:{key}")]
+                if span is not None:
+                    row.append(InlineKeyboardButton(
+                        _(SNOOZE_LABELS[span]),
+                        callback_data=f"rp:snz:{key}:{int(span.total_seconds()) // 60}"))
+                enqueue(session, person.id, text, InlineKeyboardMarkup([row]).to_dict())
                 count += 1
+        if taken:
+            log.info("reminder round: %d reminders for %d areas of %d deadlines, %d messages",
+                     len(taken), len({(d.deadline.id, d.area.id) for d in taken}),
+                     len({d.deadline.id for d in taken}), count)
         return count
 
     def _summaries(self, session: Session, now: datetime) -> int:
@@ -109,6 +130,8 @@ class Reminders:
                 text += "\n" + _("Not reported yet: {areas}.",
                                  areas=escape(", ".join(missing)))
             enqueue(session, officer.id, text)
+            log.info("summary of deadline %s: %d of %d areas reported", deadline.id,
+                     len(areas) - len(missing), len(areas))
             count += 1
         return count
 
@@ -126,5 +149,7 @@ class Reminders:
                 _("Stop these reminders"), callback_data="rm:off")]])
             enqueue(session, user.id, text, markup.to_dict())
             count += 1
+        if count:
+            log.info("pledge reminders: %d", count)
         return count
 

@@ -3,8 +3,9 @@ village heads report (/report, or the "Report now" button of a reminder) field b
 
 from __future__ import annotations
 
+import logging
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -23,6 +24,7 @@ from models.deadlines import (
     Deadline,
     DeadlineDraft,
     DeadlineStatus,
+    TooLateToSnooze,
     change_deadline,
     create_deadline,
     deadlines_run_by,
@@ -30,16 +32,27 @@ from models.deadlines import (
     managed_deadline,
     may_report,
     overview,
+    planned,
     reporters,
     snooze,
     submit,
 )
 from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.numbers import whole
 from models.outbox import enqueue
-from models.schedule import DEFAULT_OFFSETS, OffsetProblem, format_offsets, parse_offsets
+from models.schedule import (
+    DEFAULT_OFFSETS,
+    SNOOZES,
+    OffsetProblem,
+    format_offsets,
+    parse_offsets,
+    reminder_times,
+)
 from models.users import AccessDenied, Actor, Role, User, update_user
 
 FLOW, REPORT, CHANGE = "deadline", "report", "deadline_edit"
+
+log = logging.getLogger(__name__)
 KIND_WORDS = {"number": "number", "số": "number", "so": "number", "money": "money",
               "tiền": "money", "tien": "money", "text": "text", "chữ": "text", "chu": "text"}
 KIND_NAMES = {"number": N_("a whole number"), "money": N_("an amount of money"),
@@ -110,11 +123,12 @@ async def level_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if found is None:
         return
     person, data, value = found
-    if not value.isdigit() or int(value) >= len(data["levels"]):
+    index = whole(value)
+    if index is None or index >= len(data["levels"]):
         return
     _ = person._
     await services(context).db.run(save_dialog, person.id, FLOW, "role",
-                                   level=data["levels"][int(value)])
+                                   level=data["levels"][index])
     await reply(update, _("Who reports for each area?"), keys([[
         (_(ROLE_NAMES[Role.VILLAGE_HEAD]), "dl:ro:village_head"),
         (_(ROLE_NAMES[Role.OFFICER]), "dl:ro:officer")]]))
@@ -180,13 +194,13 @@ async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await step_press(update, context, FLOW, ("campaign",))
-    if found is None or not found[2].isdigit():
+    if found is None or (chosen := whole(found[2])) is None:
         return
-    person, _data, value = found
+    person = found[0]
     svc = services(context)
     allowed = {c.id for c in await svc.db.run(relayable, person.actor,
                                               local_today(svc.config))}
-    campaign_id = int(value) if int(value) in allowed else None
+    campaign_id = chosen if chosen in allowed else None
     await ask_offsets(update, context, person, campaign_id)
 
 
@@ -234,10 +248,21 @@ def _preview(session: Session, user_id: int, offsets: str) -> tuple[DeadlineDraf
     return draft, label(session, root), owed
 
 
+def reminders_line(_: Translator, times: list[datetime]) -> str:
+    """Exactly the reminders planned before the deadline, then the overdue cadence."""
+    if not times:
+        return _("No reminder before it is due (it is too near, or the times fall in the "
+                 "quiet hours); then every 2 days while overdue.")
+    return _("Reminders: {times}; then every 2 days while overdue.",
+             times=" · ".join(_.datetime(t) for t in times))
+
+
 async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                          offsets: str) -> None:
     _ = person._
-    draft, where, owed = await services(context).db.run(_preview, person.id, offsets)
+    svc = services(context)
+    clock = clockwork(svc.config)
+    draft, where, owed = await svc.db.run(_preview, person.id, offsets)
     lines = [_("<b>Check the deadline</b>"), f"<b>{escape(draft.title)}</b>",
              _("Due: {when}", when=_.datetime(draft.due_at)),
              _.ngettext("One report from each {level} of {area} ({n} area), by the {role}.",
@@ -246,8 +271,8 @@ async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, per
                         role=_(ROLE_NAMES[Role(draft.role)])),
              _("Form: {fields}", fields=escape(", ".join(
                  f"{f['name']} ({kind_name(_, f['kind'])})" for f in draft.fields))),
-             _("Reminders: {offsets} before, the morning of the day, then every 2 days "
-               "while overdue.", offsets=offsets)]
+             reminders_line(_, reminder_times(draft.due_at, parse_offsets(offsets),
+                                              clock.tz, clock.quiet, datetime.now(UTC)))]
     if draft.wants_file:
         lines.append(_("Each report comes with a file or a photo."))
     await reply(update, "\n".join(lines), keys([[(_("✅ Set the deadline"), "dl:ok:0"),
@@ -366,7 +391,8 @@ def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> int:
     """A reminder right now to every reporter of every area still missing."""
     deadline = managed_deadline(session, actor, deadline_id, open_only=True)
     count = 0
-    for area in overview(session, deadline).missing:
+    missing = overview(session, deadline).missing
+    for area in missing:
         for person in reporters(session, deadline, area.id):
             _ = translator(config, person.language)
             key = f"{deadline.id}:{area.id}"
@@ -377,17 +403,21 @@ def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> int:
                                           area=escape(label(session, area)),
                                           when=_.datetime(deadline.due_at)), markup.to_dict())
             count += 1
+    log.info("nudge for deadline %s: %d messages for %d missing areas", deadline.id, count,
+             len(missing))
     return count
 
 
 async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                         deadline: Deadline) -> None:
     _ = person._
-    view = await services(context).db.run(lambda s: overview(s, deadline))
+    view, times = await services(context).db.run(
+        lambda s: (overview(s, deadline), planned(s, deadline.id)))
     lines = [f"<b>{escape(deadline.title)}</b>",
              _("Due {when} · {reported} of {total} reported, {late} late",
                when=_.datetime(deadline.due_at), reported=_.number(len(view.reports)),
-               total=_.number(len(view.areas)), late=_.number(view.late))]
+               total=_.number(len(view.areas)), late=_.number(view.late)),
+             reminders_line(_, times)]
     if view.missing:
         lines.append(_("Not reported yet: {areas}.",
                        areas=escape(", ".join(a.name for a in view.missing))))
@@ -477,25 +507,30 @@ async def ask_field(update: Update, person: Me, deadline: Deadline, index: int) 
 
 
 async def report_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """rp:now:<deadline>:<area> starts the report; rp:snz:<deadline>:<area> snoozes."""
+    """rp:now:<deadline>:<area> starts the report; rp:snz:<deadline>:<area>:<minutes>
+    snoozes (for as long as the reminder offered)."""
     query = update.callback_query
     person = await presser(update, context)
     if person is None:
         return
     svc = services(context)
-    try:
-        _p, action, deadline_id, area_id = query.data.split(":")
-        deadline_id, area_id = int(deadline_id), int(area_id)
-    except ValueError:
+    _p, action, *parts = query.data.split(":")
+    numbers = [whole(p) for p in parts] + ([24 * 60] if len(parts) == 2 else [])  # older ones
+    if len(numbers) != 3 or None in numbers or timedelta(minutes=numbers[2]) not in SNOOZES:
         await query.answer(person._("This button is not valid."), show_alert=True)
         return
+    deadline_id, area_id, span = numbers[0], numbers[1], timedelta(minutes=numbers[2])
     if action == "snz":
         try:
             when = await svc.db.run(snooze, person.actor, deadline_id, area_id,
-                                    datetime.now(UTC), clockwork(svc.config))
+                                    datetime.now(UTC), clockwork(svc.config), span)
         except AccessDenied:
             await query.answer(person._("You cannot report for this area, or the deadline is "
                                         "closed."), show_alert=True)
+            return
+        except TooLateToSnooze:
+            await query.answer(person._("The deadline is too near to be reminded later. "
+                                        "Please report now."), show_alert=True)
             return
         await query.answer(person._("I will remind you at {when}.",
                                     when=person._.datetime(when)), show_alert=True)

@@ -14,6 +14,7 @@ from bot.context import Me, escape, local_today, reply
 from bot.i18n import N_
 from models.amounts import AmountError, AmountProblem, example_amounts, parse_amount
 from models.campaigns import InputProblem, parse_date
+from models.numbers import ascii_digits, whole
 
 AMOUNT_PROBLEMS = {
     AmountProblem.NOT_A_NUMBER: N_("“{text}” is not an amount I can read."),
@@ -37,13 +38,21 @@ async def read_amount(update: Update, person: Me, text: str, maximum: int) -> in
         return None
 
 
-async def read_date(update: Update, person: Me, text: str) -> date | None:
+async def read_date(update: Update, person: Me, text: str,
+                    latest: date | None = None) -> date | None:
+    """A date (not after `latest`, when given), or None after saying what was wrong."""
     try:
-        return parse_date(text)
+        day = parse_date(text)
     except InputProblem:
         await reply(update, person._("“{text}” is not a date I can read. Type it like "
                                      "18/11/2023 or 18/11/23.", text=escape(text[:50])))
         return None
+    if latest is not None and day > latest:
+        await reply(update, person._("{date} is still to come. Type a date up to today, "
+                                     "like {today}.", date=person._.date(day),
+                                     today=person._.date(latest)))
+        return None
+    return day
 
 
 def example_moment(config: Config, days_ahead: int) -> str:
@@ -55,7 +64,7 @@ async def read_moment(update: Update, person: Me, text: str, config: Config,
                       days_ahead: int = 1) -> datetime | None:
     """A local date and time still to come ("30/11/2023 08:00") as UTC, or None after
     telling the person how to type one."""
-    match = re.fullmatch(r"\s*(\S+)\s+(\d{1,2})[:h](\d{2})\s*", text)
+    match = re.fullmatch(r"\s*(\S+)\s+(\d{1,2})[:h](\d{2})\s*", ascii_digits(text), re.ASCII)
     when = None
     if match and int(match.group(2)) < 24 and int(match.group(3)) < 60:
         with contextlib.suppress(InputProblem):
@@ -71,9 +80,9 @@ async def read_moment(update: Update, person: Me, text: str, config: Config,
 
 async def read_count(update: Update, person: Me, text: str, maximum: int = 10**6) -> int | None:
     """A whole number of things (houses, bags of rice)."""
-    cleaned = text.strip().replace(".", "").replace(",", "")
-    if cleaned.isdigit() and 0 < int(cleaned) <= maximum:
-        return int(cleaned)
+    count = whole(text.strip().replace(".", "").replace(",", ""), maximum)
+    if count:
+        return count
     await reply(update, person._("“{text}” is not a whole number. Type it like 1 or 7.",
                                  text=escape(text[:50])))
     return None

@@ -25,6 +25,7 @@ from models.pledges import (
     PledgeFilter,
     PledgeKind,
     PledgeStatus,
+    approve_pledge,
     history,
     mark_received,
     officer_pledge,
@@ -39,7 +40,8 @@ STATUSES = {"a": None, "r": PledgeStatus.REGISTERED, "v": PledgeStatus.RECEIVED,
             "x": PledgeStatus.REJECTED, "c": PledgeStatus.CANCELLED}
 KINDS = {"a": None, "m": PledgeKind.MONEY, "i": PledgeKind.IN_KIND, "s": PledgeKind.SALARY}
 ACTIONS = {"created": N_("registered"), "edited": N_("edited"), "cancelled": N_("cancelled"),
-           "received": N_("marked received"), "rejected": N_("rejected")}
+           "received": N_("marked received"), "rejected": N_("rejected"),
+           "approved": N_("approved for public figures")}
 
 
 def _page(session: Session, actor: Actor, flt: PledgeFilter, page: int):
@@ -72,7 +74,8 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
     for i, p in enumerate(rows, 1):
         lines.append(f"{i}. <b>{p.reference}</b> · {escape(p.display_name or _('anonymous'))}"
                      f" · {describe(_, p, svc.config.working_days)}"
-                     f" · {_(STATUS_NAMES[PledgeStatus(p.status)])}")
+                     f" · {_(STATUS_NAMES[PledgeStatus(p.status)])}"
+                     + (" · ⏳" if p.held else ""))
     if not rows:
         lines.append(_("No pledge matches."))
     keys = [[InlineKeyboardButton(str(i), callback_data=f"pd:o:{p.id}")
@@ -132,8 +135,9 @@ def _detail(session: Session, actor: Actor, pledge_id: int):
 
 
 async def open_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """pd:o:<id> shows a pledge; pd:r / pd:a / pd:j start receiving, receive as pledged
-    today, or reject it. Every press is checked against the officer's scope."""
+    """pd:o:<id> shows a pledge; pd:r / pd:a / pd:j / pd:v start receiving, receive as
+    pledged today, reject it, or approve a held one. Every press is checked against the
+    officer's scope."""
     query = update.callback_query
     person = await presser(update, context)
     if person is None:
@@ -157,6 +161,14 @@ async def open_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         await reply(update, _("Type the amount received and the date, for example "
                               "“{amount} {date}”.", amount=_.number(pledge.amount),
                               date=local_today(svc.config).strftime("%d/%m/%Y")), edit=False)
+    elif action == "v":
+        try:
+            pledge = await svc.db.run(approve_pledge, person.actor, pledge.id, utcnow())
+        except AccessDenied:
+            await reply(update, _("This pledge is no longer waiting for approval."))
+            return
+        await show_pledge(update, context, person, pledge, campaign,
+                          await svc.db.run(history, pledge.id), phone)
     elif action == "j":
         await svc.db.run(save_dialog, person.id, FLOW, "reject", pledge_id=pledge.id)
         await reply(update, _("Why is pledge {reference} rejected? The pledger will read "
@@ -179,6 +191,10 @@ async def show_pledge(update: Update, context: ContextTypes.DEFAULT_TYPE, person
                        date=_.date(pledge.received_on)))
     if pledge.reject_reason:
         lines.append(_("Reason: {reason}", reason=escape(pledge.reject_reason)))
+    if pledge.held:
+        lines.append(_("⏳ Above {amount}: kept out of the public figures until an officer "
+                       "approves it or it is received.",
+                       amount=_.money(services(context).config.review_above)))
     lines.append(_("<b>History</b>"))
     lines += [f"{_.datetime(c.at)} · {_(ACTIONS.get(c.action, c.action))}" for c in changes]
     keys = []
@@ -187,6 +203,9 @@ async def show_pledge(update: Update, context: ContextTypes.DEFAULT_TYPE, person
                                           callback_data=f"pd:a:{pledge.id}"),
                      InlineKeyboardButton(_("✏ Received: other amount or date"),
                                           callback_data=f"pd:r:{pledge.id}")])
+    if pledge.status == PledgeStatus.REGISTERED and pledge.held:
+        keys.append([InlineKeyboardButton(_("👁 Approve for public figures"),
+                                          callback_data=f"pd:v:{pledge.id}")])
     if pledge.status == PledgeStatus.REGISTERED:
         keys.append([InlineKeyboardButton(_("✖ Reject"), callback_data=f"pd:j:{pledge.id}")])
     await reply(update, "\n".join(lines), InlineKeyboardMarkup(keys) if keys else None)
@@ -213,11 +232,13 @@ def tell_pledger(session: Session, config: Config, pledge: Pledge, campaign: str
 
 
 def _receive(session: Session, actor: Actor, pledge_id: int, amount: int, on: date,
-             config: Config) -> Pledge:
-    pledge = mark_received(session, actor, pledge_id, amount, on, utcnow())
-    tell_pledger(session, config, pledge, session.get(Campaign, pledge.campaign_id).name, True)
+             config: Config) -> tuple[Pledge, bool]:
+    pledge, changed = mark_received(session, actor, pledge_id, amount, on, utcnow())
+    if changed:
+        tell_pledger(session, config, pledge, session.get(Campaign, pledge.campaign_id).name,
+                     True)
     end_dialog(session, actor.id)
-    return pledge
+    return pledge, changed
 
 
 async def receive(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
@@ -225,9 +246,15 @@ async def receive(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me
     _ = person._
     svc = services(context)
     try:
-        pledge = await svc.db.run(_receive, person.actor, pledge_id, amount, on, svc.config)
+        pledge, changed = await svc.db.run(_receive, person.actor, pledge_id, amount, on,
+                                           svc.config)
     except AccessDenied:
         await reply(update, _("This pledge can no longer be marked received."))
+        return
+    if not changed:
+        await reply(update, _("{reference} was already marked received: {amount} on {date}.",
+                              reference=pledge.reference, amount=_.money(amount),
+                              date=_.date(on)), edit=False)
         return
     svc.dispatcher.wake()
     await reply(update, _("{reference} is marked received: {amount} on {date}. The pledger "
@@ -241,7 +268,7 @@ async def received_typed(update, context, person: Me, text: str) -> None:
     words = text.split()
     on = local_today(svc.config)
     if len(words) > 1 and "/" in words[-1]:
-        on = await read_date(update, person, words[-1])
+        on = await read_date(update, person, words[-1], latest=on)
         if on is None:
             return
         words = words[:-1]
@@ -283,5 +310,5 @@ def handlers() -> list:
     return [
         CommandHandler("pledges", pledges_command),
         CallbackQueryHandler(list_pressed, pattern=r"^pd:l:"),
-        CallbackQueryHandler(open_pressed, pattern=r"^pd:[oarj]:"),
+        CallbackQueryHandler(open_pressed, pattern=r"^pd:[oarjv]:"),
     ]

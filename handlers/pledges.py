@@ -15,14 +15,16 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import vietqr
+from bot.config import Config
 from bot.context import Me, escape, local_today, me, presser, reply, services
 from bot.i18n import N_, Translator
 from handlers.inputs import read_amount, read_count
 from handlers.router import StepPress, step_press
 from models.areas import get_area
 from models.base import utcnow
-from models.campaigns import Campaign, is_open, open_campaigns, targets
+from models.campaigns import Campaign, is_open, open_campaigns, takes_pledges, targets
 from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.numbers import whole
 from models.pledges import (
     ORGANISATIONS,
     CampaignNotOpen,
@@ -30,11 +32,14 @@ from models.pledges import (
     PledgeDraft,
     PledgeKind,
     PledgerKind,
+    PledgeRules,
     PledgeStatus,
+    TooManyOpen,
     by_token,
     change_own_pledge,
     day_salary,
     my_pledges,
+    open_pledges,
     own_pledge,
     register_pledge,
     similar_pledge,
@@ -79,7 +84,8 @@ async def expired(update: Update, person: Me) -> None:
 
 def _open_for(session: Session, user_id: int, today: date) -> list[Campaign]:
     user = get_user(session, user_id)
-    return open_campaigns(session, get_area(session, user.area_id), today)
+    return [c for c in open_campaigns(session, get_area(session, user.area_id), today)
+            if takes_pledges(c, today)]
 
 
 async def pledge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -98,19 +104,38 @@ async def pledge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                     buttons([[(c.name, f"pl:c:{c.id}")] for c in found[:10]]), edit=False)
 
 
-def _begin(session: Session, user_id: int, campaign_id: int, today: date) -> bool:
+def _begin(session: Session, user_id: int, campaign_id: int, today: date,
+           rules: PledgeRules) -> tuple[Campaign | None, bool]:
+    """(the campaign, whether the conversation began): it begins when the campaign takes
+    pledges today and the person may still add one to it."""
     campaign = session.get(Campaign, campaign_id)
-    if campaign is None or not is_open(campaign, today):
-        return False
+    if campaign is None or not takes_pledges(campaign, today) or \
+            open_pledges(session, user_id, campaign_id) >= rules.open_per_campaign:
+        return campaign, False
     save_dialog(session, user_id, FLOW, "who", campaign_id=campaign_id, token=None)
-    return True
+    return campaign, True
+
+
+def too_many(person: Me, config: Config) -> str:
+    return person._("You already have {n} pledges to this campaign that are not received yet. "
+                    "Once they are received you can pledge again; /mypledges shows them.",
+                    n=person._.number(config.open_pledges))
 
 
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                 campaign_id: int) -> None:
     svc = services(context)
-    if not await svc.db.run(_begin, person.id, campaign_id, local_today(svc.config)):
-        await reply(update, person._("This campaign is not taking pledges now."), edit=False)
+    today = local_today(svc.config)
+    campaign, begun = await svc.db.run(_begin, person.id, campaign_id, today,
+                                       svc.config.pledge_rules)
+    if not begun:
+        text = person._("This campaign is not taking pledges now.")
+        if campaign is not None and takes_pledges(campaign, today):
+            text = too_many(person, svc.config)
+        elif campaign is not None and is_open(campaign, today):
+            text = person._("This campaign takes pledges from {date}. Please come back then.",
+                            date=person._.date(campaign.starts_on))
+        await reply(update, text, edit=False)
         return
     _ = person._
     kinds = [(_(name), f"pl:who:{kind}") for kind, name in PLEDGER_KINDS.items()]
@@ -130,8 +155,8 @@ async def save(context: ContextTypes.DEFAULT_TYPE, person: Me, step: str, **data
 
 async def campaign_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     step = await at_step(update, context, "campaign")
-    if step and step.value.isdigit():
-        await begin(update, context, step.person, int(step.value))
+    if step and (campaign_id := whole(step.value)) is not None:
+        await begin(update, context, step.person, campaign_id)
 
 
 async def new_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -139,9 +164,9 @@ async def new_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     query = update.callback_query
     await query.answer()
     person = await me(update, context)
-    value = query.data.removeprefix("pl:new:")
-    if person is not None and value.isdigit():
-        await begin(update, context, person, int(value))
+    campaign_id = whole(query.data.removeprefix("pl:new:"))
+    if person is not None and campaign_id is not None:
+        await begin(update, context, person, campaign_id)
 
 
 async def who_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -211,12 +236,12 @@ async def what_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
 
 async def target_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     step = await at_step(update, context, "target")
-    if step is None or not step.value.isdigit():
+    if step is None or (target_id := whole(step.value)) is None:
         return
     person, _ = step.person, step.person._
     goals = {t.id: t for t in await services(context).db.run(targets,
                                                               step.data["campaign_id"])}
-    target = goals.get(int(step.value))
+    target = goals.get(target_id)
     if target is None:
         await save(context, person, "item")
         await reply(update, _("What do you give, and how much? For example "
@@ -286,8 +311,12 @@ async def public_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 # ---- confirming -------------------------------------------------------------------------------
 
-def describe(_: Translator, draft: PledgeDraft | Pledge, working_days: int) -> str:
-    """What is pledged, in words: money, a day's salary, or goods with their worth."""
+def describe(_: Translator, draft: PledgeDraft | Pledge, working_days: int,
+             public: bool = False) -> str:
+    """What is pledged, in words: money, a day's salary, or goods with their worth. In public
+    (the honour roll) a salary pledge shows the day's amount, never the monthly salary."""
+    if draft.kind == PledgeKind.SALARY and public:
+        return _("one day's salary: {amount}", amount=_.money(draft.amount))
     if draft.kind == PledgeKind.SALARY:
         return _("one day's salary: {amount} ({monthly} a month ÷ {days})",
                  amount=_.money(draft.amount), monthly=_.money(draft.monthly_salary or 0),
@@ -330,12 +359,13 @@ async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, per
 
 @dataclass(frozen=True)
 class Outcome:
-    what: str  # "saved", "already", "similar", "expired", "closed"
+    what: str  # "saved", "already", "similar", "expired", "closed", "too_many"
     pledge: Pledge | None = None
     campaign: Campaign | None = None
 
 
-def _confirm(session: Session, user_id: int, token: str, force: bool, today: date) -> Outcome:
+def _confirm(session: Session, user_id: int, token: str, force: bool, today: date,
+             rules: PledgeRules) -> Outcome:
     """Save once per token; ask first when it looks like a pledge made earlier today."""
     now = utcnow()
     dialog = get_dialog(session, user_id, FLOW)
@@ -352,10 +382,13 @@ def _confirm(session: Session, user_id: int, token: str, force: bool, today: dat
             return Outcome("similar", similar)
     try:
         pledge, _new = register_pledge(session, get_user(session, user_id), draft, token, now,
-                                       today)
+                                       today, rules)
     except CampaignNotOpen:
         end_dialog(session, user_id)
         return Outcome("closed")
+    except TooManyOpen:
+        end_dialog(session, user_id)
+        return Outcome("too_many")
     end_dialog(session, user_id)
     return Outcome("saved", pledge, session.get(Campaign, pledge.campaign_id))
 
@@ -371,11 +404,13 @@ async def confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     svc = services(context)
     action, _sep, token = query.data.removeprefix("pl:").partition(":")
     outcome = await svc.db.run(_confirm, person.id, token, action == "again",
-                               local_today(svc.config))
+                               local_today(svc.config), svc.config.pledge_rules)
     if outcome.what == "expired":
         await expired(update, person)
     elif outcome.what == "closed":
         await reply(update, _("Sorry, this campaign stopped taking pledges; nothing was saved."))
+    elif outcome.what == "too_many":
+        await reply(update, too_many(person, svc.config))
     elif outcome.what == "similar":
         p = outcome.pledge
         await reply(update, _("You already pledged {amount} to this campaign today ({reference})"
@@ -504,7 +539,8 @@ async def new_amount_typed(update, context, person: Me, text: str) -> None:
             if changes["amount"] <= 0:
                 await reply(update, person._("That salary is too small to give one day of it."))
                 return
-        pledge = await svc.db.run(change_own_pledge, person.id, pledge.id, utcnow(), **changes)
+        pledge = await svc.db.run(change_own_pledge, person.id, pledge.id, utcnow(),
+                                  svc.config.pledge_rules, **changes)
     except AccessDenied:
         await reply(update, person._("This pledge can no longer be changed."))
         return

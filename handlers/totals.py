@@ -8,10 +8,20 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import Me, escape, me, reply, services
+from bot.i18n import Translator
 from handlers.pledges import PLEDGER_KINDS, describe
 from models.areas import get_area
 from models.campaigns import Campaign, public_campaigns
-from models.pledges import PledgerKind, Sums, honour_roll, totals
+from models.numbers import whole
+from models.pledges import (
+    Pledge,
+    PledgeKind,
+    PledgerKind,
+    PledgeStatus,
+    Sums,
+    honour_roll,
+    totals,
+)
 from models.users import get_user
 
 REPORTS = {"tot": "totals", "hon": "honour"}
@@ -49,16 +59,32 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     person = await me(update, context)
     report, _sep, raw = query.data.partition(":")
-    if person is not None and raw.isdigit():
-        await show(update, context, person, report, int(raw))
+    if person is None:
+        return
+    campaign_id = whole(raw)
+    if campaign_id is None:
+        await reply(update, person._("This button is not valid."))
+        return
+    await show(update, context, person, report, campaign_id)
 
 
-def _report(session: Session, report: str, campaign_id: int):
+def _report(session: Session, report: str, campaign_id: int, honour_registered: bool):
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         return None
-    data = totals(session, campaign_id) if report == "tot" else honour_roll(session, campaign_id)
+    data = totals(session, campaign_id) if report == "tot" else \
+        honour_roll(session, campaign_id, honour_registered)
     return campaign, data
+
+
+def honour_line(_: Translator, pledge: Pledge, working_days: int) -> str:
+    """Who, and what they gave; what was pledged and what was received are never merged."""
+    line = f"{escape(pledge.display_name)} — {describe(_, pledge, working_days, public=True)}"
+    if pledge.status != PledgeStatus.RECEIVED:
+        return line + " · " + _("registered, not yet received")
+    if pledge.received_amount != pledge.amount and pledge.kind != PledgeKind.IN_KIND:
+        return line + " · " + _("received {amount}", amount=_.money(pledge.received_amount))
+    return line
 
 
 def sums_line(person: Me, sums: Sums) -> str:
@@ -71,7 +97,8 @@ def sums_line(person: Me, sums: Sums) -> str:
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, report: str,
                campaign_id: int) -> None:
     _ = person._
-    found = await services(context).db.run(_report, report, campaign_id)
+    svc = services(context)
+    found = await svc.db.run(_report, report, campaign_id, svc.config.honour_registered)
     if found is None:
         await reply(update, _("This campaign does not exist."))
         return
@@ -88,11 +115,11 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, r
                   for kind, s in sorted(data.by_kind.items())]
     else:
         lines.append(_("<b>Honour roll</b>: thank you to everyone who gave."))
-        working_days = services(context).config.working_days
-        lines += [f"{i}. {escape(p.display_name)} — {describe(_, p, working_days)}"
+        lines += [f"{i}. {honour_line(_, p, svc.config.working_days)}"
                   for i, p in enumerate(data, 1)]
         if not data:
-            lines.append(_("Nobody on the roll yet."))
+            lines.append(_("Nobody on the roll yet: pledges appear here once they are "
+                           "received."))
     await reply(update, "\n".join(lines))
 
 

@@ -16,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.areas import Area, fold, get_area, is_within
 from models.base import telegram_id_column, utcnow
+from models.numbers import ascii_digits
 from models.users import AccessDenied, Actor, Role
 
 NAME_MAX = 200
@@ -77,7 +78,7 @@ DATE = r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})"
 
 
 def parse_date(text: str) -> date:
-    match = re.fullmatch(DATE, text.strip())
+    match = re.fullmatch(DATE, ascii_digits(text.strip()), re.ASCII)
     if not match:
         raise InputProblem(text)
     day, month, year = (int(g) for g in match.groups())
@@ -103,7 +104,7 @@ def parse_targets(text: str) -> list[tuple[str, int]]:
     """One target a line (or separated by ";"), "name: number": "Nhà Đại đoàn kết: 7"."""
     targets = []
     for line in re.split(r"[\n;]", text.strip()):
-        match = re.fullmatch(r"\s*(.{1,100}?)\s*[:=]\s*(\d{1,9})\s*", line)
+        match = re.fullmatch(r"\s*(.{1,100}?)\s*[:=]\s*([0-9]{1,9})\s*", ascii_digits(line))
         if not match or int(match.group(2)) <= 0:
             raise InputProblem(line)
         targets.append((match.group(1), int(match.group(2))))
@@ -215,7 +216,13 @@ def _covering(session: Session, area: Area | None, found: list[Campaign]) -> lis
 
 
 def is_open(campaign: Campaign, today: date) -> bool:
+    """Open and not over: shown, and announced ahead of its start."""
     return campaign.status == CampaignStatus.OPEN and campaign.ends_on >= today
+
+
+def takes_pledges(campaign: Campaign, today: date) -> bool:
+    """Open, and its first day has come."""
+    return is_open(campaign, today) and campaign.starts_on <= today
 
 
 def relayable(session: Session, actor: Actor, today: date, limit: int = 5) -> list[Campaign]:

@@ -21,7 +21,13 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.areas import Area, get_area, is_within
 from models.base import telegram_id_column, utcnow
-from models.schedule import QuietHours, next_overdue, parse_offsets, reminder_times, snoozed
+from models.schedule import (
+    QuietHours,
+    next_overdue,
+    parse_offsets,
+    reminder_times,
+    snoozed,
+)
 from models.users import AccessDenied, Actor, Role, User
 
 log = logging.getLogger(__name__)
@@ -105,6 +111,13 @@ def reporting_areas(session: Session, deadline: Deadline) -> list[Area]:
         .order_by(Area.search_name)))
 
 
+def planned(session: Session, deadline_id: int) -> list[datetime]:
+    """When the reminders before the deadline will go out, as they stand in the database."""
+    return list(session.exec(select(Reminder.due_at).distinct().where(
+        Reminder.deadline_id == deadline_id, Reminder.kind == "before",
+        Reminder.status == ReminderStatus.PENDING).order_by(Reminder.due_at)))
+
+
 def plan(session: Session, deadline: Deadline, clock: Clockwork, now: datetime) -> int:
     """(Re)write the pending reminders of a deadline from its time and offsets; reminders
     already sent stay as they are. Returns how many are pending."""
@@ -184,13 +197,20 @@ def take_due(session: Session, now: datetime, clock: Clockwork,
     return due
 
 
+class TooLateToSnooze(Exception):
+    """The snooze would end after the deadline: report now instead."""
+
+
 def snooze(session: Session, actor: Actor, deadline_id: int, area_id: int, now: datetime,
-           clock: Clockwork) -> datetime:
-    """"Remind me tomorrow", for the reporter of that area."""
+           clock: Clockwork, span: timedelta) -> datetime:
+    """"Remind me tomorrow" (or in a few hours), for the reporter of that area; never past
+    the deadline while it is still ahead."""
     deadline = session.get(Deadline, deadline_id)
     area = get_area(session, area_id)
     may_report(session, actor, deadline, area)
-    when = snoozed(now, clock.tz, clock.quiet)
+    when = snoozed(now, clock.tz, clock.quiet, span)
+    if now < deadline.due_at <= when:
+        raise TooLateToSnooze(deadline_id)
     session.execute(update(Reminder).where(  # one snooze an area: the latest press counts
         Reminder.deadline_id == deadline_id, Reminder.area_id == area_id,
         Reminder.kind == "snooze", Reminder.status == ReminderStatus.PENDING)

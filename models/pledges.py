@@ -3,6 +3,10 @@
 "Nobody counted twice": a confirmation carries a token that is stored with the pledge (unique),
 so pressing Confirm twice or a retried update returns the pledge already made. Every change, by
 anyone, is written to the pledge's audit trail with before and after.
+
+Public figures cannot be inflated by anyone with a phone: a person has a bounded number of
+pledges not yet received per campaign, and a pledge above a set amount is held back from
+everything public until an officer has looked at it (or the money arrived).
 """
 
 from __future__ import annotations
@@ -18,7 +22,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.areas import Area, get_area, is_within
 from models.base import telegram_id_column, utcnow
-from models.campaigns import Campaign, CampaignTarget, is_open
+from models.campaigns import Campaign, CampaignTarget, takes_pledges
 from models.users import AccessDenied, Actor, Role, User
 
 SIMILAR_WITHIN = timedelta(days=1)
@@ -75,6 +79,7 @@ class Pledge(SQLModel, table=True):
                                   ondelete="SET NULL")
     monthly_salary: int | None = Field(default=None, sa_column=money_column(nullable=True))
     public: bool = True
+    held: bool = False  # above the review amount: kept out of public figures until approved
     status: str = Field(default=PledgeStatus.REGISTERED, max_length=16, index=True)
     received_amount: int | None = Field(default=None, sa_column=money_column(nullable=True))
     received_on: date | None = None
@@ -125,7 +130,7 @@ def day_salary(monthly: int, working_days: int) -> int:
 
 
 AUDITED = ("status", "amount", "item", "quantity", "monthly_salary", "public", "display_name",
-           "received_amount", "received_on", "reject_reason")
+           "held", "received_amount", "received_on", "reject_reason")
 
 
 def _snapshot(pledge: Pledge) -> dict[str, Any]:
@@ -156,22 +161,44 @@ class CampaignNotOpen(Exception):
     pass
 
 
+class TooManyOpen(Exception):
+    """The person already has as many pledges not yet received to this campaign as allowed."""
+
+
+@dataclass(frozen=True)
+class PledgeRules:
+    """The deployment's limits (config [pledges])."""
+
+    review_above: int = 100_000_000  # larger pledges wait for an officer before going public
+    open_per_campaign: int = 10  # registered, not yet received, per person and campaign
+
+
+def open_pledges(session: Session, user_id: int, campaign_id: int) -> int:
+    return session.exec(select(func.count()).select_from(Pledge).where(
+        Pledge.user_id == user_id, Pledge.campaign_id == campaign_id,
+        Pledge.status == PledgeStatus.REGISTERED)).one()
+
+
 def register_pledge(session: Session, user: User, draft: PledgeDraft, token: str,
-                    now: datetime, today: date) -> tuple[Pledge, bool]:
+                    now: datetime, today: date,
+                    rules: PledgeRules = PledgeRules()) -> tuple[Pledge, bool]:
     """Save the pledge once per token; (pledge, True) when new, (existing, False) on a repeat."""
     existing = by_token(session, token)
     if existing is not None:
         return existing, False
     campaign = session.get(Campaign, draft.campaign_id)
-    if campaign is None or not is_open(campaign, today):
+    if campaign is None or not takes_pledges(campaign, today):
         raise CampaignNotOpen(draft.campaign_id)
+    if open_pledges(session, user.id, campaign.id) >= rules.open_per_campaign:
+        raise TooManyOpen(campaign.id)
     number = session.execute(
         update(Campaign).where(col(Campaign.id) == campaign.id)
         .values(last_number=col(Campaign.last_number) + 1)
         .returning(col(Campaign.last_number))).scalar_one()
     pledge = Pledge(**asdict(draft), reference=f"{campaign.ref_prefix}-{number:04d}",
                     user_id=user.id, area_id=_counted_area(session, user, campaign),
-                    token=token, created_at=now, updated_at=now)
+                    held=draft.amount > rules.review_above, token=token, created_at=now,
+                    updated_at=now)
     session.add(pledge)
     session.flush()
     _audit(session, pledge, user.id, "created", None, now)
@@ -205,7 +232,7 @@ def own_pledge(session: Session, user_id: int, pledge_id: int) -> Pledge:
 
 
 def change_own_pledge(session: Session, user_id: int, pledge_id: int, now: datetime,
-                      **changes: Any) -> Pledge:
+                      rules: PledgeRules = PledgeRules(), **changes: Any) -> Pledge:
     pledge = own_pledge(session, user_id, pledge_id)
     allowed = {"amount", "monthly_salary", "public", "status"}
     if set(changes) - allowed or changes.get("status", PledgeStatus.CANCELLED) != \
@@ -214,6 +241,8 @@ def change_own_pledge(session: Session, user_id: int, pledge_id: int, now: datet
     before = _snapshot(pledge)
     for key, value in changes.items():
         setattr(pledge, key, value)
+    if "amount" in changes:  # an approved 150 million edited to 900 million is looked at again
+        pledge.held = pledge.amount > rules.review_above
     pledge.updated_at = now
     session.add(pledge)
     session.flush()
@@ -272,16 +301,35 @@ def officer_pledges(session: Session, actor: Actor, flt: PledgeFilter, offset: i
 
 
 def mark_received(session: Session, actor: Actor, pledge_id: int, amount: int, on: date,
-                  now: datetime) -> Pledge:
+                  now: datetime) -> tuple[Pledge, bool]:
+    """(pledge, True) once received as stated; (pledge, False) when it already was, exactly
+    so (a double tap): nothing is recorded twice and nobody is thanked twice."""
     pledge, _campaign = officer_pledge(session, actor, pledge_id)
     if pledge.status not in COUNTED:
         raise AccessDenied(f"a {pledge.status} pledge cannot be received")
+    if (pledge.status, pledge.received_amount, pledge.received_on) == (
+            PledgeStatus.RECEIVED, amount, on):
+        return pledge, False
     before = _snapshot(pledge)
     pledge.status, pledge.received_amount, pledge.received_on = PledgeStatus.RECEIVED, amount, on
+    pledge.held = False  # the money arrived: it is real
     pledge.updated_at = now
     session.add(pledge)
     session.flush()
     _audit(session, pledge, actor.id, "received", before, now)
+    return pledge, True
+
+
+def approve_pledge(session: Session, actor: Actor, pledge_id: int, now: datetime) -> Pledge:
+    """An officer has looked at a large pledge: it may count in the public figures."""
+    pledge, _campaign = officer_pledge(session, actor, pledge_id)
+    if not pledge.held or pledge.status != PledgeStatus.REGISTERED:
+        raise AccessDenied("only a held, registered pledge is approved")
+    before = _snapshot(pledge)
+    pledge.held, pledge.updated_at = False, now
+    session.add(pledge)
+    session.flush()
+    _audit(session, pledge, actor.id, "approved", before, now)
     return pledge
 
 
@@ -319,9 +367,14 @@ class Progress:
     items: list[tuple[CampaignTarget, int, int]]  # target, pledged quantity, received quantity
 
 
+def _public(campaign_id: int):
+    """The pledges that count in public figures: registered or received, and not held."""
+    return (col(Pledge.campaign_id) == campaign_id) & col(Pledge.status).in_(COUNTED) & \
+        col(Pledge.held).is_(False)
+
+
 def progress(session: Session, campaign_id: int) -> Progress:
-    pledges = list(session.exec(select(Pledge).where(
-        Pledge.campaign_id == campaign_id, col(Pledge.status).in_(COUNTED))))
+    pledges = list(session.exec(select(Pledge).where(_public(campaign_id))))
     overall = _sum(pledges)
     pledgers = len({p.user_id if p.user_id is not None else -p.id for p in pledges})
     items = []
@@ -352,8 +405,7 @@ def totals(session: Session, campaign_id: int, depth: int = 2) -> Totals:
     area's figures include everything below it), down to `depth` levels under the campaign."""
     campaign = session.get(Campaign, campaign_id)
     root = get_area(session, campaign.area_id)
-    pledges = list(session.exec(select(Pledge).where(
-        Pledge.campaign_id == campaign_id, col(Pledge.status).in_(COUNTED))))
+    pledges = list(session.exec(select(Pledge).where(_public(campaign_id))))
     areas = {a.id: a for a in session.exec(select(Area).where(
         col(Area.path).startswith(root.path, autoescape=True)))}
     by_area: dict[int, Sums] = defaultdict(Sums)
@@ -379,12 +431,16 @@ def _add(sums: Sums, p: Pledge) -> None:
     sums.pledges += 1
 
 
-def honour_roll(session: Session, campaign_id: int, limit: int = 30) -> list[Pledge]:
-    """Those who agreed to be named, largest first; anonymous pledges count but never show."""
+def honour_roll(session: Session, campaign_id: int, registered: bool = False,
+                limit: int = 30) -> list[Pledge]:
+    """Those who agreed to be named, largest first; anonymous pledges count but never show.
+    Received pledges only, unless the deployment also lists `registered` ones."""
+    shown = COUNTED if registered else (PledgeStatus.RECEIVED,)
     return list(session.exec(select(Pledge).where(
-        Pledge.campaign_id == campaign_id, col(Pledge.status).in_(COUNTED),
+        _public(campaign_id), col(Pledge.status).in_(shown),
         col(Pledge.public).is_(True), Pledge.display_name != "")
-        .order_by(col(Pledge.amount).desc(), Pledge.id).limit(limit)))
+        .order_by(func.coalesce(Pledge.received_amount, Pledge.amount).desc(), Pledge.id)
+        .limit(limit)))
 
 
 def take_pledge_reminders(session: Session, today: date, days_before_end: int,

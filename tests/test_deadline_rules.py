@@ -12,13 +12,14 @@ from models.deadlines import (
     Clockwork,
     Deadline,
     Reminder,
+    TooLateToSnooze,
     overview,
     plan,
     snooze,
     submit,
     take_due,
 )
-from models.schedule import QuietHours
+from models.schedule import SNOOZES, QuietHours
 from models.users import AccessDenied, Role, actor_for, ensure_user, grant
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -108,8 +109,12 @@ def test_only_the_head_of_that_village_reports_and_snoozes(areas_db):
                                        {}, None, DUE + timedelta(hours=2)))
     when = areas_db.call(lambda s: snooze(s, actor(s, 52), deadline_id,
                                           by_code(s, "28042-A2").id,
-                                          datetime(2023, 11, 25, 15, 0, tzinfo=UTC), CLOCK))
+                                          datetime(2023, 11, 25, 15, 0, tzinfo=UTC), CLOCK,
+                                          SNOOZES[0]))
     assert when.astimezone(HANOI) == datetime(2023, 11, 27, 7, 0, tzinfo=HANOI)  # 22:00 → 07:00
+    with pytest.raises(TooLateToSnooze):  # an hour's snooze half an hour before it is due
+        areas_db.call(lambda s: snooze(s, actor(s, 52), deadline_id, by_code(s, "28042-A2").id,
+                                       DUE - timedelta(minutes=30), CLOCK, SNOOZES[2]))
 
 
 def test_report_totals_roll_up_a_three_level_tree(areas_db):
@@ -165,7 +170,7 @@ def test_edge_cases_the_review_found(areas_db):
     def snooze_twice(s):
         area = by_code(s, "28042-A2").id
         for _ in range(2):
-            snooze(s, actor(s, 52), deadline_id, area, START, CLOCK)
+            snooze(s, actor(s, 52), deadline_id, area, START, CLOCK, SNOOZES[0])
         return len([r for r in s.exec(select(Reminder)) if r.kind == "snooze"
                     and r.status == "pending"])
     assert areas_db.call(snooze_twice) == 1

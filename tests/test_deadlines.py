@@ -5,6 +5,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlmodel import select
 
+from bot.i18n import Translator
 from models.areas import by_code
 from models.deadlines import Deadline, Reminder, Report
 from models.users import Role, User, grant
@@ -144,3 +145,29 @@ async def test_a_pledger_is_reminded_once_before_the_campaign_ends(loa):
     off = await loa.tap(620, "Stop these reminders")
     assert off.plain == "Done: no more pledge reminders."
     assert loa.db.call(lambda s: s.get(User, 620).pledge_reminders) is False
+
+
+async def test_the_snooze_offered_ends_before_the_deadline_and_planned_times_are_shown(loa):
+    deadline, due = await set_deadline(loa)
+    loa.db.call(grant, 604, Role.VILLAGE_HEAD, "28042-A1")
+    await loa.onboard(604, name="Hùng", lang="en")
+    overview = await loa.send(601, "/deadlines")
+    await loa.tap(601, overview.buttons()[0][0])
+    shown = loa.emu.last(601).plain
+    local = due.astimezone(loa.config.timezone)
+    en = Translator("en", loa.config.timezone)
+    planned = [due - timedelta(days=d) for d in (7, 3, 1)] + [local.replace(hour=7)]
+    assert "Reminders: " + " · ".join(en.datetime(t) for t in planned) in shown
+
+    await tick(loa, due - timedelta(days=7))
+    assert (await loa.next(604)).buttons() == [["📝 Report now", "💤 Remind me tomorrow"]]
+    await tick(loa, due - timedelta(days=1))                # tomorrow would be too late
+    assert (await loa.next(604)).buttons() == [["📝 Report now", "💤 Remind me in 3 hours"]]
+    await tick(loa, local.replace(hour=7).astimezone(UTC))  # the due day's morning, 1 h before
+    assert (await loa.next(604)).buttons() == [["📝 Report now"]]
+
+    area = loa.db.call(by_code, "28042-A1").id
+    snoozed = loa.emu.press(604, f"rp:snz:{deadline.id}:{area}:180")
+    assert (await loa.emu.wait_callback_answer(snoozed)).text.startswith("I will remind you at")
+    forged = loa.emu.press(604, f"rp:snz:{deadline.id}:{area}:7")
+    assert (await loa.emu.wait_callback_answer(forged)).text == "This button is not valid."

@@ -144,7 +144,9 @@ def test_officers_see_and_change_only_their_areas_pledges(areas_db):
         with pytest.raises(AccessDenied):
             officer_pledges(s, actor(s, 31), PledgeFilter(), 0, 10)
         reject_pledge(s, actor(s, 12), theirs.id, "trùng", NOW)
-        received = mark_received(s, actor(s, 11), ours.id, 800_000, TODAY, NOW)
+        received, changed = mark_received(s, actor(s, 11), ours.id, 800_000, TODAY, NOW)
+        assert changed
+        assert mark_received(s, actor(s, 11), ours.id, 800_000, TODAY, NOW) == (received, False)
         assert (received.status, received.received_amount) == ("received", 800_000)
         trail = history(s, ours.id)
         assert [c.action for c in trail] == ["created", "received"]

@@ -3,6 +3,7 @@
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
+import pytest
 from sqlmodel import select
 
 from bot.app import build_application, serving
@@ -10,8 +11,15 @@ from bot.emulator import Emulator
 from models.areas import by_code
 from models.campaigns import Campaign, CampaignDraft, create_campaign
 from models.outbox import Delivery
-from models.pledges import Pledge, PledgeChange
-from models.users import Role, actor_for, get_user, grant
+from models.pledges import (
+    Pledge,
+    PledgeChange,
+    PledgeDraft,
+    TooManyOpen,
+    mark_received,
+    register_pledge,
+)
+from models.users import Role, actor_for, get_user, grant, update_user
 from tests.conftest import ADMIN, TOKEN, loa_config
 
 
@@ -42,6 +50,16 @@ async def eventually(condition, timeout=5.0):
 
 def pledges(loa):
     return loa.db.call(lambda s: list(s.exec(select(Pledge).order_by(Pledge.id))))
+
+
+def receive_all(loa):
+    """The office marks every registered pledge received, as pledged, today."""
+    def receive(s):
+        admin = actor_for(s, get_user(s, ADMIN) or _admin(s), frozenset({ADMIN}))
+        for pledge in s.exec(select(Pledge).where(Pledge.status == "registered")).all():
+            mark_received(s, admin, pledge.id, pledge.amount, date.today(),
+                          datetime.now(UTC))
+    loa.db.call(receive)
 
 
 async def start_pledge(loa, user_id, lang="en"):
@@ -281,10 +299,13 @@ async def test_totals_and_honour_roll_never_name_the_anonymous(loa):
         await loa.tap(user_id, "✅ Confirm")
         await loa.next(user_id)
     roll = await loa.send(330, "/honour")
+    assert "Nobody on the roll yet" in roll.plain  # registered, not received: not yet
+    receive_all(loa)
+    roll = await loa.send(330, "/honour")
     assert "1. An — ₫3,000,000" in roll.plain and "2. Chi — ₫1,000,000" in roll.plain
     assert "Bình" not in roll.plain
     totals = await loa.send(330, "/totals")
-    assert "Overall: pledged ₫9,000,000, received ₫0 (3 pledges)" in totals.plain
+    assert "Overall: pledged ₫9,000,000, received ₫9,000,000 (3 pledges)" in totals.plain
     assert "Tân Thành: pledged ₫9,000,000" in totals.plain
     assert "Individual: pledged ₫9,000,000" in totals.plain
 
@@ -424,3 +445,60 @@ async def test_officer_edits_a_campaign_and_people_choose_among_campaigns(loa):
     assert sorted(b for row in choose.buttons() for b in row) == ["Nhà cho bà Tư",
                                                                   "Vì người nghèo"]
     assert (await loa.tap(371, "Nhà cho bà Tư")).plain == "Who is pledging?"
+
+
+async def test_public_figures_cannot_be_inflated_and_never_tell_a_salary(loa):
+    """A huge pledge waits for an officer before it shows anywhere public; the honour roll
+    lists received pledges with a day's salary only; ten open pledges per person at most."""
+    campaign = open_campaign(loa)
+    await loa.onboard(380, name="Đại gia", lang="en")
+    await start_pledge(loa, 380)
+    await loa.tap(380, "💵 Money")
+    await loa.send(380, "9 tỷ")
+    await loa.tap(380, "Yes, show my name")
+    await loa.tap(380, "✅ Confirm")
+    await loa.next(380)
+    [held] = pledges(loa)
+    assert held.held
+    cards = await loa.send(380, "/campaigns")
+    assert "Pledged ₫0 of ₫500,000,000" in cards.plain
+    assert "pledged ₫0" in (await loa.send(380, "/totals")).plain
+
+    loa.db.call(grant, 381, Role.OFFICER, "804")
+    await loa.onboard(381, lang="en")
+    desk = await loa.send(381, "/pledges")
+    assert "⏳" in desk.plain
+    detail = await loa.tap(381, "1")
+    assert "kept out of the public figures" in detail.plain
+    approved = await loa.tap(381, "👁 Approve for public figures")
+    assert "👁 Approve for public figures" not in str(approved.buttons())
+    assert "approved for public figures" in approved.plain
+    assert "pledged ₫9,000,000,000" in (await loa.send(380, "/totals")).plain
+
+    await loa.onboard(382, name="Cô giáo Hoa", lang="en")
+    await start_pledge(loa, 382)
+    await loa.tap(382, "📅 One day's salary")
+    await loa.send(382, "11 triệu")
+    await loa.tap(382, "Yes, show my name")
+    await loa.tap(382, "✅ Confirm")
+    await loa.next(382)
+    receive_all(loa)
+    roll = await loa.send(382, "/honour")
+    assert "Cô giáo Hoa — one day's salary: ₫500,000" in roll.plain
+    assert "11,000,000" not in roll.plain and "a month" not in roll.plain
+
+    seed_pledges(loa, campaign, 1)  # person 5000, then nine more of theirs
+    loa.db.call(lambda s: [register_pledge(
+        s, get_user(s, 5000), PledgeDraft(campaign.id, "individual", "Người 0", "money",
+                                          200_000 + i, True), f"more-{i}",
+        datetime.now(UTC), date.today()) for i in range(9)])
+    with pytest.raises(TooManyOpen):
+        loa.db.call(lambda s: register_pledge(
+            s, get_user(s, 5000), PledgeDraft(campaign.id, "individual", "Người 0", "money",
+                                              300_000, True), "one-too-many",
+            datetime.now(UTC), date.today()))
+    loa.emu.add_user(5000, "Người 0", language_code="en")
+    loa.db.call(lambda s: update_user(s, get_user(s, 5000), language="en",
+                                      consent_at=datetime.now(UTC)))
+    refused = await loa.send(5000, "/pledge")
+    assert "You already have 10 pledges to this campaign" in refused.plain

@@ -12,6 +12,7 @@ from models.schedule import (
     next_overdue,
     parse_offsets,
     reminder_times,
+    snooze_span,
     snoozed,
 )
 
@@ -50,13 +51,21 @@ def test_a_deadline_at_eight_hanoi_is_one_utc():
         local(2023, 11, 30, 7, 0)]                                  # and the due day's morning
 
 
-def test_quiet_hours_move_reminders_to_seven():
-    due = local(2023, 11, 30, 23, 0)
-    times = reminder_times(due, parse_offsets("1d 2h 30m"), HANOI, QUIET,
-                           local(2023, 11, 1, 0, 0))
-    # 1d before (23:00 on the 29th) moves to 07:00 on the 30th, the due day's morning; 2h and
-    # 30m before (21:00, 22:30) would move past the deadline itself, so they fall away.
-    assert [t.astimezone(HANOI) for t in times] == [local(2023, 11, 30, 7, 0)]
+def test_reminders_in_quiet_hours_come_the_evening_before_them():
+    """Due 22:00 with "2h 30m": the 21:30 one is in the quiet hours and comes at 20:59; due
+    02:30: none is lost, each comes the evening before."""
+    early = local(2023, 11, 1, 0, 0)
+    due = local(2023, 11, 30, 22, 0)
+    times = reminder_times(due, parse_offsets("1d 2h 30m"), HANOI, QUIET, early)
+    assert [t.astimezone(HANOI) for t in times] == [
+        local(2023, 11, 29, 20, 59), local(2023, 11, 30, 7, 0), local(2023, 11, 30, 20, 0),
+        local(2023, 11, 30, 20, 59)]
+    night = local(2023, 12, 1, 2, 30)
+    times = reminder_times(night, parse_offsets("7d 3d 1d"), HANOI, QUIET, early)
+    assert [t.astimezone(HANOI) for t in times] == [
+        local(2023, 11, 23, 20, 59), local(2023, 11, 27, 20, 59), local(2023, 11, 29, 20, 59)]
+    assert QUIET.before(local(2023, 11, 30, 3, 15), HANOI) == local(2023, 11, 29, 20, 59)
+    assert QUIET.before(local(2023, 11, 30, 12, 0), HANOI) == local(2023, 11, 30, 12, 0)
     assert QUIET.shift(local(2023, 11, 30, 3, 15), HANOI) == local(2023, 11, 30, 7, 0)
     assert QUIET.shift(local(2023, 11, 30, 12, 0), HANOI) == local(2023, 11, 30, 12, 0)
     assert QuietHours.parse("") is None
@@ -72,3 +81,13 @@ def test_past_reminders_are_left_out_and_overdue_and_snooze_respect_quiet_hours(
     assert next_overdue(due, HANOI, None) == due + timedelta(days=2)
     assert snoozed(local(2023, 11, 28, 21, 30), HANOI, QUIET) == local(2023, 11, 30, 7, 0)
     assert snoozed(local(2023, 11, 28, 9, 0), HANOI, QUIET) == local(2023, 11, 29, 9, 0)
+
+
+def test_a_snooze_is_offered_only_when_it_ends_before_the_deadline():
+    due = local(2023, 11, 30, 17, 0)
+    for now, span in [(local(2023, 11, 28, 9, 0), timedelta(days=1)),
+                      (local(2023, 11, 30, 7, 0), timedelta(hours=3)),
+                      (local(2023, 11, 30, 15, 30), timedelta(hours=1)),
+                      (local(2023, 11, 30, 16, 30), None),
+                      (local(2023, 12, 2, 7, 0), timedelta(days=1))]:  # overdue: any
+        assert snooze_span(now, due, HANOI, QUIET) == span, now
