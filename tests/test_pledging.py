@@ -10,6 +10,7 @@ from bot.app import build_application, serving
 from bot.emulator import Emulator
 from models.areas import by_code
 from models.campaigns import Campaign, CampaignDraft, create_campaign
+from models.dialogs import get_dialog
 from models.outbox import Delivery
 from models.pledges import (
     Pledge,
@@ -502,3 +503,47 @@ async def test_public_figures_cannot_be_inflated_and_never_tell_a_salary(loa):
                                       consent_at=datetime.now(UTC)))
     refused = await loa.send(5000, "/pledge")
     assert "You already have 10 pledges to this campaign" in refused.plain
+
+
+async def test_small_faults_double_taps_future_dates_odd_digits_and_early_pledges(loa):
+    campaign = open_campaign(loa)
+    seed_pledges(loa, campaign, 1)
+    [pledge] = pledges(loa)
+    loa.db.call(grant, 390, Role.OFFICER, "28042")
+    await loa.onboard(390, lang="en")
+    await loa.send(390, "/pledges")
+    await loa.tap(390, "1")
+    await loa.tap(390, "✏ Received: other amount or date")
+    future = await loa.send(390, "100k 01/01/2031")
+    assert "1 Jan 2031 is still to come" in future.plain
+    assert pledges(loa)[0].status == "registered"
+    await loa.send(390, "/pledges")
+    await loa.tap(390, "1")
+    loa.emu.press_button(390, "✅ Received as pledged, today")  # two quick taps
+    loa.emu.press_button(390, "✅ Received as pledged, today")
+    first, second = await loa.next(390), await loa.next(390)
+    assert "is marked received" in first.plain and "was already marked received" in second.plain
+    changes = loa.db.call(lambda s: s.exec(select(PledgeChange).where(
+        PledgeChange.pledge_id == pledge.id, PledgeChange.action == "received")).all())
+    assert len(changes) == 1
+    await eventually(lambda: len(loa.db.call(lambda s: s.exec(select(Delivery)).all())) == 1)
+
+    await loa.onboard(391, lang="en")
+    await start_pledge(loa, 391)
+    await loa.tap(391, "📦 In kind")
+    await loa.tap(391, "Nhà Đại đoàn kết")
+    for typed in ("²", "٣", "1²"):
+        assert "is not a whole number" in (await loa.send(391, typed)).plain
+    assert "not a whole number" not in (await loa.send(391, "２")).plain  # full-width: 2
+    assert loa.db.call(get_dialog, 391).data["quantity"] == 2
+    later = open_campaign(loa, name="Tết 2027")
+    loa.db.call(lambda s: setattr(s.get(Campaign, later.id), "starts_on",
+                                  date.today() + timedelta(days=5)))
+    loa.emu.press(391, f"pl:new:{later.id}", loa.emu.messages(391)[-1].message_id)
+    early = await loa.next(391)
+    assert early.plain.startswith("This campaign takes pledges from")
+    for forged in ("pl:c:²", "pl:new:²", "tot:٣", "pl:tgt:²", "dl:ca:²", "bc:go:²"):
+        answer = loa.emu.press(391, forged, loa.emu.messages(391)[-1].message_id)
+        await loa.emu.wait_callback_answer(answer)
+    await asyncio.sleep(0.3)
+    assert not any("went wrong" in (m.plain or "") for m in loa.emu.messages(391))
