@@ -25,15 +25,14 @@ from models.campaigns import (
     Campaign,
     CampaignDraft,
     CampaignStatus,
-    InputProblem,
     campaigns_run_by,
     create_campaign,
     managed_campaign,
     open_campaigns,
-    parse_period,
     parse_targets,
     update_campaign,
 )
+from models.dates import InputProblem, parse_period
 from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.pledges import Progress, progress
 from models.users import AccessDenied, Actor, Role, get_user
@@ -208,7 +207,7 @@ async def attachment_sent(update, context, person: Me, text: str) -> None:
 
 async def period_typed(update, context, person: Me, text: str) -> None:
     try:
-        start, end = parse_period(text)
+        start, end = parse_period(text, local_today(services(context).config))
     except InputProblem:
         await reply(update, person._("“{text}” is not a period I can read. Type the start and "
                                      "the end, for example 17/10/2023 - 18/11/2023.",
@@ -406,7 +405,7 @@ async def edit_typed(update, context, person: Me, text: str) -> None:
         changes = {"description": text.strip()}
     elif field == "period":
         try:
-            start, end = parse_period(text)
+            start, end = parse_period(text, local_today(services(context).config))
             changes = {"starts_on": start, "ends_on": end}
         except InputProblem:
             pass

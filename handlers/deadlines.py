@@ -19,7 +19,8 @@ from handlers.inputs import example_moment, read_amount, read_count, read_moment
 from handlers.menu import ROLE_NAMES
 from handlers.router import step_press
 from models.areas import Area, get_area, label
-from models.campaigns import InputProblem, relayable
+from models.campaigns import relayable
+from models.dates import InputProblem
 from models.deadlines import (
     Deadline,
     DeadlineDraft,

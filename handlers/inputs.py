@@ -13,7 +13,7 @@ from bot.config import Config
 from bot.context import Me, escape, local_today, reply
 from bot.i18n import N_
 from models.amounts import AmountError, AmountProblem, example_amounts, parse_amount
-from models.campaigns import InputProblem, parse_date
+from models.dates import InputProblem, Lean, parse_day
 from models.numbers import ascii_digits, whole
 
 AMOUNT_PROBLEMS = {
@@ -38,19 +38,18 @@ async def read_amount(update: Update, person: Me, text: str, maximum: int) -> in
         return None
 
 
-async def read_date(update: Update, person: Me, text: str,
-                    latest: date | None = None) -> date | None:
-    """A date (not after `latest`, when given), or None after saying what was wrong."""
+async def read_past_date(update: Update, person: Me, text: str, today: date) -> date | None:
+    """A day up to today ("20/11", "hôm qua"), or None after saying what was wrong."""
     try:
-        day = parse_date(text)
+        day = parse_day(text, today, Lean.PAST)
     except InputProblem:
         await reply(update, person._("“{text}” is not a date I can read. Type it like "
                                      "18/11/2023 or 18/11/23.", text=escape(text[:50])))
         return None
-    if latest is not None and day > latest:
+    if day > today:
         await reply(update, person._("{date} is still to come. Type a date up to today, "
                                      "like {today}.", date=person._.date(day),
-                                     today=person._.date(latest)))
+                                     today=person._.date(today)))
         return None
     return day
 
@@ -68,7 +67,7 @@ async def read_moment(update: Update, person: Me, text: str, config: Config,
     when = None
     if match and int(match.group(2)) < 24 and int(match.group(3)) < 60:
         with contextlib.suppress(InputProblem):
-            day = parse_date(match.group(1))
+            day = parse_day(match.group(1), local_today(config), Lean.FUTURE)
             when = datetime(day.year, day.month, day.day, int(match.group(2)),
                             int(match.group(3)), tzinfo=config.timezone).astimezone(UTC)
     if when is None or when <= datetime.now(UTC):

@@ -13,7 +13,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot.config import Config
 from bot.context import Me, escape, local_today, officer, presser, reply, services, translator
 from bot.i18n import N_
-from handlers.inputs import read_amount, read_date
+from handlers.inputs import read_amount, read_past_date
 from handlers.pledges import PLEDGE_KINDS, STATUS_NAMES, describe
 from models.base import utcnow
 from models.campaigns import Campaign, campaigns_run_by
@@ -268,7 +268,7 @@ async def received_typed(update, context, person: Me, text: str) -> None:
     words = text.split()
     on = local_today(svc.config)
     if len(words) > 1 and "/" in words[-1]:
-        on = await read_date(update, person, words[-1], latest=on)
+        on = await read_past_date(update, person, words[-1], on)
         if on is None:
             return
         words = words[:-1]

@@ -1,7 +1,8 @@
 """Money amounts as people type them in a chat ("500.000", "1tr2", "2 củ", "1,5 tỷ") → whole đồng.
 
 Vietnamese writes "." for thousands and "," for decimals, English the other way round, and chat
-adds units (k, triệu, tỷ), slang and missing diacritics. A separator counts as thousands grouping
+adds units (k, triệu, tỷ), slang and missing diacritics; some people spell the amount out
+("hai triệu rưỡi", number_words.py). A separator counts as thousands grouping
 only when the groups say so (three digits each); otherwise it is a decimal point. Anything that
 is not a whole number of đồng, or that could be read two ways, is refused rather than rounded or
 guessed: a donor confirms the amount they typed, not one we made up.
@@ -13,6 +14,9 @@ import re
 import unicodedata
 from decimal import MAX_EMAX, MAX_PREC, MIN_EMIN, Context, Decimal, localcontext
 from enum import StrEnum
+
+from models.number_words import spelled
+from models.numbers import ascii_digits
 
 DEFAULT_MAXIMUM = 10_000_000_000  # 10 billion đồng
 
@@ -87,7 +91,7 @@ def parse_amount(text: str, maximum: int = DEFAULT_MAXIMUM) -> int:
 
 def _normalise(text: str) -> str:
     """Lower case, no diacritics, one kind of space: "2.000.000\xa0ĐỒNG" → "2.000.000 dong"."""
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    decomposed = unicodedata.normalize("NFD", ascii_digits(text).casefold())
     kept = "".join(c for c in decomposed
                    if not unicodedata.combining(c) and unicodedata.category(c) != "Cf")
     return re.sub(r"\s+", " ", kept.replace("đ", "d")).strip()
@@ -99,6 +103,8 @@ def _read(text: str) -> tuple[bool, Decimal, bool]:
     negative = bool(s) and s[0] in SIGNS
     if negative:
         s = s[1:].lstrip()
+    if re.fullmatch(r"[a-z ]+", s) and (words := spelled(s.split())) is not None:
+        return negative, words, False  # "hai triệu rưỡi", "nửa triệu"
     tokens = _tokens(s)
     currency = 0
     if tokens and tokens[0][0] == "cur" and tokens[0][1] in CURRENCY_BEFORE:

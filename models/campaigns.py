@@ -16,6 +16,7 @@ from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.areas import Area, fold, get_area, is_within
 from models.base import telegram_id_column, utcnow
+from models.dates import InputProblem
 from models.numbers import ascii_digits
 from models.users import AccessDenied, Actor, Role
 
@@ -68,36 +69,6 @@ class CampaignDraft:
     targets: list[tuple[str, int]] = field(default_factory=list)
     attachment_file_id: str | None = None
     attachment_kind: str | None = None
-
-
-class InputProblem(ValueError):
-    """Text that could not be read; `example` is what would have worked."""
-
-
-DATE = r"(\d{1,2})[/.-](\d{1,2})[/.-](\d{2}|\d{4})"
-
-
-def parse_date(text: str) -> date:
-    match = re.fullmatch(DATE, ascii_digits(text.strip()), re.ASCII)
-    if not match:
-        raise InputProblem(text)
-    day, month, year = (int(g) for g in match.groups())
-    try:
-        return date(year + 2000 if year < 100 else year, month, day)
-    except ValueError:
-        raise InputProblem(text) from None
-
-
-def parse_period(text: str) -> tuple[date, date]:
-    """"17/10/2023 - 18/11/2023" (also "đến", "to", "–") → two dates, the end not before the
-    start."""
-    parts = re.split(r"\s*(?:–|—|-\s|\s-|đến|den|to)\s*", text.strip(), maxsplit=1)
-    if len(parts) != 2:
-        raise InputProblem(text)
-    start, end = parse_date(parts[0]), parse_date(parts[1])
-    if end < start:
-        raise InputProblem(text)
-    return start, end
 
 
 def parse_targets(text: str) -> list[tuple[str, int]]:

@@ -8,13 +8,12 @@ import pytest
 from models.areas import by_code
 from models.campaigns import (
     CampaignDraft,
-    InputProblem,
     create_campaign,
     open_campaigns,
-    parse_period,
     parse_targets,
     update_campaign,
 )
+from models.dates import InputProblem, parse_period
 from models.pledges import (
     PledgeDraft,
     PledgeFilter,
@@ -54,16 +53,18 @@ def pledge(s, user, campaign, amount, token, kind="individual", public=True):
 
 
 def test_periods_and_targets_as_officers_type_them():
-    assert parse_period("17/10/2023 - 18/11/2023") == (date(2023, 10, 17), date(2023, 11, 18))
-    assert parse_period("17/10/23 đến 18/11/23") == (date(2023, 10, 17), date(2023, 11, 18))
-    assert parse_period("1.1.2024 – 31.1.2024") == (date(2024, 1, 1), date(2024, 1, 31))
+    assert parse_period("17/10/2023 - 18/11/2023", TODAY) == (date(2023, 10, 17),
+                                                                date(2023, 11, 18))
+    assert parse_period("17/10/23 đến 18/11/23", TODAY) == (date(2023, 10, 17),
+                                                              date(2023, 11, 18))
+    assert parse_period("1.1.2024 – 31.1.2024", TODAY) == (date(2024, 1, 1), date(2024, 1, 31))
     assert parse_targets("Nhà Đại đoàn kết: 7\nBò giống = 10") == [("Nhà Đại đoàn kết", 7),
                                                                     ("Bò giống", 10)]
     assert parse_targets("Nhà Đại đoàn kết: 7; Bò giống: 10") == [("Nhà Đại đoàn kết", 7),
                                                                   ("Bò giống", 10)]
     for bad in ("18/11/2023 - 17/10/2023", "31/02/2024 - 1/3/2024", "tomorrow", "17/10/2023"):
         with pytest.raises(InputProblem):
-            parse_period(bad)
+            parse_period(bad, TODAY)
     for bad in ("houses", "houses: 0", "houses: many"):
         with pytest.raises(InputProblem):
             parse_targets(bad)
