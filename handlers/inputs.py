@@ -4,7 +4,6 @@ examples that work whenever the text cannot be read."""
 from __future__ import annotations
 
 import contextlib
-import re
 from datetime import UTC, date, datetime, timedelta
 
 from telegram import Update
@@ -13,8 +12,8 @@ from bot.config import Config
 from bot.context import Me, escape, local_today, reply
 from bot.i18n import N_
 from models.amounts import AmountError, AmountProblem, example_amounts, parse_amount
-from models.dates import InputProblem, Lean, parse_day
-from models.numbers import ascii_digits, whole
+from models.dates import InputProblem, Lean, parse_day, parse_moment
+from models.numbers import whole
 
 AMOUNT_PROBLEMS = {
     AmountProblem.NOT_A_NUMBER: N_("“{text}” is not an amount I can read."),
@@ -61,15 +60,12 @@ def example_moment(config: Config, days_ahead: int) -> str:
 
 async def read_moment(update: Update, person: Me, text: str, config: Config,
                       days_ahead: int = 1) -> datetime | None:
-    """A local date and time still to come ("30/11/2023 08:00") as UTC, or None after
-    telling the person how to type one."""
-    match = re.fullmatch(r"\s*(\S+)\s+(\d{1,2})[:h](\d{2})\s*", ascii_digits(text), re.ASCII)
+    """A local date and time still to come ("30/11/2023 08:00", "08:00 30/11", "8h sáng
+    mai") as UTC, or None after telling the person how to type one."""
     when = None
-    if match and int(match.group(2)) < 24 and int(match.group(3)) < 60:
-        with contextlib.suppress(InputProblem):
-            day = parse_day(match.group(1), local_today(config), Lean.FUTURE)
-            when = datetime(day.year, day.month, day.day, int(match.group(2)),
-                            int(match.group(3)), tzinfo=config.timezone).astimezone(UTC)
+    with contextlib.suppress(InputProblem):
+        local = parse_moment(text, local_today(config), Lean.FUTURE)
+        when = local.replace(tzinfo=config.timezone).astimezone(UTC)
     if when is None or when <= datetime.now(UTC):
         await reply(update, person._("Type a date and time still to come, for example "
                                      "“{example}”.", example=example_moment(config, days_ahead)))
