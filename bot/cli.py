@@ -22,7 +22,7 @@ from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import AreaImportError, import_areas, parse_csv
 from models.invites import revoke_role
-from models.users import AccessDenied, Role, grant, list_users
+from models.users import AccessDenied, NotAVillage, Role, grant, list_users
 
 log = logging.getLogger("loa")
 
@@ -79,9 +79,12 @@ def cmd_grant(config: Config, args: argparse.Namespace) -> None:
     if role is not Role.CITIZEN and not args.area:
         raise Failure(f"the {role} role needs --area CODE")
     try:
-        user = _db(config).call(grant, args.telegram_id, role, args.area)
+        user = _db(config).call(grant, args.telegram_id, role, args.area, config.head_titles)
     except (LookupError, AccessDenied) as exc:
         raise Failure(str(exc.args[0])) from None
+    except NotAVillage as exc:
+        raise Failure(f"{exc}; other levels can be added in config.toml [areas.head_titles]"
+                      ) from None
     print(f"{user.id}: {user.role}" + (f" of area {args.area}" if args.area else ""))
 
 

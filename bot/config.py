@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from models.areas import fold
 from models.pledges import PledgeRules
 from models.schedule import QuietHours
 
@@ -63,6 +64,8 @@ class Config:
     quiet_hours: str = "21:00-07:00"
     reminder_grace: timedelta = timedelta(hours=12)
     pledge_reminder_days: int = 3
+    #: Village-level areas beyond models.areas.HEAD_TITLES: folded level → {language: title}.
+    head_titles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     source: Path | None = None
 
     @property
@@ -242,6 +245,22 @@ def _fund(values: dict[str, Any]) -> Fund | None:
     return Fund(parts[0], parts[1], values["LOA_FUND_ACCOUNT_NAME"])
 
 
+def _head_titles(key: str, value: Any, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """[areas.head_titles]: level = "title", or level = { vi = "...", en = "..." }."""
+    if not isinstance(value, dict):
+        raise ConfigError(f'{key}: expected a table, e.g. "khóm" = "trưởng khóm"; got {value!r}')
+    titles = {}
+    for level, title in value.items():
+        names = {lang: title for lang in languages} if isinstance(title, str) else title
+        if (not fold(level) or not isinstance(names, dict) or not names
+                or not all(isinstance(v, str) and v.strip() for v in names.values())):
+            raise ConfigError(f'{key}.{level}: expected a title, e.g. "trưởng khóm", or a table '
+                              f'of titles by language, e.g. {{ vi = "trưởng khóm", en = '
+                              f'"hamlet head" }}; got {title!r}')
+        titles[fold(level)] = {lang: text.strip() for lang, text in names.items()}
+    return titles
+
+
 def _read_file(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
@@ -310,5 +329,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         quiet_hours=values["LOA_QUIET_HOURS"],
         reminder_grace=values["LOA_REMINDER_GRACE_HOURS"],
         pledge_reminder_days=values["LOA_PLEDGE_REMINDER_DAYS"],
+        head_titles=_head_titles("areas.head_titles", data.get("areas", {}).get("head_titles", {}),
+                                 values["LOA_LANGUAGES"]),
         source=file,
     )

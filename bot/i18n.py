@@ -21,6 +21,7 @@ from babel.messages.pofile import read_po
 from babel.numbers import format_currency, format_decimal, format_percent
 
 from bot.config import LOCALES_DIR
+from models.wording import N_  # noqa: F401  (re-exported: handlers mark strings with it)
 
 DOMAIN = "loa"
 FORMAT_FALLBACK = "vi"
@@ -29,11 +30,6 @@ TIME_PATTERNS = {"vi": "HH:mm dd/MM/yyyy", "en": "HH:mm, d MMM yyyy"}
 
 #: The name of each language in itself, for the language buttons.
 LANGUAGE_NAMES = {"vi": "Tiếng Việt", "en": "English"}
-
-
-def N_(message: str) -> str:
-    """Mark a string for extraction where it is defined; it is translated where it is shown."""
-    return message
 
 
 @cache

@@ -8,6 +8,7 @@ it is checked again on the server when pressed, since callback data can be forge
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
@@ -16,7 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.context import Me, escape, presser, reply, services
-from models.areas import Area, child_page, get_area, label, search
+from models.areas import Area, child_page, get_area, having_children, label, search
 from models.dialogs import get_dialog
 from models.users import Actor, Role
 
@@ -41,9 +42,15 @@ def _view(session: Session, node_id: int | None, page: int) -> View:
     return View(node, label(session, node) if node else "", children, total)
 
 
-def _search(session: Session, text: str, root_id: int | None) -> list[tuple[Area, str]]:
+def _search(session: Session, text: str, root_id: int | None) -> list[tuple[Area, str, bool]]:
     within = get_area(session, root_id)
-    return [(a, label(session, a)) for a in search(session, text, within, RESULTS)]
+    found = search(session, text, within, RESULTS)
+    parents = having_children(session, found)
+    levels = defaultdict(set)  # huyện and thị trấn Thủ Thừa: say which is which
+    for a in found:
+        levels[a.name].add(a.level)
+    return [(a, (a.level + " " if len(levels[a.name]) > 1 else "") + label(session, a),
+             a.id in parents) for a in found]
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,8 @@ class Picker:
         if nav:
             rows.append(nav)
         if view.node is not None:
-            rows.append([InlineKeyboardButton(_("✅ Choose {area}", area=view.node.name),
+            rows.append([InlineKeyboardButton(_("✅ Choose all of {level} {area}",
+                                                level=view.node.level, area=view.node.name),
                                               callback_data=self._data("p", view.node.id))])
             if root is None or view.node.id != root.id:
                 rows.append([InlineKeyboardButton(_("⬅ Back"), callback_data=self._data(
@@ -121,8 +129,12 @@ class Picker:
             await reply(update, _("No area matches “{text}”. Type another part of the name, "
                                   "for example “thu thua” or “my an”.", text=escape(text[:50])))
             return
-        rows = [[InlineKeyboardButton(name, callback_data=self._data("p", area.id))]
-                for area, name in found]
+        # A commune found by name opens on its villages (and "the whole commune"), so people
+        # land where they live and village-level news reaches them.
+        rows = [[InlineKeyboardButton(name + (" ›" if has_children else ""),
+                                      callback_data=self._data("o" if has_children else "p",
+                                                               area.id))]
+                for area, name, has_children in found]
         rows.append([InlineKeyboardButton(_("Browse the list instead"),
                                           callback_data=self._data("o", root.id if root
                                                                    else None))])

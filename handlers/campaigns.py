@@ -18,7 +18,7 @@ from bot.i18n import N_, Translator
 from bot.messages import pledge_button
 from handlers.area_picker import Picker
 from handlers.inputs import read_amount
-from models.areas import Area, get_area, label
+from models.areas import SHORT, Area, get_area, label
 from models.campaigns import (
     DESCRIPTION_MAX,
     NAME_MAX,
@@ -219,7 +219,8 @@ async def period_typed(update, context, person: Me, text: str) -> None:
 
 async def area_chosen(update, context, person: Me, area: Area) -> None:
     await _step(context, person, "target", area_id=area.id)
-    await reply(update, person._("Area: <b>{area}</b>.", area=escape(area.name)))
+    where = await services(context).db.run(label, area, SHORT)
+    await reply(update, person._("Area: <b>{area}</b>.", area=escape(where)))
     await ask(update, person, "target")
 
 

@@ -6,14 +6,15 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot.config import Config
 from bot.context import Me, escape, me, presser, reply, services
 from bot.i18n import N_
 from handlers.area_picker import Picker
-from handlers.menu import ROLE_NAMES
+from handlers.menu import ROLE_NAMES, role_name
 from models.areas import Area, label
 from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.invites import MAX_OPEN, Invite, TooManyInvites, create_invite, invitable_roles
-from models.users import AccessDenied, Actor, Role
+from models.users import AccessDenied, Actor, NotAVillage, Role
 
 FLOW = "invite"
 
@@ -47,11 +48,13 @@ async def role_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     await PICKER.show(update, context, person)
 
 
-def _create(session: Session, actor: Actor, area: Area, ttl) -> tuple[Invite, str] | None:
+def _create(session: Session, actor: Actor, area: Area, config: Config
+            ) -> tuple[Invite, str] | None:
     dialog = get_dialog(session, actor.id, FLOW)
     if dialog is None:
         return None
-    invite = create_invite(session, actor, Role(dialog.data["role"]), area, ttl)
+    invite = create_invite(session, actor, Role(dialog.data["role"]), area, config.invite_ttl,
+                           extra_levels=config.head_titles)
     end_dialog(session, actor.id)
     return invite, label(session, area)
 
@@ -61,9 +64,15 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     svc = services(context)
     _ = person._
     try:
-        made = await svc.db.run(_create, person.actor, area, svc.config.invite_ttl)
+        made = await svc.db.run(_create, person.actor, area, svc.config)
     except AccessDenied:
         await reply(update, _("You may only invite people into your own area."))
+        return
+    except NotAVillage:
+        await reply(update, _("A village head serves one hamlet or village (ấp, thôn, bản, tổ "
+                              "dân phố…), not all of {area}. Choose one inside it:",
+                              area=escape(area.name)))
+        await PICKER.show(update, context, person, area.id)
         return
     except TooManyInvites:
         await reply(update, _("You have {n} invites nobody has used yet. Wait until some are "
@@ -77,7 +86,8 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     await reply(update, _(
         "Invite to serve as <b>{role}</b> of <b>{area}</b>:\n{link}\n\nSend this link to that "
         "person only. It works once and expires at {expires}.",
-        role=_(ROLE_NAMES[Role(invite.role)]), area=escape(where), link=link,
+        role=role_name(_, Role(invite.role), area, svc.config.head_titles), area=escape(where),
+        link=link,
         expires=_.datetime(invite.expires_at)))
 
 

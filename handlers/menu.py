@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 
@@ -10,8 +11,9 @@ from telegram.error import TelegramError
 from telegram.ext import ContextTypes
 
 from bot.config import Config
-from bot.context import Me, guessed, me, reply, translator
+from bot.context import Me, guessed, me, reply, services, translator
 from bot.i18n import N_, Translator
+from models.areas import HEAD_TITLES, Area, fold
 from models.users import Role
 
 
@@ -52,6 +54,19 @@ ROLE_NAMES = {
 }
 
 
+def role_name(_: Translator, role: Role, area: Area | None = None,
+              titles: Mapping[str, Mapping[str, str]] | None = None) -> str:
+    """What a person is called: a village head after their area's level (trưởng ấp of an ấp,
+    tổ trưởng of a tổ dân phố; titles from config first), others by their role."""
+    if role is Role.VILLAGE_HEAD and area is not None:
+        level = fold(area.level)
+        if titles and level in titles:
+            return titles[level].get(_.lang) or next(iter(titles[level].values()))
+        if level in HEAD_TITLES:
+            return _(HEAD_TITLES[level])
+    return _(ROLE_NAMES[role])
+
+
 def commands_for(role: Role) -> list[Command]:
     return [c for c in COMMANDS if role.rank >= c.role.rank]
 
@@ -85,6 +100,7 @@ async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if person is None:
         lines += ["", _("Send /start to begin.")]
     else:
-        lines += ["", _("You are: {role}.", role=_(ROLE_NAMES[role]))]
+        lines += ["", _("You are: {role}.", role=role_name(
+            _, role, person.actor.scope, services(context).config.head_titles))]
         await sync_menu(context.bot, person)
     await reply(update, "\n".join(lines))

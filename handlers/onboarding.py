@@ -16,12 +16,13 @@ from telegram import (
 )
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
 
+from bot.config import Config
 from bot.context import Me, escape, guessed, me, reply, services
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from handlers.area_picker import Picker
-from handlers.menu import ROLE_NAMES, sync_menu
+from handlers.menu import role_name, sync_menu
 from models import onboarding
-from models.areas import Area, get_area, label
+from models.areas import SHORT, Area, get_area, label
 from models.base import utcnow
 from models.invites import InviteProblem, InviteRefused, Redeemed, redeem_invite
 from models.users import AccessDenied, effective_role, ensure_user, get_user
@@ -36,6 +37,9 @@ INVITE_PROBLEMS = {
     InviteProblem.DEMOTION: N_("You already hold a higher role, so this invite was not used."),
     InviteProblem.ISSUER: N_("This invite is no longer valid: the person who made it can no "
                              "longer invite to that area. Ask an officer for a new link."),
+    InviteProblem.NOT_A_VILLAGE: N_("This invite names a whole commune or district, but a "
+                                    "village head serves one hamlet or village. Ask the officer "
+                                    "for a new link to your hamlet or village."),
 }
 
 
@@ -48,13 +52,13 @@ class Started:
 
 
 def _start(session: Session, user_id: int, name: str, code: str | None,
-           admins: frozenset[int], now: datetime) -> Started:
+           config: Config, now: datetime) -> Started:
     user, _new = ensure_user(session, user_id)
     redeemed = problem = None
     if code:
         try:
-            redeemed = redeem_invite(session, user, code, effective_role(user, admins), admins,
-                                     now)
+            redeemed = redeem_invite(session, user, code, effective_role(user, config.admins),
+                                     config.admins, now, config.head_titles)
         except InviteRefused as refused:
             problem = refused.problem
     again = not (code and user.consent_at)  # a known person redeeming a code needs no re-run
@@ -67,8 +71,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     sender = update.effective_user
     code = context.args[0][:64] if context.args else None
-    result = await svc.db.run(_start, sender.id, sender.full_name, code, svc.config.admins,
-                              utcnow())
+    result = await svc.db.run(_start, sender.id, sender.full_name, code, svc.config, utcnow())
     person = await me(update, context, consented=False)
     _ = person._ if person.user.language else guessed(update, context)
     if result.problem:
@@ -76,7 +79,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     if result.redeemed:
         await sync_menu(context.bot, person)  # before the reply: the menu is ready when read
         await reply(update, _("Welcome! You are now {role} of {area}.",
-                              role=_(ROLE_NAMES[result.redeemed.role]),
+                              role=role_name(_, result.redeemed.role, result.redeemed.area,
+                                             svc.config.head_titles),
                               area=escape(result.area_label)))
     if result.onboarding:
         await ask_language(update, _, svc.config.languages)
@@ -171,11 +175,12 @@ async def area_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     except AccessDenied:
         await reply(update, _("Please send /start and agree to the privacy notice first."))
         return
+    where = escape(await services(context).db.run(label, area, SHORT))
     if nxt == onboarding.PHONE:
-        await reply(update, _("Your area: <b>{area}</b>.", area=escape(area.name)))
+        await reply(update, _("Your area: <b>{area}</b>.", area=where))
         await ask_phone(update, _)
     else:
-        await reply(update, _("Your area is now <b>{area}</b>.", area=escape(area.name)))
+        await reply(update, _("Your area is now <b>{area}</b>.", area=where))
 
 
 HOME = Picker("home", N_("Where do you live? Choose your area."), area_chosen,

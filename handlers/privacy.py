@@ -8,7 +8,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import escape, me, reply, services
 from bot.i18n import LANGUAGE_NAMES
-from handlers.menu import ROLE_NAMES
+from handlers.menu import role_name
 from handlers.onboarding import consent_text
 from models.areas import get_area, label
 from models.privacy import erase_person
@@ -36,7 +36,8 @@ async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
              _("Language: {value}", value=LANGUAGE_NAMES.get(held["language"], dash)),
              _("Area: {value}", value=escape(held["area"]) or dash),
              _("Phone: {value}", value=escape(held["phone"]) or dash),
-             _("Role: {value}", value=_(ROLE_NAMES[person.actor.role])
+             _("Role: {value}", value=role_name(_, person.actor.role, person.actor.scope,
+                                                services(context).config.head_titles)
                + (f" ({escape(held['scope'])})" if held["scope"] else ""))]
     await reply(update, "\n".join(lines))
 

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 import models.base  # noqa: F401  (constraint naming convention before any table)
+from models.wording import N_
 
 CODE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 COLUMNS = ("code", "name", "level", "parent_code")
@@ -44,6 +45,29 @@ def fold(text: str) -> str:
     return " ".join(text.lower().split())
 
 
+#: A village-level area has a head, called after its level (trưởng ấp, trưởng thôn, tổ trưởng
+#: tổ dân phố...). Keys are folded level names; a deployment adds its own in config.toml
+#: ([areas.head_titles]). A village head may serve only an area of one of these levels.
+HEAD_TITLES = {
+    "ap": N_("hamlet head (ấp)"),
+    "thon": N_("village head (thôn)"),
+    "ban": N_("village head (bản)"),
+    "lang": N_("village head (làng)"),
+    "buon": N_("village head (buôn)"),
+    "soc": N_("village head (sóc)"),
+    "xom": N_("hamlet head (xóm)"),
+    "khom": N_("hamlet head (khóm)"),
+    "khu pho": N_("neighbourhood head (khu phố)"),
+    "to dan pho": N_("residential group leader (tổ dân phố)"),
+}
+
+
+def is_village_level(area: Area, extra_levels: Iterable[str] = ()) -> bool:
+    """Whether the area is a village, hamlet or urban group: where a village head serves."""
+    level = fold(area.level)
+    return level in HEAD_TITLES or level in extra_levels
+
+
 # ---- reading the tree -------------------------------------------------------------------------
 
 def get_area(session: Session, area_id: int | None) -> Area | None:
@@ -62,10 +86,15 @@ def child_page(session: Session, parent_id: int | None, offset: int,
     total = session.exec(select(func.count()).select_from(Area).where(cond)).one()
     page = list(session.exec(select(Area).where(cond).order_by(Area.search_name, Area.id)
                              .offset(offset).limit(limit)))
-    ids = [a.id for a in page]
-    parents = set(session.exec(select(Area.parent_id).where(col(Area.parent_id).in_(ids))
-                               .distinct()))
+    parents = having_children(session, page)
     return [(a, a.id in parents) for a in page], total
+
+
+def having_children(session: Session, areas: Iterable[Area]) -> set[int]:
+    """The ids of those areas that have areas below them."""
+    ids = [a.id for a in areas]
+    return set(session.exec(select(Area.parent_id).where(col(Area.parent_id).in_(ids))
+                            .distinct()))
 
 
 def is_within(area: Area, scope: Area) -> bool:
@@ -78,6 +107,9 @@ def ancestors(session: Session, area: Area) -> list[Area]:
     ids = [int(part) for part in area.path.strip("/").split("/") if part]
     found = {a.id: a for a in session.exec(select(Area).where(col(Area.id).in_(ids)))}
     return [found[i] for i in ids if i in found]
+
+
+SHORT = 2  # "Ấp 1, Tân Thành": enough to tell an area apart in a confirmation
 
 
 def label(session: Session, area: Area, depth: int = 3) -> str:

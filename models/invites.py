@@ -9,6 +9,7 @@ links die with the role), and revoking or erasing the issuer ends their open inv
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
@@ -22,9 +23,11 @@ from models.users import (
     SCOPED_ROLES,
     AccessDenied,
     Actor,
+    NotAVillage,
     Role,
     User,
     actor_for,
+    check_scope,
     get_user,
     revoke,
     set_role,
@@ -54,6 +57,7 @@ class InviteProblem(StrEnum):
     EXPIRED = "expired"
     DEMOTION = "demotion"
     ISSUER = "issuer"  # the issuer may no longer invite to that area
+    NOT_A_VILLAGE = "not_a_village"  # made before village heads were bound to villages
 
 
 class TooManyInvites(Exception):
@@ -90,8 +94,10 @@ def _open_invites(user_id: int, now: datetime):
 
 
 def create_invite(session: Session, actor: Actor, role: Role, area: Area | None,
-                  ttl: timedelta, now: datetime | None = None) -> Invite:
+                  ttl: timedelta, now: datetime | None = None,
+                  extra_levels: Collection[str] = ()) -> Invite:
     _may_invite(actor, role, area)
+    check_scope(role, area, extra_levels)
     now = now or utcnow()
     if session.exec(select(func.count()).select_from(Invite).where(
             _open_invites(actor.id, now))).one() >= MAX_OPEN:
@@ -110,7 +116,8 @@ def end_open_invites(session: Session, user_id: int, now: datetime) -> int:
 
 
 def redeem_invite(session: Session, user: User, code: str, role_now: Role,
-                  admins: frozenset[int], now: datetime | None = None) -> Redeemed:
+                  admins: frozenset[int], now: datetime | None = None,
+                  extra_levels: Collection[str] = ()) -> Redeemed:
     """Claim the code for this user and give them its role; refuses a role lower than theirs,
     and any invite whose issuer may no longer invite to its area."""
     now = now or utcnow()
@@ -132,6 +139,10 @@ def redeem_invite(session: Session, user: User, code: str, role_now: Role,
         _may_invite(actor_for(session, issuer, admins), role, area)
     except AccessDenied:
         raise InviteRefused(InviteProblem.ISSUER) from None
+    try:
+        check_scope(role, area, extra_levels)
+    except NotAVillage:
+        raise InviteRefused(InviteProblem.NOT_A_VILLAGE) from None
     claimed = session.execute(
         update(Invite)
         .where(col(Invite.id) == invite.id, col(Invite.used_at).is_(None))
@@ -139,7 +150,7 @@ def redeem_invite(session: Session, user: User, code: str, role_now: Role,
     )
     if claimed.rowcount != 1:
         raise InviteRefused(InviteProblem.USED)
-    set_role(session, user, role, area)
+    set_role(session, user, role, area, extra_levels)
     return Redeemed(role, area)
 
 

@@ -14,7 +14,7 @@ from enum import StrEnum
 
 from sqlmodel import Field, Session, SQLModel, col, select
 
-from models.areas import Area, by_code, get_area, is_within
+from models.areas import Area, by_code, get_area, is_village_level, is_within
 from models.base import telegram_id_column, utcnow
 
 
@@ -51,6 +51,10 @@ class User(SQLModel, table=True):
 
 class AccessDenied(Exception):
     """The actor may not do this; the message is for logs, handlers reply with their own text."""
+
+
+class NotAVillage(ValueError):
+    """A village head serves a village-level area (ấp, thôn, tổ dân phố...), not a commune."""
 
 
 @dataclass(frozen=True)
@@ -111,23 +115,34 @@ def update_user(session: Session, user: User, **changes: object) -> User:
     return user
 
 
-def set_role(session: Session, user: User, role: Role, scope: Area | None) -> User:
+def check_scope(role: Role, scope: Area | None, extra_levels: Collection[str] = ()) -> None:
+    """A scoped role needs an area, and a village head's is a village-level one."""
+    if role in SCOPED_ROLES and scope is None:
+        raise AccessDenied(f"the {role} role needs an area")
+    if role is Role.VILLAGE_HEAD and not is_village_level(scope, extra_levels):
+        raise NotAVillage(f"a village head serves a village-level area (ấp, thôn, tổ dân phố...), "
+                          f"not the {scope.level} {scope.name}")
+
+
+def set_role(session: Session, user: User, role: Role, scope: Area | None,
+             extra_levels: Collection[str] = ()) -> User:
     """Bind a role to an area; citizens have no scope."""
     if role is Role.ADMIN:
         raise AccessDenied("the admin role comes from the configuration (LOA_ADMINS)")
-    if role in SCOPED_ROLES and scope is None:
-        raise AccessDenied(f"the {role} role needs an area")
+    check_scope(role, scope, extra_levels)
     return update_user(session, user, role=role.value,
                        scope_area_id=scope.id if role in SCOPED_ROLES else None)
 
 
-def grant(session: Session, user_id: int, role: Role, area_code: str | None) -> User:
+def grant(session: Session, user_id: int, role: Role, area_code: str | None,
+          extra_levels: Collection[str] = ()) -> User:
     """Operator's grant from the command line; the user may not have written to the bot yet."""
     area = by_code(session, area_code) if area_code else None
     if area_code and area is None:
         raise LookupError(f"no area with code {area_code!r}")
+    check_scope(role, area, extra_levels)
     user, _ = ensure_user(session, user_id)
-    return set_role(session, user, role, area)
+    return set_role(session, user, role, area, extra_levels)
 
 
 def revoke(session: Session, user_id: int) -> User:

@@ -72,7 +72,7 @@ async def test_officer_broadcasts_with_a_preview_that_equals_what_people_get(loa
     forged = await loa.emu.wait_callback_answer(
         loa.emu.press(401, f"ap:bc:p:{loa.db.call(by_code, '28054').id}:0"))
     assert forged.text == "That area is outside what you may choose."
-    roles = await loa.tap(401, "✅ Choose Tân Thành")
+    roles = await loa.tap(401, "✅ All of Tân Thành (xã)")
     assert roles.buttons()[0] == ["☑ citizen", "☐ village head", "☐ officer"]
     await loa.tap(401, "☐ officer")
     await loa.tap(401, "☑ officer")
@@ -222,7 +222,7 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     async def compose(text):
         await loa.send(420, "/broadcast")
         await loa.send(420, text)
-        await loa.tap(420, "✅ Chọn Thủ Thừa")
+        await loa.tap(420, "✅ Chọn cả huyện Thủ Thừa")
         await loa.tap(420, "Tiếp ➡")
         await loa.tap(420, "Mọi ngôn ngữ")
         await loa.tap(420, "Không có nút")
@@ -246,7 +246,7 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
 
     await loa.send(420, "/broadcast")
     await loa.send(420, "Họp dân tối nay")
-    await loa.tap(420, "✅ Chọn Thủ Thừa")
+    await loa.tap(420, "✅ Chọn cả huyện Thủ Thừa")
     await loa.tap(420, "Tiếp ➡")
     await loa.tap(420, "Tiếng Việt")
     await loa.tap(420, f"🤝 Nút ủng hộ: {campaign.name}")

@@ -23,6 +23,9 @@ def test_grant_revoke_and_list(tmp_path):
     for args, message in [
         (("grant", "1", "officer"), "loa: the officer role needs --area CODE"),
         (("grant", "1", "village_head", "--area", "NOPE"), "loa: no area with code 'NOPE'"),
+        (("grant", "1", "village_head", "--area", "28042"),
+         "loa: a village head serves a village-level area (ấp, thôn, tổ dân phố...), not the xã "
+         "Tân Thành; other levels can be added in config.toml [areas.head_titles]"),
         (("revoke", "999"), "loa: no user 999"),
     ]:
         result = loa(tmp_path, *args)

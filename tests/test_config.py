@@ -52,6 +52,7 @@ def test_environment_overrides_every_key(tmp_path):
     ({}, "[access]\ninvite_ttl_hours = -1\n", "access.invite_ttl_hours: expected a positive"),
     ({}, "[telegram]\ntoken = 'x'\n", "telegram.token must not be stored in the file"),
     ({}, "[telegram\n", "malformed TOML"),
+    ({}, "[areas.head_titles]\n'khối' = 3\n", "areas.head_titles.khối: expected a title"),
 ])
 def test_mistakes_name_the_key(tmp_path, env, body, expected):
     with pytest.raises(ConfigError, match=None) as caught:
@@ -83,3 +84,11 @@ def test_cli_reports_one_line_and_fails(tmp_path, env, expected):
     assert result.returncode == 2
     assert result.stderr.startswith(expected)
     assert "Traceback" not in result.stderr and result.stderr.count("\n") == 1
+
+
+def test_village_head_titles_of_a_deployment(tmp_path):
+    body = "[areas.head_titles]\n'Khối' = { vi = 'trưởng khối', en = 'block head' }\n" \
+           "'Buôn làng' = 'già làng'\n"
+    config = load_config(write(tmp_path, body), env={})
+    assert config.head_titles == {"khoi": {"vi": "trưởng khối", "en": "block head"},
+                                  "buon lang": {"vi": "già làng", "en": "già làng"}}

@@ -22,7 +22,7 @@ async def set_deadline(loa, officer=601, campaign=False):
         hour=8, minute=0, second=0, microsecond=0)
     picker = await loa.send(officer, due.strftime("%d/%m/%Y %H:%M"))
     assert "Now at: Tân Thành" in picker.plain
-    levels = await loa.tap(officer, "✅ Choose Tân Thành")
+    levels = await loa.tap(officer, "✅ All of Tân Thành (xã)")
     assert levels.buttons() == [["ấp"]]
     await loa.tap(officer, "ấp")
     await loa.tap(officer, "village head")

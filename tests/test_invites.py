@@ -3,12 +3,16 @@
 import re
 from datetime import timedelta
 
+import pytest
 from sqlmodel import func, select
 
-from models.areas import by_code
+from bot.app import build_application, serving
+from bot.emulator import Emulator
+from models.areas import by_code, import_areas, parse_csv
 from models.base import utcnow
 from models.invites import Invite, create_invite
-from models.users import Role, actor_for, get_user, grant
+from models.users import NotAVillage, Role, actor_for, get_user, grant
+from tests.conftest import ROOT, TOKEN, Loa, loa_config
 
 LINK = re.compile(r"https://t\.me/loa_test_bot\?start=([A-Za-z0-9_-]{16})")
 
@@ -31,19 +35,19 @@ async def test_officer_invites_a_village_head_who_joins_by_the_link(loa):
     tim = await officer(loa)
     ask = await loa.send(tim, "/invite")
     assert ask.plain == "Bạn muốn mời ai?"
-    assert ask.buttons() == [["trưởng thôn", "cán bộ"]]
-    picker = await loa.tap(tim, "trưởng thôn")
+    assert ask.buttons() == [["trưởng thôn, ấp", "cán bộ"]]
+    picker = await loa.tap(tim, "trưởng thôn, ấp")
     assert "Người đó phụ trách địa bàn nào?" in picker.plain
     assert "Đang ở: Tân Thành, Thủ Thừa, Long An (xã)" in picker.plain
     labels = [b for row in picker.buttons() for b in row]
-    assert labels == ["Ấp 1", "Ấp 2", "Ấp 3", "Ấp 4", "Ấp 5", "✅ Chọn Tân Thành"]  # no Back
+    assert labels == ["Ấp 1", "Ấp 2", "Ấp 3", "Ấp 4", "Ấp 5", "✅ Chọn cả xã Tân Thành"]  # no Back
     made = await loa.tap(tim, "Ấp 3")
-    assert "Lời mời làm trưởng thôn của Ấp 3, Tân Thành, Thủ Thừa" in made.plain
+    assert "Lời mời làm trưởng ấp của Ấp 3, Tân Thành, Thủ Thừa" in made.plain
     code = LINK.search(made.plain).group(1)
 
     hung = loa.user(202, "Hùng", "vi")
     welcome = await loa.send(hung, f"/start {code}")
-    assert welcome.plain == "Chào mừng! Từ nay bạn là trưởng thôn của Ấp 3, Tân Thành, Thủ Thừa."
+    assert welcome.plain == "Chào mừng! Từ nay bạn là trưởng ấp của Ấp 3, Tân Thành, Thủ Thừa."
     assert "Hãy chọn ngôn ngữ" in (await loa.next(hung)).plain
     head = loa.db.call(get_user, hung)
     assert (head.role, head.scope_area_id) == ("village_head", area_id(loa, "28042-A3"))
@@ -111,7 +115,7 @@ async def test_an_officer_cannot_reach_outside_their_commune_by_forged_buttons(l
 async def test_a_stale_invite_button_does_not_create_an_invite(loa):
     tim = await officer(loa, 230)
     await loa.send(tim, "/invite")
-    await loa.tap(tim, "trưởng thôn")
+    await loa.tap(tim, "trưởng thôn, ấp")
     await loa.tap(tim, "Ấp 1")
     assert invites(loa) == 1
     answer = await loa.emu.wait_callback_answer(
@@ -135,3 +139,48 @@ async def test_admin_invites_anywhere_and_sees_the_whole_tree(loa):
     assert joined.plain == "Chào mừng! Từ nay bạn là cán bộ của Lơ Ku, Kbang, Gia Lai."
     await loa.emu.wait_until(lambda: "invite" in [
         c["command"] for c in loa.emu.commands({"type": "chat", "chat_id": 240})])
+
+
+async def test_a_village_head_serves_a_village_not_a_commune(loa):
+    tim = await officer(loa, 240)
+    await loa.send(tim, "/invite")
+    await loa.tap(tim, "trưởng thôn, ấp")
+    refused = await loa.tap(tim, "✅ Chọn cả xã Tân Thành")
+    assert refused.plain.startswith("Trưởng thôn, ấp chỉ phụ trách một ấp, thôn, bản hay tổ dân "
+                                    "phố…, không phải cả Tân Thành.")
+    again = await loa.next(tim)                      # the villages of that commune, to pick one
+    assert again.buttons()[0] == ["Ấp 1", "Ấp 2"] and invites(loa) == 0
+    made = await loa.tap(tim, "Ấp 2")
+    assert "Lời mời làm trưởng ấp của Ấp 2" in made.plain
+
+    def old_invite(s):                               # made before heads were bound to villages
+        invite = Invite(code="commune-invite-01", role="village_head",
+                        area_id=by_code(s, "28042").id, created_by=tim,
+                        expires_at=utcnow() + timedelta(days=1))
+        s.add(invite)
+    loa.db.call(old_invite)
+    late = await loa.send(loa.user(241, "Ba", "vi"), "/start commune-invite-01")
+    assert late.plain.startswith("Lời mời này ghi cả một xã hoặc huyện")
+    assert loa.db.call(get_user, 241).role == "citizen"
+
+
+async def test_a_deployment_names_its_own_village_heads(areas_db, db_url, tmp_path):
+    areas_db.call(import_areas, parse_csv("code,name,level,parent_code\n"
+                                          "28036-K1,Khối 1,khối,28036\n"))
+    path = tmp_path / "config.toml"
+    path.write_text((ROOT / "config.toml").read_text(encoding="utf-8") + "\n[areas.head_titles]\n"
+                    "'khối' = { vi = 'trưởng khối', en = 'block head' }\n", encoding="utf-8")
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        config = loa_config(emu.api_url, db_url, path)
+        async with serving(build_application(config, areas_db)) as app:
+            loa = Loa(emu, areas_db, config, app.bot_data["services"])
+            tim = await officer(loa, 250, code="28036")
+            await loa.send(tim, "/invite")
+            await loa.tap(tim, "trưởng thôn, ấp")
+            made = await loa.tap(tim, "Khối 1")
+            assert "Lời mời làm trưởng khối của Khối 1, Thủ Thừa, Thủ Thừa" in made.plain
+            code = LINK.search(made.plain).group(1)
+            welcome = await loa.send(loa.user(251, "Bảy", "en"), f"/start {code}")
+            assert welcome.plain.startswith("Welcome! You are now block head of Khối 1")
+    with pytest.raises(NotAVillage):                 # without the deployment's titles
+        areas_db.call(grant, 252, Role.VILLAGE_HEAD, "28036-K1")

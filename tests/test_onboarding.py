@@ -37,14 +37,14 @@ async def test_vietnamese_onboarding_by_walking_the_tree(loa):
     labels = flat(district.buttons())
     assert labels[:8] == ["Bình An ›", "Bình Thạnh ›", "Long Thạnh", "Long Thuận", "Mỹ An",
                           "Mỹ Lạc ›", "Mỹ Phú", "Mỹ Thạnh"]
-    assert "▶" in labels and "✅ Chọn Thủ Thừa" in labels and "⬅ Quay lại" in labels
+    assert "▶" in labels and "✅ Chọn cả huyện Thủ Thừa" in labels and "⬅ Quay lại" in labels
     page2 = await loa.tap(lan, "▶")
     assert "Tân Thành ›" in flat(page2.buttons()) and "◀" in flat(page2.buttons())
     commune = await loa.tap(lan, "Tân Thành ›")
     assert "Đang ở: Tân Thành, Thủ Thừa, Long An (xã)" in commune.plain
 
     chosen = await loa.tap(lan, "Ấp 2")
-    assert chosen.plain == "Địa bàn của bạn: Ấp 2."
+    assert chosen.plain == "Địa bàn của bạn: Ấp 2, Tân Thành."
     phone = await loa.next(lan)
     assert "không bắt buộc" in phone.plain
     assert loa.emu.reply_keyboard(lan) == [["📱 Chia sẻ số điện thoại"], ["Bỏ qua"]]
@@ -75,12 +75,15 @@ async def test_english_onboarding_by_typing_a_name_without_diacritics(loa):
     await loa.tap(alex, "I agree")
     found = await loa.send(alex, "thu thua")
     assert found.plain == "Which one do you mean?"
-    assert found.buttons()[:2] == [["Thủ Thừa, Long An"], ["Thủ Thừa, Thủ Thừa, Long An"]]
+    assert found.buttons()[:2] == [["huyện Thủ Thừa, Long An ›"],
+                                   ["thị trấn Thủ Thừa, Thủ Thừa, Long An ›"]]
     none = await loa.send(alex, "zzz")
     assert "No area matches “zzz”" in none.plain and "thu thua" in none.plain
     await loa.send(alex, "BINH AN")
-    chosen = await loa.tap(alex, "Bình An, Thủ Thừa, Long An")
-    assert chosen.plain == "Your area: Bình An."
+    commune = await loa.tap(alex, "Bình An, Thủ Thừa, Long An ›")  # a commune opens on its ấp
+    assert commune.buttons()[0][0] == "Ấp An Hòa 1" and "Now at: Bình An" in commune.plain
+    chosen = await loa.tap(alex, "✅ All of Bình An (xã)")
+    assert chosen.plain == "Your area: Bình An, Thủ Thừa."
     await loa.next(alex)
     wrong = await loa.send(alex, "maybe later")
     assert "Skip" in wrong.plain and "Share my phone number" in wrong.plain
@@ -131,7 +134,7 @@ async def test_start_again_language_and_area_change_the_choices(loa):
     assert "Where do you live?" in picker.plain
     await loa.send(105, "my phu")
     moved = await loa.tap(105, "Mỹ Phú, Thủ Thừa, Long An")
-    assert moved.plain == "Your area is now Mỹ Phú."
+    assert moved.plain == "Your area is now Mỹ Phú, Thủ Thừa."
     assert user_row(loa, 105).area_id == loa.db.call(by_code, "28066").id
     again = await loa.send(105, "/start")          # a known person: no consent question again
     assert "Choose your language" in again.plain
@@ -194,7 +197,7 @@ async def test_half_finished_onboarding_survives_a_restart(areas_db, db_url):
             found = await emu.next_message(110)
             assert found.buttons()[0] == ["Mỹ An, Thủ Thừa, Long An"]
             emu.press_button(110, "Mỹ An, Thủ Thừa, Long An")
-            assert (await emu.next_message(110)).plain == "Địa bàn của bạn: Mỹ An."
+            assert (await emu.next_message(110)).plain == "Địa bàn của bạn: Mỹ An, Thủ Thừa."
     users = areas_db.call(lambda s: list(s.exec(select(User))))
     assert [u.id for u in users] == [110]
 

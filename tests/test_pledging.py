@@ -325,7 +325,7 @@ async def test_officer_opens_a_campaign_in_chat_with_the_letter_attached(loa):
     assert "not a period" in (await loa.send(340, "next week")).plain
     area = await loa.send(340, "17/10/2023 - 18/11/2099")
     assert "Now at: Thủ Thừa, Long An (huyện)" in area.plain
-    await loa.tap(340, "✅ Choose Thủ Thừa")
+    await loa.tap(340, "✅ All of Thủ Thừa (huyện)")
     await loa.next(340)
     await loa.send(340, "500 triệu")
     confirm = await loa.send(340, "Nhà Đại đoàn kết: 7")
@@ -369,7 +369,8 @@ async def test_a_half_finished_pledge_survives_a_restart(areas_db, db_url):
             await d.tap("English")
             await d.tap("I agree")
             await d.say("tan thanh")
-            await d.tap("Tân Thành, Thủ Thừa, Long An")
+            await d.tap("Tân Thành, Thủ Thừa, Long An ›")
+            await d.tap("Ấp 1")
             await emu.next_message(350)
             emu.tap(350, "Skip")
             await emu.next_message(350)

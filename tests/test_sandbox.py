@@ -33,13 +33,13 @@ def test_sandbox_chats_as_several_personas():
     assert result.returncode == 0, result.stderr
     assert "[1] Tiếng Việt   [2] English" in out
     assert "What Loa stores, and why" in out                     # the citizen chose English
-    assert "Your area: Mỹ An." in out
+    assert "Your area: Mỹ An, Thủ Thừa." in out
     assert "[1] 📱 Share my phone number   [2] Skip" in out
     assert "All set! Your area: <b>" not in out and "All set! Your area: Mỹ An" in out
     assert "You are now Tím, officer of Thủ Thừa district." in out
     assert "Bạn muốn mời ai?" in out
-    assert "Lời mời làm trưởng thôn của Tân Thành, Thủ Thừa, Long An:" in out
+    assert "Lời mời làm trưởng ấp của Ấp 1, Tân Thành, Thủ Thừa:" in out
     assert "https://t.me/loa_sandbox_bot?start=" in out
-    assert "Bạn là: trưởng thôn." in out
+    assert "Bạn là: trưởng ấp." in out
     assert "switch persona: citizen, benefactor, head, officer, admin" in out
     assert "there is no button 9" in out and out.rstrip().endswith("bye")
