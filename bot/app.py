@@ -68,6 +68,9 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
     app.add_handler(CommandHandler("help", menu.help_command))
+    app.add_handler(menu.menu_button_handler(config.languages, {
+        name: handler.callback for handler in app.handlers[0]
+        if isinstance(handler, CommandHandler) for name in handler.commands}))
     app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
                                  **pledge_desk.TEXT_STEPS, **broadcasts.TEXT_STEPS,

@@ -2,17 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from contextlib import suppress
 from dataclasses import dataclass
 
-from telegram import Bot, BotCommand, BotCommandScopeChat, BotCommandScopeDefault, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScopeChat,
+    BotCommandScopeDefault,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
+from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.config import Config
 from bot.context import Me, guessed, me, reply, services, translator
-from bot.i18n import N_, Translator
+from bot.i18n import N_, Translator, catalog
 from models.areas import HEAD_TITLES, Area, fold
 from models.users import Role
 
@@ -22,29 +29,83 @@ class Command:
     name: str
     role: Role
     description: str
+    group: str
 
+
+CAMPAIGNS = N_("Campaigns and pledges")
+VILLAGE = N_("Your area's reports")
+DESK = N_("Officer's desk")
+SETTINGS = N_("You and Loa")
 
 COMMANDS = (
-    Command("start", Role.CITIZEN, N_("Start, or set up your language and area again")),
-    Command("campaigns", Role.CITIZEN, N_("The campaigns of your area")),
-    Command("pledge", Role.CITIZEN, N_("Pledge money, goods or a day's salary")),
-    Command("mypledges", Role.CITIZEN, N_("Your pledges and their receipts")),
-    Command("totals", Role.CITIZEN, N_("A campaign's public totals")),
-    Command("honour", Role.CITIZEN, N_("A campaign's honour roll")),
-    Command("report", Role.VILLAGE_HEAD, N_("Send your area's report")),
-    Command("help", Role.CITIZEN, N_("What Loa can do for you")),
-    Command("language", Role.CITIZEN, N_("Change the language")),
-    Command("area", Role.CITIZEN, N_("Change your area")),
-    Command("privacy", Role.CITIZEN, N_("What Loa stores about you, and why")),
-    Command("forget", Role.CITIZEN, N_("Erase your personal data")),
-    Command("campaign", Role.OFFICER, N_("Open or run a campaign")),
-    Command("pledges", Role.OFFICER, N_("Track the pledges of your area")),
-    Command("broadcast", Role.OFFICER, N_("Send an announcement to your area")),
-    Command("broadcasts", Role.OFFICER, N_("Recent broadcasts and their figures")),
-    Command("deadline", Role.OFFICER, N_("Set a reporting deadline")),
-    Command("deadlines", Role.OFFICER, N_("Follow reporting deadlines")),
-    Command("invite", Role.OFFICER, N_("Invite a village head or an officer of your area")),
+    Command("campaigns", Role.CITIZEN, N_("The campaigns of your area"), CAMPAIGNS),
+    Command("pledge", Role.CITIZEN, N_("Pledge money, goods or a day's salary"), CAMPAIGNS),
+    Command("mypledges", Role.CITIZEN, N_("Your pledges and their receipts"), CAMPAIGNS),
+    Command("totals", Role.CITIZEN, N_("A campaign's public totals"), CAMPAIGNS),
+    Command("honour", Role.CITIZEN, N_("A campaign's honour roll"), CAMPAIGNS),
+    Command("report", Role.VILLAGE_HEAD, N_("Send your area's report"), VILLAGE),
+    Command("campaign", Role.OFFICER, N_("Open or run a campaign"), DESK),
+    Command("pledges", Role.OFFICER, N_("Track the pledges of your area"), DESK),
+    Command("broadcast", Role.OFFICER, N_("Send an announcement to your area"), DESK),
+    Command("broadcasts", Role.OFFICER, N_("Recent broadcasts and their figures"), DESK),
+    Command("deadline", Role.OFFICER, N_("Set a reporting deadline"), DESK),
+    Command("deadlines", Role.OFFICER, N_("Follow reporting deadlines"), DESK),
+    Command("invite", Role.OFFICER, N_("Invite a village head or an officer of your area"),
+            DESK),
+    Command("help", Role.CITIZEN, N_("What Loa can do for you"), SETTINGS),
+    Command("start", Role.CITIZEN, N_("Greet Loa and show the menu buttons"), SETTINGS),
+    Command("language", Role.CITIZEN, N_("Change the language"), SETTINGS),
+    Command("area", Role.CITIZEN, N_("Change your area"), SETTINGS),
+    Command("privacy", Role.CITIZEN, N_("What Loa stores about you, and why"), SETTINGS),
+    Command("forget", Role.CITIZEN, N_("Erase your personal data"), SETTINGS),
 )
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button of the main menu under the typing field: pressing it runs its command."""
+
+    label: str
+    command: str
+    roles: tuple[Role, ...]
+
+
+EVERYONE = tuple(Role)
+DESK_ROLES = (Role.OFFICER, Role.ADMIN)
+
+#: The main menu, by role: the role's own tools come first, then what everyone does.
+BUTTONS = (
+    Button(N_("📣 Announce"), "broadcast", DESK_ROLES),
+    Button(N_("🗂 Pledge book"), "pledges", DESK_ROLES),
+    Button(N_("⏰ Deadlines"), "deadlines", DESK_ROLES),
+    Button(N_("📝 Report"), "report", (Role.VILLAGE_HEAD,)),
+    Button(N_("🤝 Give"), "pledge", EVERYONE),
+    Button(N_("📋 Mine"), "mypledges", EVERYONE),
+    Button(N_("📊 Results"), "totals", EVERYONE),
+    Button(N_("❓ Help"), "help", EVERYONE),
+)
+
+
+def main_menu(role: Role, _: Translator) -> ReplyKeyboardMarkup:
+    """The person's menu in their language: rows of at most three, kept under the typing
+    field (is_persistent) until another keyboard replaces it."""
+    labels = [_(b.label) for b in BUTTONS if role in b.roles]
+    width = 2 if len(labels) <= 4 else 3
+    rows = [labels[i:i + width] for i in range(0, len(labels), width)]
+    return ReplyKeyboardMarkup(rows, resize_keyboard=True, is_persistent=True,
+                               input_field_placeholder=_("Choose below, or type /help"))
+
+
+def menu_button_handler(languages: tuple[str, ...],
+                        commands: Mapping[str, Callable[..., Awaitable[None]]]) -> MessageHandler:
+    """A press of a menu button (its label, in any of Loa's languages) runs that command."""
+    wanted = {catalog(lang).gettext(b.label): b.command for lang in languages for b in BUTTONS}
+
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await commands[wanted[update.effective_message.text]](update, context)
+
+    return MessageHandler(filters.ChatType.PRIVATE & filters.Text(list(wanted)), pressed)
+
 
 ROLE_NAMES = {
     Role.CITIZEN: N_("citizen"),
@@ -72,7 +133,8 @@ def commands_for(role: Role) -> list[Command]:
 
 
 def _bot_commands(role: Role, _: Translator) -> list[BotCommand]:
-    return [BotCommand(c.name, _(c.description)) for c in commands_for(role)]
+    first = sorted(commands_for(role), key=lambda c: c.name != "start")  # for newcomers
+    return [BotCommand(c.name, _(c.description)) for c in first]
 
 
 async def set_default_menus(bot: Bot, config: Config) -> None:
@@ -91,16 +153,28 @@ async def sync_menu(bot: Bot, person: Me) -> None:
                                   scope=BotCommandScopeChat(person.id))
 
 
+def help_text(role: Role, _: Translator) -> list[str]:
+    """The commands a role may use, grouped, one line each."""
+    lines = [_("<b>Loa</b>: news of the campaigns in your area, and a way to answer them.")]
+    group = None
+    for command in commands_for(role):
+        if command.group != group:
+            group = command.group
+            lines += ["", f"<b>{_(group)}</b>"]
+        lines.append(f"/{command.name} — {_(command.description)}")
+    return lines
+
+
 async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = await me(update, context, must_exist=False, consented=False)
     role = person.actor.role if person else Role.CITIZEN
     _ = person._ if person else guessed(update, context)
-    lines = [_("<b>Loa</b>: news of the campaigns in your area, and a way to answer them."), ""]
-    lines += [f"/{c.name} — {_(c.description)}" for c in commands_for(role)]
-    if person is None:
-        lines += ["", _("Send /start to begin.")]
-    else:
-        lines += ["", _("You are: {role}.", role=role_name(
-            _, role, person.actor.scope, services(context).config.head_titles))]
-        await sync_menu(context.bot, person)
-    await reply(update, "\n".join(lines))
+    lines = help_text(role, _)
+    if person is None or person.user.consent_at is None:
+        await reply(update, "\n".join([*lines, "", _("Send /start to begin.")]))
+        return
+    lines += ["", _("You are: {role}.", role=role_name(
+        _, role, person.actor.scope, services(context).config.head_titles)),
+        _("The buttons under the typing field do the most common things.")]
+    await sync_menu(context.bot, person)
+    await reply(update, "\n".join(lines), main_menu(role, _), edit=False)

@@ -11,7 +11,6 @@ from telegram import (
     InlineKeyboardMarkup,
     KeyboardButton,
     ReplyKeyboardMarkup,
-    ReplyKeyboardRemove,
     Update,
 )
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, MessageHandler, filters
@@ -20,7 +19,7 @@ from bot.config import Config
 from bot.context import Me, escape, guessed, me, reply, services
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from handlers.area_picker import Picker
-from handlers.menu import role_name, sync_menu
+from handlers.menu import main_menu, role_name, sync_menu
 from models import onboarding
 from models.areas import SHORT, Area, get_area, label
 from models.base import utcnow
@@ -61,7 +60,9 @@ def _start(session: Session, user_id: int, name: str, code: str | None,
                                      config.admins, now, config.head_titles)
         except InviteRefused as refused:
             problem = refused.problem
-    again = not (code and user.consent_at)  # a known person redeeming a code needs no re-run
+    # Someone Loa knows is greeted, not asked their language and consent again.
+    again = user.consent_at is None or user.area_id is None or onboarding.step(
+        session, user_id) is not None
     if again:
         onboarding.begin(session, user_id, name)
     return Started(again, redeemed, label(session, redeemed.area) if redeemed else "", problem)
@@ -81,9 +82,17 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await reply(update, _("Welcome! You are now {role} of {area}.",
                               role=role_name(_, result.redeemed.role, result.redeemed.area,
                                              svc.config.head_titles),
-                              area=escape(result.area_label)))
+                              area=escape(result.area_label)),
+                    None if result.onboarding else main_menu(person.actor.role, _))
     if result.onboarding:
         await ask_language(update, _, svc.config.languages)
+    elif not result.redeemed and not result.problem:
+        await sync_menu(context.bot, person)
+        await reply(update, _("Hello {name}, Loa is here. Choose what you want to do with the "
+                              "buttons below, or send /help to see everything.\n"
+                              "To change your language or your area: /language, /area.",
+                              name=escape(update.effective_user.first_name or "")),
+                    main_menu(person.actor.role, _))
 
 
 async def ask_language(update: Update, _: Translator, languages: tuple[str, ...]) -> None:
@@ -218,7 +227,7 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     step = await services(context).db.run(onboarding.step, person.id)
     if step != onboarding.PHONE:
         await reply(update, person._("Thank you, but Loa is not asking for a phone number "
-                                     "right now."), ReplyKeyboardRemove())
+                                     "right now."), main_menu(person.actor.role, person._))
         return
     await finish(update, context, person, contact.phone_number)
 
@@ -238,9 +247,9 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
     lines = [_("All set! Your area: <b>{area}</b>.", area=escape(area))]
     if phone:
         lines.append(_("Phone: {phone}", phone=escape(phone)))
-    lines.append(_("Send /help to see what you can do."))
+    lines.append(_("The buttons below do the most common things; /help lists everything."))
     await sync_menu(context.bot, person)
-    await reply(update, "\n".join(lines), ReplyKeyboardRemove())
+    await reply(update, "\n".join(lines), main_menu(person.actor.role, _))
 
 
 TEXT_STEPS = {

@@ -129,17 +129,16 @@ async def test_start_again_language_and_area_change_the_choices(loa):
     switched = await loa.tap(105, "English")
     assert switched.plain == "Language set: English."
     assert loa.emu.commands({"type": "chat", "chat_id": 105})[0]["description"] == \
-        "Start, or set up your language and area again"
+        "Greet Loa and show the menu buttons"
     picker = await loa.send(105, "/area")
     assert "Where do you live?" in picker.plain
     await loa.send(105, "my phu")
     moved = await loa.tap(105, "Mỹ Phú, Thủ Thừa, Long An")
     assert moved.plain == "Your area is now Mỹ Phú, Thủ Thừa."
     assert user_row(loa, 105).area_id == loa.db.call(by_code, "28066").id
-    again = await loa.send(105, "/start")          # a known person: no consent question again
-    assert "Choose your language" in again.plain
-    area_step = await loa.tap(105, "Tiếng Việt")
-    assert "Bạn sống ở đâu?" in area_step.plain
+    again = await loa.send(105, "/start")          # a known person is greeted, not re-asked
+    assert again.plain.startswith("Hello Lan, Loa is here.") and not again.buttons()
+    assert user_row(loa, 105).area_id == loa.db.call(by_code, "28066").id
 
 
 async def test_privacy_and_forget(loa):
@@ -173,9 +172,9 @@ async def test_unknown_input_gets_a_clear_answer(loa):
 
 async def test_default_menus_per_language(loa):
     assert loa.emu.commands(None, "en")[0]["description"] == \
-        "Start, or set up your language and area again"
+        "Greet Loa and show the menu buttons"
     assert loa.emu.commands(None, "vi")[0]["description"] == \
-        "Bắt đầu, hoặc chọn lại ngôn ngữ và địa bàn"
+        "Chào Loa và hiện các nút chọn việc"
     assert loa.emu.commands(None, "") == loa.emu.commands(None, "vi")
     assert "invite" not in [c["command"] for c in loa.emu.commands(None, "vi")]
 
