@@ -14,6 +14,7 @@ import logging
 import shutil
 import sys
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -110,25 +111,44 @@ class Terminal:
         self.out = out
         self.persona = PERSONAS["citizen"]
         self.seen = 0
-        self.pending: dict[int, int] = {}
+        self.pending: set[int] = set()  # other personas told they have news
+        self.shown: set[int] = set()  # outbox records printed, so none is printed twice
         self.inline: SentMessage | None = None  # the message whose buttons :N presses
+        self.busy = False  # settle() is waiting for the answer to what was typed
+        self.interactive = False  # a person at a terminal: re-show the prompt after news
 
     def say(self, text: str = "") -> None:
         print(text, file=self.out, flush=True)
 
-    def show_new(self) -> None:
+    def show_new(self) -> bool:
+        """Print what arrived since last time, each message once; for another persona, one
+        notice until you switch to them. True when anything was printed."""
+        printed = False
         for rec in self.emu.outbox[self.seen:]:
             if rec.chat_id == self.persona.id:
                 self._render(rec)
-            else:
-                self.pending[rec.chat_id] = self.pending.get(rec.chat_id, 0) + 1
+                printed = True
+            elif rec.chat_id not in self.pending:
+                self.pending.add(rec.chat_id)
+                name = next((k for k, p in PERSONAS.items() if p.id == rec.chat_id),
+                            rec.chat_id)
+                self.say(f"   (new messages for {name}: `:as {name}` to read)")
+                printed = True
         self.seen = len(self.emu.outbox)
-        for chat_id, count in sorted(self.pending.items()):
-            if chat_id != self.persona.id:
-                name = next((k for k, p in PERSONAS.items() if p.id == chat_id), chat_id)
-                self.say(f"   ({count} new message(s) for {name}: `:as {name}` to read)")
+        return printed
+
+    async def watch(self, prompt: Callable[[], str]) -> None:
+        """Messages nobody asked for (reminders, broadcast copies, notices) appear as they
+        arrive, between your lines; a reply to what you typed is printed by settle()."""
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await self.emu.wait_until(lambda: len(self.emu.outbox) > self.seen, 3600)
+            await asyncio.sleep(QUIET)  # let a burst finish, then print it as one
+            if not self.busy and self.show_new() and self.interactive:
+                print(prompt(), end="", file=self.out, flush=True)
 
     def _render(self, rec: SentMessage) -> None:
+        self.shown.add(rec.seq)
         who = f"{self.persona.name} ({self.key()})"
         self.say(f"── Loa → {who}{' (edited)' if rec.is_edit else ''} " + "─" * 20)
         self.say(rec.plain if rec.plain is not None else f"[{rec.method}]")
@@ -184,12 +204,17 @@ class Terminal:
         return "local"
 
     def switch(self, persona: Persona) -> None:
+        """Become another persona and read what came for them while away (each once)."""
         self.persona = persona
         self.say(f"You are now {persona.name}, {persona.about}.")
-        self.pending.pop(persona.id, None)
+        self.pending.discard(persona.id)
         self.inline = None
-        for rec in self.emu.messages(persona.id)[-3:]:
+        unread = [rec for rec in self.emu.outbox[:self.seen]
+                  if rec.chat_id == persona.id and rec.seq not in self.shown]
+        for rec in unread:
             self._render(rec)
+        if not unread:
+            self.say("   (no new messages)")
 
     def _phone(self) -> str:
         return f"+8490{self.persona.id % 10000000:07d}"
@@ -213,15 +238,19 @@ class Terminal:
 
     async def settle(self) -> None:
         """Wait until the bot has answered and gone quiet, then print what it sent."""
-        start = len(self.emu.outbox)
-        with contextlib.suppress(TimeoutError):
-            await self.emu.wait_until(lambda: len(self.emu.outbox) > start, PATIENCE)
-        while True:
-            count = len(self.emu.outbox)
-            await asyncio.sleep(QUIET)
-            if len(self.emu.outbox) == count:
-                break
-        self.show_new()
+        self.busy = True
+        try:
+            start = len(self.emu.outbox)
+            with contextlib.suppress(TimeoutError):
+                await self.emu.wait_until(lambda: len(self.emu.outbox) > start, PATIENCE)
+            while True:
+                count = len(self.emu.outbox)
+                await asyncio.sleep(QUIET)
+                if len(self.emu.outbox) == count:
+                    break
+            self.show_new()
+        finally:
+            self.busy = False
 
 
 async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None:
@@ -233,21 +262,26 @@ async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None
             admins=frozenset({PERSONAS["admin"].id}), fund=config.fund or DEMO_FUND)
         async with serving(build_application(config, db)):
             term = Terminal(emu, out)
+            term.interactive = stdin.isatty()
             term.say("Loa sandbox: the bot runs against a local Bot API emulator.")
             term.say(HELP.format(names=", ".join(PERSONAS)))
             term.who()
-            while True:
-                prompt = f"{term.key()}> "
-                line = await asyncio.to_thread(_read, stdin, prompt)
-                if line is None:
-                    break
-                if not stdin.isatty():  # a script: echo it, so the transcript reads as a chat
-                    term.say(prompt + line.rstrip("\n"))
-                done = term.act(line)
-                if done == "quit":
-                    break
-                if done == "sent":
-                    await term.settle()
+            watcher = asyncio.create_task(term.watch(lambda: f"{term.key()}> "))
+            try:
+                while True:
+                    prompt = f"{term.key()}> "
+                    line = await asyncio.to_thread(_read, stdin, prompt)
+                    if line is None:
+                        break
+                    if not term.interactive:  # a script: echo it, so it reads as a chat
+                        term.say(prompt + line.rstrip("\n"))
+                    done = term.act(line)
+                    if done == "quit":
+                        break
+                    if done == "sent":
+                        await term.settle()
+            finally:
+                watcher.cancel()
             term.say("bye")
 
 

@@ -43,3 +43,36 @@ def test_sandbox_chats_as_several_personas():
     assert "Bạn là: trưởng ấp." in out
     assert "switch persona: citizen, benefactor, head, officer, admin" in out
     assert "there is no button 9" in out and out.rstrip().endswith("bye")
+
+
+async def test_messages_nobody_asked_for_appear_as_they_arrive_each_once():
+    import asyncio
+    import io
+
+    from telegram import Bot
+
+    from bot.emulator import Emulator
+    from bot.sandbox import PERSONAS, Terminal
+
+    citizen, officer = PERSONAS["citizen"].id, PERSONAS["officer"].id
+    async with Emulator(token="1:T", bot_username="loa_sandbox_bot") as emu:
+        for persona in PERSONAS.values():
+            emu.add_user(persona.id, persona.name)
+        out = io.StringIO()
+        term = Terminal(emu, out)
+        watcher = asyncio.create_task(term.watch(lambda: "citizen> "))
+        async with Bot("1:T", base_url=f"{emu.api_url}/bot") as bot:
+            await bot.send_message(citizen, "⏰ Reminder: the report is due tomorrow")
+            await bot.send_message(officer, "Broadcast #1 finished")
+            await bot.send_message(officer, "Broadcast #2 finished")
+            await asyncio.sleep(1.0)                  # nobody typed anything
+        watcher.cancel()
+        printed = out.getvalue()
+        assert printed.count("⏰ Reminder: the report is due tomorrow") == 1
+        assert printed.count("new messages for officer") == 1
+        assert "Broadcast #" not in printed
+        term.switch(PERSONAS["officer"])
+        term.switch(PERSONAS["citizen"])
+        printed = out.getvalue()
+        assert printed.count("Broadcast #1 finished") == printed.count("Broadcast #2") == 1
+        assert printed.count("⏰ Reminder") == 1 and printed.endswith("(no new messages)\n")
