@@ -23,6 +23,7 @@ from handlers import (
     campaigns,
     deadlines,
     invites,
+    leave,
     menu,
     onboarding,
     pledge_desk,
@@ -67,6 +68,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(totals.handlers())
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
+    app.add_handlers(leave.handlers())
     app.add_handler(CommandHandler("help", menu.help_command))
     app.add_handler(menu.menu_button_handler(config.languages, {
         name: handler.callback for handler in app.handlers[0]
@@ -74,7 +76,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
                                  **pledge_desk.TEXT_STEPS, **broadcasts.TEXT_STEPS,
-                                 **deadlines.TEXT_STEPS}))
+                                 **deadlines.TEXT_STEPS}, (leave.is_leave_word, leave.leave)))
     app.add_handler(unknown_command_handler())
     app.add_error_handler(_on_error)
     return app

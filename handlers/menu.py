@@ -53,6 +53,7 @@ COMMANDS = (
     Command("invite", Role.OFFICER, N_("Invite a village head or an officer of your area"),
             DESK),
     Command("help", Role.CITIZEN, N_("What Loa can do for you"), SETTINGS),
+    Command("cancel", Role.CITIZEN, N_("Stop what you are doing (or type: hủy)"), SETTINGS),
     Command("start", Role.CITIZEN, N_("Greet Loa and show the menu buttons"), SETTINGS),
     Command("language", Role.CITIZEN, N_("Change the language"), SETTINGS),
     Command("area", Role.CITIZEN, N_("Change your area"), SETTINGS),

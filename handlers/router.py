@@ -46,10 +46,19 @@ async def step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: s
 MAX_TEXT = 4096  # a Telegram message is at most this long anyway
 
 
-def text_router(steps: dict[tuple[str, str], TextStep]) -> MessageHandler:
+def text_router(steps: dict[tuple[str, str], TextStep],
+                leave: tuple[Callable[[str], bool], TextStep]) -> MessageHandler:
+    """Typed text to the person's step; `leave` = (is it a word that leaves, how to leave)."""
+    is_leave_word, leave_flow = leave
+
     async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        person = await me(update, context)
+        message = update.effective_message
+        leaving = bool(message.text) and is_leave_word(message.text)
+        person = await me(update, context, consented=not leaving)  # onboarding can be left
         if person is None:
+            return
+        if leaving:
+            await leave_flow(update, context, person, message.text)
             return
         dialog = await services(context).db.run(get_dialog, person.id)
         step = steps.get((dialog.flow, dialog.step)) if dialog else None
@@ -57,7 +66,6 @@ def text_router(steps: dict[tuple[str, str], TextStep]) -> MessageHandler:
             await reply(update, person._("I did not understand that. Send /help to see what "
                                          "you can do."))
             return
-        message = update.effective_message
         await step(update, context, person, (message.text or message.caption or "")[:MAX_TEXT])
 
     accepted = (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL | filters.PHOTO

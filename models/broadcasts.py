@@ -181,6 +181,15 @@ def cancel(session: Session, actor: Actor, broadcast_id: int, now: datetime) -> 
     return broadcast
 
 
+def discard_draft(session: Session, user_id: int, broadcast_id: int, now: datetime) -> bool:
+    """The officer left the flow before sending: their draft is cancelled, never anything
+    already scheduled or going out."""
+    return session.execute(update(Broadcast).where(
+        col(Broadcast.id) == broadcast_id, col(Broadcast.created_by) == user_id,
+        Broadcast.status == BroadcastStatus.DRAFT)
+        .values(status=BroadcastStatus.CANCELLED, finished_at=now)).rowcount == 1
+
+
 def figures(session: Session, broadcast_id: int) -> dict[str, int]:
     rows = session.exec(select(Delivery.status, func.count()).where(
         Delivery.broadcast_id == broadcast_id).group_by(Delivery.status))
