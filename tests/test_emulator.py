@@ -660,6 +660,7 @@ async def test_force_429_storm() -> None:
             "early_sends": 1,
             "forbidden": 0,
             "bad_requests": 0,
+            "bad_gateways": 0,
         }
 
 
