@@ -1,4 +1,4 @@
-"""End-to-end tests of bot/emulator.py with the real python-telegram-bot over real HTTP.
+"""End-to-end tests of bot/emulator/ with the real python-telegram-bot over real HTTP.
 
 The emulator is only worth something if PTB cannot tell it from Telegram, so every test drives
 it through PTB's own request layer (form encoding, multipart uploads, error mapping) rather than
