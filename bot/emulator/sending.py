@@ -6,14 +6,9 @@ and keyboard, then a record), so no method can skip a limit.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .server import Method
-
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .files import FILE_FOLDERS
 from .keyboards import check_markup
@@ -21,6 +16,9 @@ from .protocol import JSON, ApiError, bad
 from .records import Chat, SentMessage, Upload
 from .text import render
 from .waiters import wake
+
+if TYPE_CHECKING:
+    from .server import Method
 
 _MEDIA_KEYS = frozenset(
     {

@@ -6,22 +6,20 @@ are exercised as in production.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-if TYPE_CHECKING:
-    from .core import Emulator
-
 import functools
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
 from .protocol import ApiError
 from .waiters import wake
 from .wire import json_response, read_params
+
+if TYPE_CHECKING:
+    from .core import Emulator
 
 
 @dataclass(slots=True)
