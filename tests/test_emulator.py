@@ -1,4 +1,4 @@
-"""End-to-end tests of bot/emulator.py with the real python-telegram-bot over real HTTP.
+"""End-to-end tests of bot/emulator/ with the real python-telegram-bot over real HTTP.
 
 The emulator is only worth something if PTB cannot tell it from Telegram, so every test drives
 it through PTB's own request layer (form encoding, multipart uploads, error mapping) rather than
@@ -33,13 +33,22 @@ from telegram import (
     Update,
 )
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Conflict, Forbidden, InvalidToken, RetryAfter
+from telegram.error import (
+    BadRequest,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+)
 from telegram.ext import (
     Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
+    Defaults,
+    ExtBot,
     MessageHandler,
     filters,
 )
@@ -447,6 +456,138 @@ async def test_edit_and_send_errors(emu: Emulator, bot: Bot) -> None:
         await bot.delete_message(ALICE, sent.message_id)
 
 
+# ------------------------------------------------------------------------------ Telegram's refusals
+# Each test fails against an emulator without the check: tests must meet a size bug where
+# Telegram would (bot/emulator/text.py and keyboards.py say what Telegram does). loa_bot sends
+# HTML by default, as Loa does (Defaults in bot/app.py).
+
+
+@pytest_asyncio.fixture
+async def loa_bot(emu: Emulator) -> AsyncIterator[Bot]:
+    defaults = Defaults(parse_mode=ParseMode.HTML)
+    async with ExtBot(
+        TOKEN, base_url=emu.base_url, base_file_url=emu.base_file_url, defaults=defaults
+    ) as client:
+        yield client
+
+
+@pytest.mark.asyncio
+async def test_text_length_is_the_visible_text_in_utf16(emu: Emulator, loa_bot: Bot) -> None:
+    # tags are not counted, an HTML entity counts as the character it stands for
+    await loa_bot.send_message(ALICE, "<b>" + "x" * 4096 + "</b>")
+    await loa_bot.send_message(ALICE, "&amp;" * 4096)
+    with pytest.raises(BadRequest, match=r"^Message is too long$"):
+        await loa_bot.send_message(ALICE, "&amp;" * 4097)
+    with pytest.raises(BadRequest, match=r"^Message is too long$"):
+        await loa_bot.send_message(ALICE, "<i>" + "x" * 4097 + "</i>")
+    # UTF-16 code units: an emoji outside the BMP counts two, a Vietnamese letter one
+    await loa_bot.send_message(ALICE, "ệ" * 4096)
+    await loa_bot.send_message(ALICE, "😀" * 2048)
+    with pytest.raises(BadRequest, match=r"^Message is too long$"):
+        await loa_bot.send_message(ALICE, "😀" * 2048 + "x")
+    assert emu.stats.bad_requests == 3
+
+
+@pytest.mark.asyncio
+async def test_text_is_cleaned_before_it_is_measured(emu: Emulator, loa_bot: Bot) -> None:
+    # leading and trailing spaces and newlines are cut, carriage returns dropped (TDLib)
+    sent = await loa_bot.send_message(ALICE, "\n  " + "x" * 4096 + "  \n\n")
+    assert emu.last(ALICE).plain == "x" * 4096 and sent.text == "x" * 4096
+    await loa_bot.send_message(ALICE, "x\r\n" * 2048)  # 4096 once the \r are gone
+    bold = await loa_bot.send_message(ALICE, "\n<b>  hi</b>  ")  # not trimmed inside an entity
+    assert bold.text == "  hi" and emu.last(ALICE).entities == [
+        {"type": "bold", "offset": 0, "length": 4}
+    ]
+    with pytest.raises(BadRequest, match=r"^Message is too long$"):
+        await loa_bot.send_message(ALICE, "x" * 4096 + "\ty")  # a tab is a space, not trimmed
+
+
+@pytest.mark.asyncio
+async def test_empty_text_after_cleaning_is_refused(loa_bot: Bot) -> None:
+    for text in ("<b> </b>\n", "\r\n\t", "<i></i>"):
+        with pytest.raises(BadRequest, match=r"^Message text is empty$"):
+            await loa_bot.send_message(ALICE, text)
+    sent = await loa_bot.send_message(ALICE, "menu")
+    with pytest.raises(BadRequest, match=r"^Message text is empty$"):
+        await loa_bot.edit_message_text(" \n", ALICE, sent.message_id)
+
+
+@pytest.mark.asyncio
+async def test_edit_text_is_measured_like_a_send(emu: Emulator, loa_bot: Bot) -> None:
+    sent = await loa_bot.send_message(ALICE, "short")
+    with pytest.raises(BadRequest, match=r"^Message is too long$"):
+        await loa_bot.edit_message_text("<b>é</b>" * 4097, ALICE, sent.message_id)
+    await loa_bot.edit_message_text("<b>é</b>" * 4096, ALICE, sent.message_id)
+    assert emu.last(ALICE).version == 1
+
+
+@pytest.mark.asyncio
+async def test_caption_length_is_the_visible_caption(emu: Emulator, loa_bot: Bot) -> None:
+    await loa_bot.send_photo(ALICE, tiny_png(2, 2), caption="<i>" + "c" * 1024 + "</i>")
+    with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+        await loa_bot.send_photo(ALICE, tiny_png(2, 2), caption="&lt;" * 1025)
+    doc = await loa_bot.send_document(ALICE, b"data", filename="a.txt", caption="😀" * 512)
+    with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+        await loa_bot.send_document(ALICE, b"data", filename="a.txt", caption="😀" * 512 + "!")
+    with pytest.raises(BadRequest, match=r"^Message caption is too long$"):
+        await loa_bot.edit_message_caption(
+            ALICE, doc.message_id, caption="<b>" + "c" * 1025 + "</b>"
+        )
+    await loa_bot.edit_message_caption(ALICE, doc.message_id, caption="  " + "c" * 1024 + "\n")
+    assert emu.last(ALICE).plain == "c" * 1024
+    blank = await loa_bot.send_document(ALICE, b"data", filename="b.txt", caption=" \n")
+    assert blank.caption is None  # a caption of whitespace is no caption, not an error
+
+
+@pytest.mark.asyncio
+async def test_markdown_is_counted_as_written(bot: Bot) -> None:
+    # Loa never uses Markdown, so the emulator does not parse it: the markup characters count
+    with pytest.raises(BadRequest, match=r"^Message is too long$"):
+        await bot.send_message(ALICE, "*" + "x" * 4095 + "*", parse_mode=ParseMode.MARKDOWN_V2)
+
+
+@pytest.mark.asyncio
+async def test_callback_data_is_measured_in_bytes(bot: Bot) -> None:
+    fits = InlineKeyboardMarkup([[InlineKeyboardButton("ok", callback_data="đ" * 32)]])
+    await bot.send_message(ALICE, "64 bytes", reply_markup=fits)
+    too_long = InlineKeyboardMarkup([[InlineKeyboardButton("no", callback_data="đ" * 33)]])
+    with pytest.raises(BadRequest, match=r"^Button_data_invalid$"):
+        await bot.send_message(ALICE, "66 bytes in 33 characters", reply_markup=too_long)
+
+
+@pytest.mark.asyncio
+async def test_more_than_100_inline_buttons_are_refused(emu: Emulator, bot: Bot) -> None:
+    def keyboard(count: int) -> InlineKeyboardMarkup:
+        buttons = [InlineKeyboardButton(str(i), callback_data=str(i)) for i in range(count)]
+        return InlineKeyboardMarkup([buttons[i : i + 8] for i in range(0, count, 8)])
+
+    sent = await bot.send_message(ALICE, "100", reply_markup=keyboard(100))
+    with pytest.raises(BadRequest, match=r"^Reply markup is too long$"):
+        await bot.send_message(ALICE, "101", reply_markup=keyboard(101))
+    with pytest.raises(BadRequest, match=r"^Reply markup is too long$"):
+        await bot.edit_message_reply_markup(ALICE, sent.message_id, reply_markup=keyboard(101))
+    assert sum(len(row) for row in emu.last(ALICE).buttons()) == 100
+
+
+@pytest.mark.asyncio
+async def test_force_bad_gateway_answers_a_bare_502(emu: Emulator, bot: Bot) -> None:
+    emu.force_bad_gateway(2, methods=["sendMessage"])
+    await bot.get_me()  # another method does not use up the failures
+    for _ in range(2):
+        with pytest.raises(NetworkError, match="Bad Gateway"):
+            await bot.send_message(ALICE, "lost")
+    await bot.send_message(ALICE, "through")
+    assert [m.plain for m in emu.messages(ALICE)] == ["through"]
+    assert emu.stats.bad_gateways == 2
+
+    async with httpx.AsyncClient(base_url=emu.api_url) as client:
+        forced = await client.post("/_emu/force_bad_gateway", json={"times": 1})
+        assert forced.json() == {"ok": True, "result": None}
+        answer = await client.post(f"/bot{TOKEN}/getMe")  # no filter: any method
+        assert answer.status_code == 502 and answer.content == b""
+        assert (await client.post(f"/bot{TOKEN}/getMe")).json()["ok"] is True
+
+
 @pytest.mark.asyncio
 async def test_next_message_positions(emu: Emulator, bot: Bot) -> None:
     await bot.send_message(ALICE, "one")
@@ -660,6 +801,7 @@ async def test_force_429_storm() -> None:
             "early_sends": 1,
             "forbidden": 0,
             "bad_requests": 0,
+            "bad_gateways": 0,
         }
 
 
