@@ -12,7 +12,6 @@ import base64
 import datetime as dtm
 import hashlib
 import struct
-import time
 import warnings
 import zlib
 from collections.abc import AsyncIterator
@@ -886,7 +885,7 @@ async def test_control_endpoints(emu: Emulator, app: Application) -> None:
         assert state[0]["plain"] == "You chose yes"
 
 
-# ------------------------------------------------------------------------------ throughput smoke
+# ---------------------------------------------------------------------- many sends at once
 
 
 @pytest.mark.asyncio
@@ -894,12 +893,9 @@ async def test_many_concurrent_sends(emu: Emulator, bot: Bot) -> None:
     users = list(range(5000, 5050))
     for user_id in users:
         emu.add_user(user_id, f"U{user_id}")
-    started = time.perf_counter()
-    results = await asyncio.gather(
+    results = await asyncio.gather(   # how fast is measured in bench/, not asserted here
         *(bot.send_message(users[i % len(users)], f"broadcast {i}") for i in range(500))
     )
-    elapsed = time.perf_counter() - started
     assert len(emu.outbox) == 500 and emu.stats.sent == 500
     assert all(len(emu.messages(u)) == 10 for u in users)
     assert len({(m.chat_id, m.message_id) for m in results}) == 500
-    assert elapsed < 10, f"500 sends took {elapsed:.2f}s"

@@ -60,8 +60,8 @@ async def test_vietnamese_onboarding_by_walking_the_tree(loa):
     assert loa.db.call(get_dialog, lan) is None
     menu = loa.emu.commands({"type": "chat", "chat_id": lan})
     assert [c["command"] for c in menu] == [
-        "start", "campaigns", "pledge", "mypledges", "totals", "honour", "help", "language",
-        "area", "privacy", "forget"]
+        "start", "campaigns", "pledge", "mypledges", "totals", "honour", "help", "cancel",
+        "language", "area", "privacy", "forget"]
     assert dict((c["command"], c["description"]) for c in menu)["help"] == \
         "Loa giúp được gì cho bạn"
 
