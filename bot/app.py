@@ -9,8 +9,16 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import DataError
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, Defaults
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+)
 
+from bot import pages
 from bot.config import Config
 from bot.context import Services, guessed
 from bot.db import Database
@@ -67,6 +75,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(totals.handlers())
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
+    app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
     app.add_handler(CommandHandler("help", menu.help_command))
     app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
