@@ -285,3 +285,33 @@ def test_short_labels_add_the_parent_only_where_names_repeat(areas_db):
 
 
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+# ---- the caps on what feeds these screens ------------------------------------------------------
+
+def test_item_targets_are_capped_in_number_and_name_length():
+    from models.campaigns import TARGET_NAME_MAX, TARGETS_MAX, parse_targets
+    from models.dates import InputProblem
+    assert len(parse_targets("; ".join(f"Nhà {i}: 1" for i in range(TARGETS_MAX)))) == 20
+    with pytest.raises(InputProblem):
+        parse_targets("; ".join(f"Nhà {i}: 1" for i in range(TARGETS_MAX + 1)))
+    assert parse_targets("N" * TARGET_NAME_MAX + ": 7") == [("N" * 60, 7)]
+    with pytest.raises(InputProblem):
+        parse_targets("N" * (TARGET_NAME_MAX + 1) + ": 7")
+
+
+async def test_long_inputs_are_refused_with_the_cap_and_an_example(loa):
+    await people(loa)
+    campaigns(loa, 1)
+    await loa.send(ADMIN, "/deadline")
+    refused = await loa.send(ADMIN, "Báo cáo " * 20)
+    assert "1 to 120 characters" in refused.plain and "Kết quả Tháng cao điểm" in refused.plain
+    await loa.send(CITIZEN, "/pledge")
+    await loa.tap(CITIZEN, "Tổ chức")
+    refused = await loa.send(CITIZEN, "Công ty " * 20)
+    assert "1 đến 80 ký tự" in refused.plain and "Nguyễn Văn An" in refused.plain
+    await loa.send(ADMIN, "/broadcast")
+    loa.emu.send_photo(ADMIN, b"\xff\xd8 photo", caption="🤝" * 600)  # 600 characters, 1,200 units
+    refused = await loa.next(ADMIN)
+    assert "1024" in refused.plain.replace(".", "").replace(",", "")
+    assert within_limits(loa)
