@@ -64,7 +64,7 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await query.answer()
     report, *parts = query.data.split(":")
     if parts[0] == "p":
-        await choose(update, context, report, whole(parts[1]) or 0)
+        await choose(update, context, report, whole(parts[1]) or 0 if len(parts) > 1 else 0)
         return
     person = await me(update, context)
     if person is None:

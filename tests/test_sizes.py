@@ -315,3 +315,22 @@ async def test_long_inputs_are_refused_with_the_cap_and_an_example(loa):
     refused = await loa.next(ADMIN)
     assert "1024" in refused.plain.replace(".", "").replace(",", "")
     assert within_limits(loa)
+
+
+async def test_forged_page_presses_show_nothing_more_than_the_command(loa):
+    await people(loa)
+    [campaign] = campaigns(loa, 1)
+    [pledge] = pledges(loa, campaign, [loa.db.call(lambda s: by_code(s, "28042-A1").id)])[:1]
+    [deadline] = deadlines(loa, 1, datetime.now(UTC) + timedelta(days=5))
+    card = (await loa.send(CITIZEN, "/campaigns")).message_id
+    for data, refusal in [("cmp:lp:3", "cán bộ"), ("bc:p:2", "cán bộ"), ("dl:lp:1", "cán bộ"),
+                          (f"dl:v:{deadline}:4", "ngoài địa bàn"),
+                          (f"pd:o:{pledge}:9", "ngoài địa bàn")]:
+        answer = await loa.emu.wait_callback_answer(loa.emu.press(CITIZEN, data, card))
+        shown = answer.text or (await loa.next(CITIZEN)).plain
+        assert refusal in shown, (data, shown)
+    loa.emu.press(CITIZEN, "tot:p", card)
+    assert "Z0-" not in (await loa.next(CITIZEN)).plain
+    loa.emu.press(CITIZEN, "mp:p:999", card)  # past the end: the last page of one's own
+    assert "Z0-0000" in (await loa.next(CITIZEN)).plain
+    assert within_limits(loa)
