@@ -9,8 +9,16 @@ from contextlib import asynccontextmanager
 from sqlalchemy.exc import DataError
 from telegram import Update
 from telegram.constants import ParseMode
-from telegram.ext import Application, ApplicationBuilder, CommandHandler, ContextTypes, Defaults
+from telegram.ext import (
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    ContextTypes,
+    Defaults,
+)
 
+from bot import pages
 from bot.config import Config
 from bot.context import Services, guessed
 from bot.db import Database
@@ -69,6 +77,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
     app.add_handlers(leave.handlers())
+    app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
     app.add_handler(CommandHandler("help", menu.help_command))
     app.add_handler(menu.menu_button_handler(config.languages, {
         name: handler.callback for handler in app.handlers[0]

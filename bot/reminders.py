@@ -17,12 +17,13 @@ from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ContextTypes, JobQueue
 
+from bot import pages
 from bot.config import Config
 from bot.context import escape, translator
 from bot.db import Database
 from bot.delivery import Dispatcher
 from bot.i18n import N_
-from models.areas import label
+from models.areas import label, short_labels
 from models.base import utcnow
 from models.deadlines import (
     Clockwork,
@@ -121,15 +122,15 @@ class Reminders:
             reported = {r.area_id for r in session.exec(select(Report).where(
                 Report.deadline_id == deadline.id))}
             areas = reporting_areas(session, deadline)
-            missing = [a.name for a in areas if a.id not in reported]
+            missing = short_labels(session, [a for a in areas if a.id not in reported])
             _ = translator(self.config, officer.language)
             text = _("📋 The deadline “{title}” has passed: {reported} of {total} areas "
                      "reported.", title=escape(deadline.title),
                      reported=_.number(len(areas) - len(missing)), total=_.number(len(areas)))
-            if missing:
-                text += "\n" + _("Not reported yet: {areas}.",
-                                 areas=escape(", ".join(missing)))
-            enqueue(session, officer.id, text)
+            blocks = [_("Not reported yet: {areas}.", areas=run)
+                      for run in pages.runs([escape(n) for n in missing])]
+            for part in pages.split_text(blocks, text):  # as many messages as it takes
+                enqueue(session, officer.id, part)
             log.info("summary of deadline %s: %d of %d areas reported", deadline.id,
                      len(areas) - len(missing), len(areas))
             count += 1

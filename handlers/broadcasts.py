@@ -14,6 +14,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot import pages
 from bot.context import Me, escape, local_today, officer, presser, reply, services
 from bot.delivery import progress_text
 from bot.i18n import LANGUAGE_NAMES, N_
@@ -75,7 +76,7 @@ async def content_sent(update, context, person: Me, _text: str) -> None:
         media_kind, media_id = "document", message.document.file_id
     html = (message.caption_html if media_kind else message.text_html) or ""
     limit = CAPTION_MAX if media_kind else TEXT_MAX
-    if len(message.caption or message.text or "") > limit or not (html or media_kind):
+    if pages.units(message.caption or message.text or "") > limit or not (html or media_kind):
         await reply(update, person._("A broadcast text holds up to {n} characters ({m} under a "
                                      "photo or document). Send a shorter one.", n=TEXT_MAX,
                                      m=CAPTION_MAX))
@@ -139,11 +140,25 @@ async def language_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
         return
     await svc.db.run(save_dialog, person.id, FLOW, "button",
                      language=None if value == "all" else value)
+    await button_menu(update, context, person, 0)
+
+
+async def button_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                      page: int) -> None:
+    """A Pledge button into one of the campaigns (paged when many), a link, or none."""
     _ = person._
+    svc = services(context)
     campaigns = await svc.db.run(relayable, person.actor, local_today(svc.config))
-    rows = [[(_("🤝 Pledge button: {name}", name=c.name), f"bc:b:c{c.id}")] for c in campaigns]
-    rows += [[(_("🔗 A link button"), "bc:b:link")], [(_("No button"), "bc:b:none")]]
-    await reply(update, _("A button under the message?"), keys(rows))
+    rows = [(_("🤝 Pledge button: {name}", name=c.name), f"bc:b:c{c.id}") for c in campaigns]
+    extra = keys([[(_("🔗 A link button"), "bc:b:link")], [(_("No button"), "bc:b:none")]])
+    await pages.show(update, _("A button under the message?"), pages.choices(
+        rows, page, lambda n: f"bc:bp:{n}", extra=extra.inline_keyboard))
+
+
+async def button_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await press_at(update, context, "button")
+    if found is not None:
+        await button_menu(update, context, found.person, whole(found.value) or 0)
 
 
 async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -292,21 +307,31 @@ def failed_csv(rows: list[tuple[int, str, str, str]]) -> bytes:
     return csv_file(["telegram_id", "name", "status", "error"], rows)
 
 
-def _recent(session: Session, actor: Actor) -> list[tuple[Broadcast, dict[str, int], str]]:
-    return [(b, figures(session, b.id), label(session, get_area(session, b.area_id)))
-            for b in recent(session, actor)]
+LIST_PAGE = 10
 
 
-async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _recent(session: Session, actor: Actor,
+            page: int) -> tuple[int, int, list[tuple[Broadcast, dict[str, int], str]]]:
+    """How many broadcasts the officer may see, the page shown, and its broadcasts."""
+    found = recent(session, actor, None)
+    page = pages.clamp(page, pages.page_count(len(found), LIST_PAGE))
+    return len(found), page, [
+        (b, figures(session, b.id), label(session, get_area(session, b.area_id)))
+        for b in found[page * LIST_PAGE:(page + 1) * LIST_PAGE]]
+
+
+async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                             page: int = 0) -> None:
+    """The broadcasts of the officer's area, newest first, LIST_PAGE a page (◀ n/N ▶)."""
     person = await officer(update, context, N_("Only officers can send broadcasts."))
     if person is None:
         return
     _ = person._
-    rows = await services(context).db.run(_recent, person.actor)
+    total, page, rows = await services(context).db.run(_recent, person.actor, page)
     if not rows:
         await reply(update, _("No broadcasts yet. /broadcast to send one."))
         return
-    lines, buttons = [_("<b>Recent broadcasts</b>")], []
+    lines, buttons = [], []
     for broadcast, counts, where in rows:
         status = _(STATUS_NAMES[BroadcastStatus(broadcast.status)])
         lines.append(f"#{broadcast.id} · {_.datetime(broadcast.send_at or broadcast.created_at)}"
@@ -318,7 +343,15 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE)
         if any(counts.get(k) for k in ("failed", "blocked", "left")):
             buttons.append([(_("📄 Not reached by #{id} (CSV)", id=broadcast.id),
                              f"bc:csv:{broadcast.id}")])
-    await reply(update, "\n".join(lines), keys(buttons) if buttons else None)
+    nav = pages.nav_row(page, pages.page_count(total, LIST_PAGE), lambda n: f"bc:p:{n}")
+    await pages.show(update, pages.fixed_page(lines, _("<b>Recent broadcasts</b>"),
+                                              2 * LIST_PAGE),
+                     pages.markup(keys(buttons).inline_keyboard, nav))
+
+
+async def list_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer()
+    await broadcasts_command(update, context, whole(update.callback_query.data[5:]) or 0)
 
 
 PICKER = Picker("bc", N_("Which area should it reach?"), area_chosen, scoped=True,
@@ -340,5 +373,7 @@ def handlers() -> list:
         CallbackQueryHandler(language_pressed, pattern=r"^bc:l:"),
         CallbackQueryHandler(button_pressed, pattern=r"^bc:b:"),
         CallbackQueryHandler(go_pressed, pattern=r"^bc:(go|at|x|csv):"),
+        CallbackQueryHandler(list_page_pressed, pattern=r"^bc:p:\d+$"),
+        CallbackQueryHandler(button_page_pressed, pattern=r"^bc:bp:\d+$"),
         PICKER.handler(),
     ]

@@ -13,6 +13,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot import pages
 from bot.context import Me, escape, local_today, me, officer, presser, reply, services
 from bot.i18n import N_, Translator
 from bot.messages import pledge_button
@@ -21,7 +22,9 @@ from handlers.inputs import read_amount
 from models.areas import SHORT, Area, get_area, label
 from models.campaigns import (
     DESCRIPTION_MAX,
-    NAME_MAX,
+    NAME_TYPED,
+    TARGET_NAME_MAX,
+    TARGETS_MAX,
     Campaign,
     CampaignDraft,
     CampaignStatus,
@@ -34,11 +37,12 @@ from models.campaigns import (
 )
 from models.dates import InputProblem, parse_period
 from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.numbers import whole
 from models.pledges import Progress, progress
 from models.users import AccessDenied, Actor, Role, get_user
 
 FLOW, EDIT_FLOW = "campaign", "campaign_edit"
-MAX_LISTED = 5
+LETTER_SHOWN = 600  # of the open letter on a card; the whole one is a button away
 
 STATUS_NAMES = {CampaignStatus.OPEN: N_("open"), CampaignStatus.PAUSED: N_("paused"),
                 CampaignStatus.CLOSED: N_("closed")}
@@ -56,7 +60,7 @@ def card(_: Translator, campaign: Campaign, where: str, prog: Progress, today: d
         lines.append(_("Status: {status}", status=_(STATUS_NAMES[CampaignStatus(
             campaign.status)])))
     if letter and campaign.description:
-        lines += ["", escape(campaign.description)]
+        lines += ["", pages.shorten(escape(campaign.description), LETTER_SHOWN)]
     lines += ["", progress_line(_, campaign, prog, today)]
     return "\n".join(lines)
 
@@ -90,10 +94,22 @@ def _cards(session: Session, campaigns: list[Campaign]) -> list[tuple[Campaign, 
             for c in campaigns]
 
 
-def _for_reader(session: Session, user_id: int, today: date):
+def _readable(session: Session, user_id: int, today: date) -> list[Campaign]:
     user = get_user(session, user_id)
-    return _cards(session, open_campaigns(session, get_area(session, user.area_id),
-                                          today)[:MAX_LISTED])
+    return open_campaigns(session, get_area(session, user.area_id), today)
+
+
+def _for_reader(session: Session, user_id: int, today: date, page: int):
+    """How many open campaigns the person may read, the page shown, and its card."""
+    found = _readable(session, user_id, today)
+    if not found:
+        return 0, 0, None
+    page = pages.clamp(page, len(found))
+    return len(found), page, _cards(session, [found[page]])[0]
+
+
+def letter_cut(campaign: Campaign) -> bool:
+    return pages.visible_units(escape(campaign.description)) > LETTER_SHOWN
 
 
 async def send_attachment(update: Update, campaign: Campaign) -> None:
@@ -105,41 +121,84 @@ async def send_attachment(update: Update, campaign: Campaign) -> None:
         await chat.send_document(campaign.attachment_file_id)
 
 
-async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                            page: int = 0) -> None:
+    """One card a page (◀ n/N ▶ between the open campaigns), the letter shortened on it."""
     person = await me(update, context)
     if person is None:
         return
     _ = person._
     svc = services(context)
     today = local_today(svc.config)
-    shown = await svc.db.run(_for_reader, person.id, today)
-    if not shown:
+    count, page, shown = await svc.db.run(_for_reader, person.id, today, page)
+    if shown is None:
         await reply(update, _("There is no open campaign right now."))
         return
-    for campaign, where, prog in shown:
+    campaign, where, prog = shown
+    if update.callback_query is None:
         await send_attachment(update, campaign)
-        await reply(update, card(_, campaign, where, prog, today),
-                    InlineKeyboardMarkup([[pledge_button(_, campaign.id)]]))
+    rows = [[pledge_button(_, campaign.id)]]
+    if letter_cut(campaign) or campaign.attachment_kind:
+        rows.append([InlineKeyboardButton(_("📖 Read the whole letter"),
+                                          callback_data=f"cmp:l:{campaign.id}")])
+    await pages.show(update, pages.page_text([card(_, campaign, where, prog, today)], [0]),
+                     pages.markup(rows, pages.nav_row(page, count, lambda n: f"cmp:pg:{n}")))
+
+
+async def page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """cmp:pg:<page>: another card of /campaigns (the list is read again for the presser)."""
+    await update.callback_query.answer()
+    page = whole(update.callback_query.data.rsplit(":", 1)[1])
+    await campaigns_command(update, context, page or 0)
+
+
+async def letter_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """cmp:l:<id>: the whole open letter, and its document or photo, of a campaign the
+    presser may read."""
+    query = update.callback_query
+    person = await presser(update, context)
+    if person is None:
+        return
+    svc = services(context)
+    wanted = whole(query.data.rsplit(":", 1)[1])
+    found = [c for c in await svc.db.run(_readable, person.id, local_today(svc.config))
+             if c.id == wanted]
+    if not found:
+        await query.answer(person._("This campaign is not open any more."), show_alert=True)
+        return
+    await query.answer()
+    campaign = found[0]
+    await send_attachment(update, campaign)
+    if campaign.description:
+        for text in pages.split_text(escape(campaign.description).split("\n"),
+                                     f"📣 <b>{escape(campaign.name)}</b>\n"):
+            await pages.show(update, text, None, edit=False)
 
 
 # ---- opening a campaign -----------------------------------------------------------------------
 
-async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def campaign_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           page: int = 0) -> None:
     person = await officer(update, context, N_("Only officers can open and run campaigns."))
     if person is None:
         return
     _ = person._
     run = await services(context).db.run(campaigns_run_by, person.actor)
-    rows = [[InlineKeyboardButton(_("➕ New campaign"), callback_data="cmp:new")]]
-    rows += [[InlineKeyboardButton(f"{c.name} ({_(STATUS_NAMES[CampaignStatus(c.status)])})",
-                                   callback_data=f"cmp:m:{c.id}")] for c in run[:20]]
-    await reply(update, _("Your campaigns. Open one to change it, or start a new one."),
-                InlineKeyboardMarkup(rows))
+    new = [InlineKeyboardButton(_("➕ New campaign"), callback_data="cmp:new")]
+    names = [(f"{c.name} ({_(STATUS_NAMES[CampaignStatus(c.status)])})", f"cmp:m:{c.id}")
+             for c in run]
+    await pages.show(update, _("Your campaigns. Open one to change it, or start a new one."),
+                     pages.choices(names, page, lambda n: f"cmp:lp:{n}", top=[new]))
+
+
+async def list_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer()
+    await campaign_command(update, context, whole(update.callback_query.data[7:]) or 0)
 
 
 PROMPTS = {
-    "name": N_("Step 1 of 7. What is the campaign called? For example: "
-               "Tháng cao điểm “Vì người nghèo” 2023."),
+    "name": N_("Step 1 of 7. What is the campaign called (up to {n} characters)? For "
+               "example: Tháng cao điểm “Vì người nghèo” 2023."),
     "letter": N_("Step 2 of 7. Type the open letter (what people will read with the "
                  "campaign)."),
     "attachment": N_("Step 3 of 7. Send the open letter as a document or a photo, if you "
@@ -148,10 +207,12 @@ PROMPTS = {
                  "17/10/2023 - 18/11/2023."),
     "target": N_("Step 6 of 7. What is the money target? For example 500 triệu or "
                  "500.000.000."),
-    "items": N_("Step 7 of 7. Any item targets? One per line (or separated by “;”) as "
-                "name: number, for example “Nhà Đại đoàn kết: 7”. Or press Skip."),
+    "items": N_("Step 7 of 7. Any item targets? Up to {n} targets, one per line (or separated "
+                "by “;”) as name: number, a name of up to {m} characters, for example “Nhà Đại "
+                "đoàn kết: 7”. Or press Skip."),
 }
 SKIPPABLE = ("attachment", "items")
+PROMPT_NUMBERS = {"name": (NAME_TYPED, 0), "items": (TARGETS_MAX, TARGET_NAME_MAX)}
 
 
 async def ask(update: Update, person: Me, step: str) -> None:
@@ -159,7 +220,8 @@ async def ask(update: Update, person: Me, step: str) -> None:
     if step in SKIPPABLE:
         markup = InlineKeyboardMarkup([[InlineKeyboardButton(person._("Skip"),
                                                              callback_data="cmp:skip")]])
-    await reply(update, person._(PROMPTS[step]), markup, edit=False)
+    await reply(update, person._(PROMPTS[step], n=PROMPT_NUMBERS.get(step, (0, 0))[0],
+                                 m=PROMPT_NUMBERS.get(step, (0, 0))[1]), markup, edit=False)
 
 
 async def new_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -176,15 +238,16 @@ async def _step(context: ContextTypes.DEFAULT_TYPE, person: Me, step: str, **dat
 
 
 async def name_typed(update, context, person: Me, text: str) -> None:
-    if not text.strip() or len(text) > NAME_MAX:
-        await reply(update, person._("A name of 1 to {n} characters, please.", n=NAME_MAX))
+    if not text.strip() or len(text.strip()) > NAME_TYPED:
+        await reply(update, person._("A name of 1 to {n} characters, please, for example: "
+                                     "Tháng cao điểm “Vì người nghèo” 2023.", n=NAME_TYPED))
         return
     await _step(context, person, "letter", name=text.strip())
     await ask(update, person, "letter")
 
 
 async def letter_typed(update, context, person: Me, text: str) -> None:
-    if len(text) > DESCRIPTION_MAX or not text.strip():
+    if pages.units(text) > DESCRIPTION_MAX or not text.strip():
         await reply(update, person._("The letter must be 1 to {n} characters; send a longer "
                                      "one as a document in the next step.", n=DESCRIPTION_MAX))
         return
@@ -235,9 +298,11 @@ async def items_typed(update, context, person: Me, text: str) -> None:
     try:
         items = parse_targets(text)
     except InputProblem as problem:
-        await reply(update, person._("“{text}” is not a target I can read. Write name: number, "
+        await reply(update, person._("“{text}” is not a target I can read. Write up to {n} "
+                                     "targets as name: number, a name of up to {m} characters, "
                                      "for example “Nhà Đại đoàn kết: 7”.",
-                                     text=escape(str(problem)[:60])))
+                                     text=escape(str(problem)[:60]), n=TARGETS_MAX,
+                                     m=TARGET_NAME_MAX))
         return
     await _step(context, person, "confirm", targets=items)
     await confirm_screen(update, context, person)
@@ -391,8 +456,8 @@ async def show_managed(update: Update, person: Me, campaign: Campaign, where: st
              CampaignStatus.CLOSED: [(N_("▶ Reopen"), "open")]}[status]
     rows.append([InlineKeyboardButton(_(text), callback_data=f"cmp:s:{campaign.id}:{to}")
                  for text, to in moves])
-    await reply(update, card(_, campaign, where, prog, today, letter=False),
-                InlineKeyboardMarkup(rows))
+    await reply(update, pages.shorten(card(_, campaign, where, prog, today, letter=False),
+                                      pages.TEXT_BUDGET), InlineKeyboardMarkup(rows))
 
 
 async def edit_typed(update, context, person: Me, text: str) -> None:
@@ -400,9 +465,10 @@ async def edit_typed(update, context, person: Me, text: str) -> None:
     svc = services(context)
     dialog = await svc.db.run(get_dialog, person.id, EDIT_FLOW)
     field, changes = dialog.step, {}
-    if field == "name" and 0 < len(text.strip()) <= NAME_MAX:
+    if field == "name" and 0 < len(text.strip()) <= NAME_TYPED:
         changes = {"name": text.strip()}
-    elif field == "description" and 0 < len(text.strip()) <= DESCRIPTION_MAX:
+    elif field == "description" and len(text.strip()) > 0 and \
+            pages.units(text.strip()) <= DESCRIPTION_MAX:
         changes = {"description": text.strip()}
     elif field == "period":
         try:
@@ -450,6 +516,9 @@ def handlers() -> list:
         CallbackQueryHandler(skip_pressed, pattern=r"^cmp:skip$"),
         CallbackQueryHandler(create_pressed, pattern=r"^cmp:(create|cancel)$"),
         CallbackQueryHandler(manage_pressed, pattern=r"^cmp:[mse]:"),
+        CallbackQueryHandler(page_pressed, pattern=r"^cmp:pg:\d+$"),
+        CallbackQueryHandler(list_page_pressed, pattern=r"^cmp:lp:\d+$"),
+        CallbackQueryHandler(letter_pressed, pattern=r"^cmp:l:\d+$"),
         PICKER.handler(),
     ]
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot import pages
 from bot.context import Me, escape, local_today, me, officer, presser, reply, services, translator
 from bot.i18n import N_, Translator
 from bot.reminders import clockwork
@@ -18,21 +20,24 @@ from handlers.area_picker import Picker
 from handlers.inputs import example_moment, read_amount, read_count, read_moment
 from handlers.menu import ROLE_NAMES
 from handlers.router import step_press
-from models.areas import Area, get_area, label
+from models.areas import Area, get_area, label, short_labels
 from models.campaigns import relayable
 from models.dates import InputProblem
 from models.deadlines import (
     Deadline,
     DeadlineDraft,
     DeadlineStatus,
+    Report,
     TooLateToSnooze,
     change_deadline,
+    count_run_by,
     create_deadline,
     deadlines_run_by,
     due_to_report,
     managed_deadline,
     may_report,
     overview,
+    owing_ids,
     planned,
     reporters,
     snooze,
@@ -58,7 +63,9 @@ KIND_WORDS = {"number": "number", "số": "number", "so": "number", "money": "mo
               "tiền": "money", "tien": "money", "text": "text", "chữ": "text", "chu": "text"}
 KIND_NAMES = {"number": N_("a whole number"), "money": N_("an amount of money"),
               "text": N_("a short text")}
-TEXT_MAX = 500
+TEXT_MAX = 300  # a text answer in a report
+TITLE_MAX = 120
+LIST_PAGE = 10
 
 
 def kind_name(_: Translator, kind: str) -> str:
@@ -83,8 +90,9 @@ async def deadline_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 async def title_typed(update, context, person: Me, text: str) -> None:
     title = " ".join(text.split())
-    if not 0 < len(title) <= 200:
-        await reply(update, person._("A title of 1 to 200 characters, please."))
+    if not 0 < len(title) <= TITLE_MAX:
+        await reply(update, person._("A title of 1 to {n} characters, please, for example "
+                                     "“Kết quả Tháng cao điểm Vì người nghèo”.", n=TITLE_MAX))
         return
     config = services(context).config
     await services(context).db.run(save_dialog, person.id, FLOW, "due", title=title)
@@ -187,10 +195,22 @@ async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if not campaigns:
         await ask_offsets(update, context, person, None)
         return
+    await campaign_menu(update, person, campaigns, 0)
+
+
+async def campaign_menu(update: Update, person: Me, campaigns: list, page: int) -> None:
     _ = person._
-    rows = [[(c.name[:60], f"dl:ca:{c.id}")] for c in campaigns]
-    await reply(update, _("Does it belong to a campaign?"),
-                keys([*rows, [(_("No campaign"), "dl:ca:0")]]))
+    await pages.show(update, _("Does it belong to a campaign?"), pages.choices(
+        [(c.name, f"dl:ca:{c.id}") for c in campaigns], page, lambda n: f"dl:cp:{n}",
+        extra=keys([[(_("No campaign"), "dl:ca:0")]]).inline_keyboard))
+
+
+async def campaign_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("campaign",))
+    if found is not None:
+        svc = services(context)
+        campaigns = await svc.db.run(relayable, found.person.actor, local_today(svc.config))
+        await campaign_menu(update, found.person, campaigns, whole(found.value) or 0)
 
 
 async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -315,28 +335,57 @@ PICKER = Picker("dl", N_("Which area must report?"), area_chosen, scoped=True,
 
 # ---- following deadlines ----------------------------------------------------------------------
 
-def _list(session: Session, actor: Actor):
-    return [(d, overview(session, d)) for d in deadlines_run_by(session, actor)]
+@dataclass(frozen=True)
+class Counts:
+    reported: int
+    missing: int
+    late: int
 
 
-async def deadlines_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+def _list(session: Session, actor: Actor, page: int):
+    """How many open deadlines the officer follows, the page shown, and its deadlines with
+    their counts (the areas owing a report read once per area and level)."""
+    total = count_run_by(session, actor)
+    page = pages.clamp(page, pages.page_count(total, LIST_PAGE))
+    owing: dict[tuple[int, str], set[int]] = {}
+    shown = []
+    for d in deadlines_run_by(session, actor, page * LIST_PAGE, LIST_PAGE):
+        if (d.area_id, d.level) not in owing:
+            owing[d.area_id, d.level] = owing_ids(session, d)
+        areas = owing[d.area_id, d.level]
+        reports = [r for r in session.exec(select(Report).where(Report.deadline_id == d.id))
+                   if r.area_id in areas]
+        shown.append((d, Counts(len(reports), len(areas) - len(reports),
+                                sum(1 for r in reports if r.late))))
+    return total, page, shown
+
+
+async def deadlines_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                            page: int = 0) -> None:
     person = await officer(update, context, N_("Only officers can follow reporting deadlines. "
                                                "/report to send yours."))
     if person is None:
         return
     _ = person._
-    rows = await services(context).db.run(_list, person.actor)
+    total, page, rows = await services(context).db.run(_list, person.actor, page)
     if not rows:
         await reply(update, _("No open deadlines. /deadline to set one."))
         return
-    lines, buttons = [_("<b>Open deadlines</b>")], []
+    lines, buttons = [], []
     for deadline, view in rows:
         lines.append(_("• {title}, due {when}: {reported} reported, {missing} missing, "
                        "{late} late", title=escape(deadline.title),
-                       when=_.datetime(deadline.due_at), reported=_.number(len(view.reports)),
-                       missing=_.number(len(view.missing)), late=_.number(view.late)))
-        buttons.append([(deadline.title[:60], f"dl:v:{deadline.id}")])
-    await reply(update, "\n".join(lines), keys(buttons))
+                       when=_.datetime(deadline.due_at), reported=_.number(view.reported),
+                       missing=_.number(view.missing), late=_.number(view.late)))
+        buttons.append([(pages.button_text(deadline.title), f"dl:v:{deadline.id}")])
+    nav = pages.nav_row(page, pages.page_count(total, LIST_PAGE), lambda n: f"dl:lp:{n}")
+    await pages.show(update, pages.fixed_page(lines, _("<b>Open deadlines</b>"), LIST_PAGE),
+                     pages.markup(keys(buttons).inline_keyboard, nav))
+
+
+async def list_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer()
+    await deadlines_command(update, context, whole(update.callback_query.data[6:]) or 0)
 
 
 async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -349,20 +398,22 @@ async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     _ = person._
     svc = services(context)
     action, _sep, raw = query.data.removeprefix("dl:").partition(":")
+    raw, _sep, page = raw.partition(":")
     try:
         deadline = await svc.db.run(managed_deadline, person.actor, int(raw))
+        page_no = max(0, int(page or 0))
     except (AccessDenied, ValueError):
         await query.answer(_("That deadline is outside your area."), show_alert=True)
         return
     await query.answer()
     try:
-        await act_on(update, context, person, deadline, action)
+        await act_on(update, context, person, deadline, action, page_no)
     except AccessDenied:  # closed meanwhile, or an old button
         await reply(update, _("This button has expired."), edit=False)
 
 
 async def act_on(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                 deadline: Deadline, action: str) -> None:
+                 deadline: Deadline, action: str, page: int = 0) -> None:
     _ = person._
     svc = services(context)
     now = datetime.now(UTC)
@@ -385,7 +436,7 @@ async def act_on(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
             _("Type the new offsets, for example “7d 3d 1d 2h”.")
         await reply(update, ask, edit=False)
     else:
-        await show_deadline(update, context, person, deadline)
+        await show_deadline(update, context, person, deadline, page)
 
 
 def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> int:
@@ -409,19 +460,28 @@ def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> int:
     return count
 
 
+def missing_blocks(_: Translator, names: list[str]) -> list[str]:
+    """"Not reported yet: Ấp 1, Tân Thành, Ấp 2, …." in blocks a page (or a message) holds."""
+    return [_("Not reported yet: {areas}.", areas=run)
+            for run in pages.runs([escape(n) for n in names])]
+
+
 async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                        deadline: Deadline) -> None:
+                        deadline: Deadline, page: int = 0) -> None:
+    """The deadline's figures, the areas missing and the totals up the tree, paged (◀ n/N ▶)
+    under the same buttons on every page."""
     _ = person._
-    view, times = await services(context).db.run(
-        lambda s: (overview(s, deadline), planned(s, deadline.id)))
-    lines = [f"<b>{escape(deadline.title)}</b>",
-             _("Due {when} · {reported} of {total} reported, {late} late",
-               when=_.datetime(deadline.due_at), reported=_.number(len(view.reports)),
-               total=_.number(len(view.areas)), late=_.number(view.late)),
-             reminders_line(_, times)]
-    if view.missing:
-        lines.append(_("Not reported yet: {areas}.",
-                       areas=escape(", ".join(a.name for a in view.missing))))
+
+    def load(s: Session):
+        view = overview(s, deadline)
+        return view, planned(s, deadline.id), short_labels(s, view.missing)
+    view, times, missing = await services(context).db.run(load)
+    head = [f"<b>{escape(deadline.title)}</b>",
+            _("Due {when} · {reported} of {total} reported, {late} late",
+              when=_.datetime(deadline.due_at), reported=_.number(len(view.reports)),
+              total=_.number(len(view.areas)), late=_.number(view.late)),
+            reminders_line(_, times)]
+    lines = missing_blocks(_, missing)
     if view.totals:
         lines.append(_("<b>Totals</b>"))
         base = view.totals[0][0].depth
@@ -433,7 +493,12 @@ async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, pers
             [(_("🕒 Change the time"), f"dl:t:{deadline.id}"),
              (_("⏰ Change reminders"), f"dl:o:{deadline.id}")],
             [(_("⏹ Close"), f"dl:c:{deadline.id}"), (_("✖ Cancel"), f"dl:x:{deadline.id}")]]
-    await reply(update, "\n".join(lines), keys(rows))
+    header = "\n".join(head)
+    split = pages.paginate(lines, header)
+    page = pages.clamp(page, len(split))
+    await pages.show(update, pages.page_text(lines, split[page], header), pages.markup(
+        keys(rows).inline_keyboard,
+        pages.nav_row(page, len(split), lambda n: f"dl:v:{deadline.id}:{n}")))
 
 
 async def change_typed(update, context, person: Me, text: str) -> None:
@@ -475,8 +540,20 @@ async def report_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if len(owed) == 1:
         await begin_report(update, context, person, owed[0][0].id, owed[0][1].id)
         return
-    await reply(update, person._("Which report?"), keys([[
-        (d.title[:60], f"rp:now:{d.id}:{a.id}")] for d, a in owed]))
+    await report_menu(update, person, owed, 0)
+
+
+async def report_menu(update: Update, person: Me, owed: list, page: int) -> None:
+    await pages.show(update, person._("Which report?"), pages.choices(
+        [(d.title, f"rp:now:{d.id}:{a.id}") for d, a in owed], page, lambda n: f"rp:pg:{n}"))
+
+
+async def report_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer()
+    person = await me(update, context)
+    if person is not None:
+        owed = await services(context).db.run(due_to_report, person.actor)
+        await report_menu(update, person, owed, whole(update.callback_query.data[6:]) or 0)
 
 
 def _begin(session: Session, actor: Actor, deadline_id: int, area_id: int) -> Deadline:
@@ -551,9 +628,14 @@ async def field_typed(update, context, person: Me, text: str) -> None:
     elif field["kind"] == "money":
         value = await read_amount(update, person, text, svc.config.max_amount * 100)
     else:
-        value = " ".join(text.split())[:TEXT_MAX] or None
+        value = " ".join(text.split()) or None
         if value is None:
             await reply(update, person._("Please type something, or “-” for nothing."))
+        elif len(value) > TEXT_MAX:
+            await reply(update, person._("Up to {n} characters here, please: say it briefly, "
+                                         "for example “Đã trao 5 sổ tiết kiệm”, and attach "
+                                         "the details as a file.", n=TEXT_MAX))
+            return
     if value is None:
         return
     values = {**dialog.data["values"], field["name"]: value}
@@ -607,8 +689,9 @@ async def report_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, per
         lines.append(f"• {escape(f['name'])}: {shown}")
     if dialog.data.get("file_id"):
         lines.append(_("With a file attached."))
-    await reply(update, "\n".join(lines), keys([[(_("✅ Send the report"), "rp:ok:0:0"),
-                                                 (_("✏ Start again"), "rp:redo:0:0")]]))
+    await pages.show(update, pages.page_text(lines, range(len(lines))),
+                     keys([[(_("✅ Send the report"), "rp:ok:0:0"),
+                            (_("✏ Start again"), "rp:redo:0:0")]]))
 
 
 async def confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -671,6 +754,9 @@ def handlers() -> list:
         CallbackQueryHandler(offsets_kept, pattern=r"^dl:of:"),
         CallbackQueryHandler(file_pressed, pattern=r"^dl:fi:"),
         CallbackQueryHandler(campaign_pressed, pattern=r"^dl:ca:"),
+        CallbackQueryHandler(campaign_page_pressed, pattern=r"^dl:cp:"),
+        CallbackQueryHandler(list_page_pressed, pattern=r"^dl:lp:\d+$"),
+        CallbackQueryHandler(report_page_pressed, pattern=r"^rp:pg:\d+$"),
         CallbackQueryHandler(skip_pressed, pattern=r"^rp:skip:"),
         CallbackQueryHandler(create_pressed, pattern=r"^dl:(ok|no):"),
         CallbackQueryHandler(manage_pressed, pattern=r"^dl:[vncxto]:"),

@@ -7,9 +7,10 @@ from __future__ import annotations
 from datetime import date
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot import pages
 from bot.config import Config
 from bot.context import Me, escape, local_today, officer, presser, reply, services, translator
 from bot.i18n import N_
@@ -67,6 +68,9 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
     svc = services(context)
     flt = PledgeFilter(campaign_id or None, STATUSES[status], KINDS[kind])
     rows, total, campaigns = await svc.db.run(_page, person.actor, flt, page)
+    if not rows and page > 0:  # a page beyond the end (fewer pledges now): the last one
+        page = pages.page_count(total, PAGE) - 1
+        rows, total, campaigns = await svc.db.run(_page, person.actor, flt, page)
     names = {c.id: c.name for c in campaigns}
     lines = [_("<b>Pledges</b> ({n} found)", n=_.number(total))]
     if campaign_id:
@@ -95,16 +99,10 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
         following = ids[(ids.index(campaign_id) + 1) % len(ids)] if campaign_id in ids else 0
         keys.append([InlineKeyboardButton(_("Next campaign ⟳"),
                                           callback_data=_data(following, status, kind, 0))])
-    nav = []
-    if page > 0:
-        nav.append(InlineKeyboardButton("◀", callback_data=_data(campaign_id, status, kind,
-                                                                page - 1)))
-    if (page + 1) * PAGE < total:
-        nav.append(InlineKeyboardButton("▶", callback_data=_data(campaign_id, status, kind,
-                                                                page + 1)))
-    if nav:
-        keys.append(nav)
-    await reply(update, "\n".join(lines), InlineKeyboardMarkup([row for row in keys if row]))
+    nav = pages.nav_row(page, pages.page_count(total, PAGE),
+                        lambda n: _data(campaign_id, status, kind, n))
+    await pages.show(update, pages.fixed_page(lines[1:], lines[0], PAGE + 1),
+                     pages.markup(keys, nav))
 
 
 async def list_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -145,14 +143,16 @@ async def open_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     _ = person._
     svc = services(context)
     action, _sep, raw = query.data.removeprefix("pd:").partition(":")
+    raw, _sep, page = raw.partition(":")
     try:
         pledge, campaign, changes, phone = await svc.db.run(_detail, person.actor, int(raw))
+        page_no = max(0, int(page or 0))
     except (AccessDenied, LookupError, ValueError):
         await query.answer(_("This pledge is outside your area."), show_alert=True)
         return
     await query.answer()
     if action == "o":
-        await show_pledge(update, context, person, pledge, campaign, changes, phone)
+        await show_pledge(update, context, person, pledge, campaign, changes, phone, page_no)
     elif action == "a":
         await receive(update, context, person, pledge.id, pledge.amount,
                       local_today(svc.config))
@@ -177,7 +177,8 @@ async def open_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 
 async def show_pledge(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                       pledge: Pledge, campaign: Campaign, changes: list[PledgeChange],
-                      phone: str | None) -> None:
+                      phone: str | None, page: int = 0) -> None:
+    """A pledge and its history (paged when long: ◀ n/N ▶ keeps the buttons)."""
     _ = person._
     working_days = services(context).config.working_days
     lines = [f"<b>{pledge.reference}</b> · {escape(campaign.name)}",
@@ -196,7 +197,10 @@ async def show_pledge(update: Update, context: ContextTypes.DEFAULT_TYPE, person
                        "approves it or it is received.",
                        amount=_.money(services(context).config.review_above)))
     lines.append(_("<b>History</b>"))
-    lines += [f"{_.datetime(c.at)} · {_(ACTIONS.get(c.action, c.action))}" for c in changes]
+    header = "\n".join(lines)
+    story = [f"{_.datetime(c.at)} · {_(ACTIONS.get(c.action, c.action))}" for c in changes]
+    split = pages.paginate(story, header)
+    page = pages.clamp(page, len(split))
     keys = []
     if pledge.status in (PledgeStatus.REGISTERED, PledgeStatus.RECEIVED):
         keys.append([InlineKeyboardButton(_("✅ Received as pledged, today"),
@@ -208,7 +212,8 @@ async def show_pledge(update: Update, context: ContextTypes.DEFAULT_TYPE, person
                                           callback_data=f"pd:v:{pledge.id}")])
     if pledge.status == PledgeStatus.REGISTERED:
         keys.append([InlineKeyboardButton(_("✖ Reject"), callback_data=f"pd:j:{pledge.id}")])
-    await reply(update, "\n".join(lines), InlineKeyboardMarkup(keys) if keys else None)
+    await pages.show(update, pages.page_text(story, split[page], header), pages.markup(
+        keys, pages.nav_row(page, len(split), lambda n: f"pd:o:{pledge.id}:{n}")))
 
 
 def tell_pledger(session: Session, config: Config, pledge: Pledge, campaign: str,

@@ -14,7 +14,7 @@ from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import vietqr
+from bot import pages, vietqr
 from bot.config import Config
 from bot.context import Me, escape, local_today, me, presser, reply, services
 from bot.i18n import N_, Translator
@@ -37,6 +37,7 @@ from models.pledges import (
     TooManyOpen,
     by_token,
     change_own_pledge,
+    count_my_pledges,
     day_salary,
     my_pledges,
     open_pledges,
@@ -47,6 +48,8 @@ from models.pledges import (
 from models.users import AccessDenied, get_user
 
 FLOW, MINE = "pledge", "mypledge"
+NAME_MAX, ITEM_MAX = 80, 120  # a name to show; goods described in words
+MINE_PAGE = 10
 
 PLEDGER_KINDS = {
     PledgerKind.INDIVIDUAL: N_("Individual"),
@@ -100,8 +103,21 @@ async def pledge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await begin(update, context, person, found[0].id)
     else:
         await svc.db.run(save_dialog, person.id, FLOW, "campaign")
-        await reply(update, person._("Which campaign do you pledge to?"),
-                    buttons([[(c.name, f"pl:c:{c.id}")] for c in found[:10]]), edit=False)
+        await campaign_page(update, person, found, 0, edit=False)
+
+
+async def campaign_page(update: Update, person: Me, found: list[Campaign], page: int,
+                        edit: bool = True) -> None:
+    await pages.show(update, person._("Which campaign do you pledge to?"), pages.choices(
+        [(c.name, f"pl:c:{c.id}") for c in found], page, lambda n: f"pl:cp:{n}"), edit=edit)
+
+
+async def campaign_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    step = await at_step(update, context, "campaign")
+    if step is not None:
+        svc = services(context)
+        found = await svc.db.run(_open_for, step.person.id, local_today(svc.config))
+        await campaign_page(update, step.person, found, whole(step.value) or 0)
 
 
 def _begin(session: Session, user_id: int, campaign_id: int, today: date,
@@ -187,13 +203,15 @@ async def who_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
 async def name_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     step = await at_step(update, context, "name")
     if step is not None and step.data.get("pledger_kind") not in ORGANISATIONS:
-        await named(update, context, step.person, step.person.user.name)
+        await named(update, context, step.person,
+                    " ".join((step.person.user.name or "").split())[:NAME_MAX] or "?")
 
 
 async def name_typed(update, context, person: Me, text: str) -> None:
     name = " ".join(text.split())
-    if not 0 < len(name) <= 100:
-        await reply(update, person._("A name of 1 to 100 characters, please."))
+    if not 0 < len(name) <= NAME_MAX:
+        await reply(update, person._("A name of 1 to {n} characters, please, for example "
+                                     "“Nguyễn Văn An” or “Công ty TNHH Minh Phát”.", n=NAME_MAX))
         return
     await named(update, context, person, name)
 
@@ -228,7 +246,7 @@ async def what_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                                   "“10 bao gạo 25 kg”."))
             return
         await save(context, person, "target", kind=step.value, **clear)
-        rows = [[(t.name, f"pl:tgt:{t.id}")] for t in goals] + \
+        rows = [[(pages.button_text(t.name), f"pl:tgt:{t.id}")] for t in goals[:90]] + \
             [[(_("Other goods"), "pl:tgt:0")]]
         await reply(update, _("Toward one of the campaign's targets, or other goods?"),
                     buttons(rows))
@@ -253,9 +271,9 @@ async def target_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
 
 async def item_typed(update, context, person: Me, text: str) -> None:
     item = " ".join(text.split())
-    if not 0 < len(item) <= 200:
-        await reply(update, person._("Describe it in 1 to 200 characters, for example "
-                                     "“10 bao gạo 25 kg”."))
+    if not 0 < len(item) <= ITEM_MAX:
+        await reply(update, person._("Describe it in 1 to {n} characters, for example "
+                                     "“10 bao gạo 25 kg”.", n=ITEM_MAX))
         return
     await save(context, person, "value", item=item)
     await ask_value(update, person)
@@ -462,17 +480,23 @@ async def cancel_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 # ---- one's own pledges ------------------------------------------------------------------------
 
-async def mypledges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def mypledges_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                            page: int = 0) -> None:
+    """One's pledges, newest first, MINE_PAGE a page with ◀ n/N ▶."""
     person = await me(update, context)
     if person is None:
         return
     _ = person._
-    rows = await services(context).db.run(my_pledges, person.id)
+    def load(session: Session, page: int):
+        total = count_my_pledges(session, person.id)
+        page = pages.clamp(page, pages.page_count(total, MINE_PAGE))
+        return total, page, my_pledges(session, person.id, MINE_PAGE, page * MINE_PAGE)
+    total, page, rows = await services(context).db.run(load, page)
     if not rows:
         await reply(update, _("You have not pledged yet. /pledge to make a pledge."))
         return
     working_days = services(context).config.working_days
-    lines, keys = [_("<b>Your pledges</b>")], []
+    lines, keys = [], []
     for pledge, campaign in rows:
         status = _(STATUS_NAMES[PledgeStatus(pledge.status)])
         line = f"• <b>{pledge.reference}</b> · {escape(campaign)} · " \
@@ -481,10 +505,17 @@ async def mypledges_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
             line += " " + _("({amount} on {date})", amount=_.money(pledge.received_amount),
                             date=_.date(pledge.received_on))
         lines.append(line)
-        if pledge.status == PledgeStatus.REGISTERED:
-            keys.append([(_("✏ {reference}", reference=pledge.reference), f"mp:e:{pledge.id}"),
-                         (_("✖ {reference}", reference=pledge.reference), f"mp:x:{pledge.id}")])
-    await reply(update, "\n".join(lines), buttons(keys) if keys else None)
+        keys.append([(_("✏ {reference}", reference=pledge.reference), f"mp:e:{pledge.id}"),
+                     (_("✖ {reference}", reference=pledge.reference), f"mp:x:{pledge.id}")]
+                    if pledge.status == PledgeStatus.REGISTERED else [])
+    await pages.show(update, pages.fixed_page(lines, _("<b>Your pledges</b>"), MINE_PAGE),
+                     pages.markup(buttons(keys).inline_keyboard, pages.nav_row(
+                         page, pages.page_count(total, MINE_PAGE), lambda n: f"mp:p:{n}")))
+
+
+async def mine_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    await update.callback_query.answer()
+    await mypledges_command(update, context, whole(update.callback_query.data[5:]) or 0)
 
 
 async def mine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -568,6 +599,7 @@ def handlers() -> list:
         CommandHandler("mypledges", mypledges_command),
         CallbackQueryHandler(new_pressed, pattern=r"^pl:new:"),
         CallbackQueryHandler(campaign_chosen, pattern=r"^pl:c:"),
+        CallbackQueryHandler(campaign_page_pressed, pattern=r"^pl:cp:"),
         CallbackQueryHandler(who_chosen, pattern=r"^pl:who:"),
         CallbackQueryHandler(name_pressed, pattern=r"^pl:name:"),
         CallbackQueryHandler(what_chosen, pattern=r"^pl:what:"),
@@ -578,5 +610,6 @@ def handlers() -> list:
         CallbackQueryHandler(cancel_pressed, pattern=r"^pl:cancel:"),
         CallbackQueryHandler(keep_pressed, pattern=r"^mp:keep:"),
         CallbackQueryHandler(mine_pressed, pattern=r"^mp:(e|x|xx):"),
+        CallbackQueryHandler(mine_page_pressed, pattern=r"^mp:p:\d+$"),
     ]
 

@@ -4,9 +4,10 @@ those who agreed to be named. Anonymous pledges count in the totals and never sh
 from __future__ import annotations
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
+from bot import pages
 from bot.context import Me, escape, me, reply, services
 from bot.i18n import Translator
 from handlers.pledges import PLEDGER_KINDS, describe
@@ -29,10 +30,11 @@ REPORTS = {"tot": "totals", "hon": "honour"}
 
 def _campaigns(session: Session, user_id: int) -> list[Campaign]:
     user = get_user(session, user_id)
-    return public_campaigns(session, get_area(session, user.area_id))
+    return public_campaigns(session, get_area(session, user.area_id), limit=None)
 
 
-async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, report: str) -> None:
+async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, report: str,
+                 page: int = 0) -> None:
     person = await me(update, context)
     if person is None:
         return
@@ -42,8 +44,9 @@ async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, report: str
     elif len(found) == 1:
         await show(update, context, person, report, found[0].id)
     else:
-        rows = [[InlineKeyboardButton(c.name, callback_data=f"{report}:{c.id}")] for c in found]
-        await reply(update, person._("Which campaign?"), InlineKeyboardMarkup(rows))
+        await pages.show(update, person._("Which campaign?"), pages.choices(
+            [(c.name, f"{report}:{c.id}") for c in found], page,
+            lambda n: f"{report}:p:{n}"))
 
 
 async def totals_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -55,17 +58,23 @@ async def honour_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """tot:<campaign>[:<page>] shows (a page of) a report; tot:p:<page> a page of the
+    chooser."""
     query = update.callback_query
     await query.answer()
+    report, *parts = query.data.split(":")
+    if parts[0] == "p":
+        await choose(update, context, report, whole(parts[1]) or 0 if len(parts) > 1 else 0)
+        return
     person = await me(update, context)
-    report, _sep, raw = query.data.partition(":")
     if person is None:
         return
-    campaign_id = whole(raw)
-    if campaign_id is None:
+    campaign_id = whole(parts[0])
+    page = whole(parts[1]) if len(parts) > 1 else 0
+    if campaign_id is None or page is None:
         await reply(update, person._("This button is not valid."))
         return
-    await show(update, context, person, report, campaign_id)
+    await show(update, context, person, report, campaign_id, page)
 
 
 def _report(session: Session, report: str, campaign_id: int, honour_registered: bool):
@@ -73,7 +82,7 @@ def _report(session: Session, report: str, campaign_id: int, honour_registered: 
     if campaign is None:
         return None
     data = totals(session, campaign_id) if report == "tot" else \
-        honour_roll(session, campaign_id, honour_registered)
+        honour_roll(session, campaign_id, honour_registered, limit=None)
     return campaign, data
 
 
@@ -95,7 +104,8 @@ def sums_line(person: Me, sums: Sums) -> str:
 
 
 async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, report: str,
-               campaign_id: int) -> None:
+               campaign_id: int, page: int = 0) -> None:
+    """The report, paged: each page within Telegram's limit, ◀ n/N ▶ to walk them."""
     _ = person._
     svc = services(context)
     found = await svc.db.run(_report, report, campaign_id, svc.config.honour_registered)
@@ -103,10 +113,11 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, r
         await reply(update, _("This campaign does not exist."))
         return
     campaign, data = found
-    lines = [f"<b>{escape(campaign.name)}</b>"]
+    head = [f"<b>{escape(campaign.name)}</b>"]
+    lines: list[str] = []
     if report == "tot":
-        lines += [_("<b>Overall</b>: {sums}", sums=sums_line(person, data.overall)), "",
-                  _("<b>By area</b>")]
+        head.append(_("<b>Overall</b>: {sums}", sums=sums_line(person, data.overall)))
+        lines += ["", _("<b>By area</b>")]
         base = data.by_area[0][0].depth if data.by_area else 0
         lines += ["  " * (area.depth - base) + f"• {escape(area.name)}: {sums_line(person, s)}"
                   for area, s in data.by_area]
@@ -114,13 +125,17 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, r
         lines += [f"• {_(PLEDGER_KINDS[PledgerKind(kind)])}: {sums_line(person, s)}"
                   for kind, s in sorted(data.by_kind.items())]
     else:
-        lines.append(_("<b>Honour roll</b>: thank you to everyone who gave."))
+        head.append(_("<b>Honour roll</b>: thank you to everyone who gave."))
         lines += [f"{i}. {honour_line(_, p, svc.config.working_days)}"
                   for i, p in enumerate(data, 1)]
         if not data:
             lines.append(_("Nobody on the roll yet: pledges appear here once they are "
                            "received."))
-    await reply(update, "\n".join(lines))
+    header = "\n".join(head)
+    split = pages.paginate(lines, header)
+    page = pages.clamp(page, len(split))
+    await pages.show(update, pages.page_text(lines, split[page], header), pages.markup(
+        [], pages.nav_row(page, len(split), lambda n: f"{report}:{campaign_id}:{n}")))
 
 
 def handlers() -> list:
@@ -128,5 +143,5 @@ def handlers() -> list:
         CommandHandler("totals", totals_command),
         CommandHandler("honour", honour_command),
         CommandHandler("honor", honour_command),
-        CallbackQueryHandler(pressed, pattern=r"^(tot|hon):\d+$"),
+        CallbackQueryHandler(pressed, pattern=r"^(tot|hon):(\d+|p)(:\d+)?$"),
     ]

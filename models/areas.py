@@ -118,6 +118,29 @@ def label(session: Session, area: Area, depth: int = 3) -> str:
     return ", ".join(a.name for a in reversed(chain[-depth:]))
 
 
+def short_labels(session: Session, areas: list[Area]) -> list[str]:
+    """Names that tell these areas apart, shortest first: an area's own name where it is
+    unique in the list, else with its parents' names added until it is ("Ấp 1, Tân Thành")."""
+    ids = {int(p) for a in areas for p in a.path.strip("/").split("/") if p}
+    found = {a.id: a for a in session.exec(select(Area).where(col(Area.id).in_(ids)))} \
+        if ids else {}
+    chains = {a.id: [found.get(int(p), a) for p in reversed(a.path.strip("/").split("/"))
+                     if p] or [a] for a in areas}
+    depth = {a.id: 1 for a in areas}
+    for _round in range(max((len(c) for c in chains.values()), default=1)):
+        names = {a.id: ", ".join(x.name for x in chains[a.id][:depth[a.id]]) for a in areas}
+        seen: dict[str, int] = {}
+        for name in names.values():
+            seen[name] = seen.get(name, 0) + 1
+        clashes = [a for a in areas if seen[names[a.id]] > 1 and
+                   depth[a.id] < len(chains[a.id])]
+        if not clashes:
+            return [names[a.id] for a in areas]
+        for a in clashes:
+            depth[a.id] += 1
+    return [", ".join(x.name for x in chains[a.id][:depth[a.id]]) for a in areas]
+
+
 def search(session: Session, text: str, within: Area | None = None,
            limit: int = 8) -> list[Area]:
     """Areas whose name contains the text, ignoring case and diacritics; shallow ones first."""

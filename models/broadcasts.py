@@ -216,7 +216,7 @@ def running(session: Session) -> list[Broadcast]:
         Broadcast.status == BroadcastStatus.RUNNING)))
 
 
-def recent(session: Session, actor: Actor, limit: int = 10) -> list[Broadcast]:
+def recent(session: Session, actor: Actor, limit: int | None = 10) -> list[Broadcast]:
     query = select(Broadcast).join(Area, col(Area.id) == Broadcast.area_id)
     if actor.role is not Role.ADMIN:
         if actor.scope is None or not actor.at_least(Role.OFFICER):

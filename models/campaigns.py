@@ -22,6 +22,8 @@ from models.users import AccessDenied, Actor, Role
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 3500  # the open letter; a Telegram message holds 4096 characters
+NAME_TYPED = 120  # a new name as typed (older ones may hold NAME_MAX)
+TARGETS_MAX, TARGET_NAME_MAX = 20, 60  # item targets of one campaign, and a target's name
 PREFIX_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: a reference is read aloud
 
 
@@ -75,11 +77,12 @@ def parse_targets(text: str) -> list[tuple[str, int]]:
     """One target a line (or separated by ";"), "name: number": "Nhà Đại đoàn kết: 7"."""
     targets = []
     for line in re.split(r"[\n;]", text.strip()):
-        match = re.fullmatch(r"\s*(.{1,100}?)\s*[:=]\s*([0-9]{1,9})\s*", ascii_digits(line))
+        match = re.fullmatch(rf"\s*(.{{1,{TARGET_NAME_MAX}}}?)\s*[:=]\s*([0-9]{{1,9}})\s*",
+                             ascii_digits(line))
         if not match or int(match.group(2)) <= 0:
             raise InputProblem(line)
         targets.append((match.group(1), int(match.group(2))))
-    if not targets:
+    if not 0 < len(targets) <= TARGETS_MAX:
         raise InputProblem(text)
     return targets
 
@@ -171,7 +174,8 @@ def open_campaigns(session: Session, area: Area | None, today: date) -> list[Cam
                                                                       Campaign.id))))
 
 
-def public_campaigns(session: Session, area: Area | None, limit: int = 10) -> list[Campaign]:
+def public_campaigns(session: Session, area: Area | None,
+                     limit: int | None = 10) -> list[Campaign]:
     """Every campaign's figures are public (công khai): newest first, the person's own first."""
     found = list(session.exec(select(Campaign).order_by(col(Campaign.id).desc())))
     return _covering(session, area, found)[:limit]

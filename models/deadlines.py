@@ -17,7 +17,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, Column, Index, UniqueConstraint, update
-from sqlmodel import Field, Session, SQLModel, col, select
+from sqlmodel import Field, Session, SQLModel, col, func, select
 
 from models.areas import Area, get_area, is_within
 from models.base import telegram_id_column, utcnow
@@ -321,14 +321,35 @@ def change_deadline(session: Session, actor: Actor, deadline_id: int, clock: Clo
     return deadline
 
 
-def deadlines_run_by(session: Session, actor: Actor) -> list[Deadline]:
-    query = select(Deadline).join(Area, col(Area.id) == Deadline.area_id).where(
+def _run_by(actor: Actor, query):
+    query = query.join(Area, col(Area.id) == Deadline.area_id).where(
         Deadline.status == DeadlineStatus.OPEN)
     if actor.role is not Role.ADMIN:
         if actor.scope is None or not actor.at_least(Role.OFFICER):
-            return []
+            return None
         query = query.where(col(Area.path).startswith(actor.scope.path, autoescape=True))
-    return list(session.exec(query.order_by(Deadline.due_at)))
+    return query
+
+
+def deadlines_run_by(session: Session, actor: Actor, offset: int = 0,
+                     limit: int | None = None) -> list[Deadline]:
+    query = _run_by(actor, select(Deadline))
+    if query is None:
+        return []
+    return list(session.exec(query.order_by(Deadline.due_at, Deadline.id).offset(offset)
+                             .limit(limit)))
+
+
+def count_run_by(session: Session, actor: Actor) -> int:
+    query = _run_by(actor, select(func.count(col(Deadline.id))).select_from(Deadline))
+    return 0 if query is None else session.exec(query).one()
+
+
+def owing_ids(session: Session, deadline: Deadline) -> set[int]:
+    """The ids of the areas that owe this deadline a report."""
+    root = get_area(session, deadline.area_id)
+    return set(session.exec(select(Area.id).where(
+        col(Area.path).startswith(root.path, autoescape=True), Area.level == deadline.level)))
 
 
 @dataclass
@@ -372,10 +393,8 @@ def due_to_report(session: Session, actor: Actor) -> list[tuple[Deadline, Area]]
     """The open deadlines this person reports for: their own area owes a report."""
     if actor.scope is None:
         return []
-    found = []
-    for deadline in session.exec(select(Deadline).where(
-            Deadline.status == DeadlineStatus.OPEN, Deadline.role == actor.role.value,
-            Deadline.level == actor.scope.level)).all():
-        if actor.scope.path.startswith(get_area(session, deadline.area_id).path):
-            found.append((deadline, actor.scope))
-    return found
+    within = [int(i) for i in actor.scope.path.strip("/").split("/")]  # the area and above
+    return [(deadline, actor.scope) for deadline in session.exec(select(Deadline).where(
+        Deadline.status == DeadlineStatus.OPEN, Deadline.role == actor.role.value,
+        Deadline.level == actor.scope.level, col(Deadline.area_id).in_(within))
+        .order_by(Deadline.id)).all()]

@@ -214,10 +214,16 @@ def _counted_area(session: Session, user: User, campaign: Campaign) -> int:
 
 # ---- the pledger's side -----------------------------------------------------------------------
 
-def my_pledges(session: Session, user_id: int, limit: int = 10) -> list[tuple[Pledge, str]]:
+def my_pledges(session: Session, user_id: int, limit: int | None = 10,
+               offset: int = 0) -> list[tuple[Pledge, str]]:
     rows = session.exec(select(Pledge, Campaign.name).join(Campaign).where(
-        Pledge.user_id == user_id).order_by(col(Pledge.id).desc()).limit(limit))
+        Pledge.user_id == user_id).order_by(col(Pledge.id).desc()).offset(offset).limit(limit))
     return [(p, name) for p, name in rows]
+
+
+def count_my_pledges(session: Session, user_id: int) -> int:
+    return session.exec(select(func.count(col(Pledge.id))).where(
+        Pledge.user_id == user_id)).one()
 
 
 def own_pledge(session: Session, user_id: int, pledge_id: int) -> Pledge:
@@ -432,7 +438,7 @@ def _add(sums: Sums, p: Pledge) -> None:
 
 
 def honour_roll(session: Session, campaign_id: int, registered: bool = False,
-                limit: int = 30) -> list[Pledge]:
+                limit: int | None = 30) -> list[Pledge]:
     """Those who agreed to be named, largest first; anonymous pledges count but never show.
     Received pledges only, unless the deployment also lists `registered` ones."""
     shown = COUNTED if registered else (PledgeStatus.RECEIVED,)

@@ -417,9 +417,9 @@ async def test_the_desk_filters_and_pages(loa):
     first = await loa.send(360, "/pledges")
     assert "Pledges (12 found)" in first.plain and first.plain.count("\n") == 8
     assert first.buttons()[0] == [str(i) for i in range(1, 9)]
-    assert first.buttons()[-1] == ["▶"]
+    assert first.buttons()[-1] == ["1/2", "▶"]
     second = await loa.tap(360, "▶")
-    assert second.buttons()[-1] == ["◀"] and "9. " not in second.plain
+    assert second.buttons()[-1] == ["◀", "2/2"] and "9. " not in second.plain
     salaries = await loa.tap(360, "📅 One day's salary")
     assert "Pledges (2 found)" in salaries.plain and "one day's salary" in salaries.plain
     none = await loa.tap(360, "received")
