@@ -17,6 +17,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.context import Me, escape, presser, reply, services
+from handlers.router import nav_row
 from models.areas import Area, child_page, get_area, having_children, label, search
 from models.dialogs import get_dialog
 from models.users import Actor, Role
@@ -110,6 +111,8 @@ class Picker:
             if root is None or view.node.id != root.id:
                 rows.append([InlineKeyboardButton(_("⬅ Back"), callback_data=self._data(
                     "o", view.node.parent_id))])
+        if self.steps:  # inside a flow: it can be left here too
+            rows.append(nav_row(_, back=False))
         text = _(self.prompt)
         if view.node is not None:
             text += "\n" + _("Now at: <b>{area}</b> ({level})", area=escape(view.node_label),

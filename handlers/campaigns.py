@@ -8,6 +8,7 @@ item targets, then one confirmation.
 from __future__ import annotations
 
 from datetime import date
+from itertools import pairwise
 
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,6 +20,7 @@ from bot.i18n import N_, Translator
 from bot.messages import pledge_button
 from handlers.area_picker import Picker
 from handlers.inputs import read_amount
+from handlers.router import nav_row
 from models.areas import SHORT, Area, get_area, label
 from models.campaigns import (
     DESCRIPTION_MAX,
@@ -198,13 +200,13 @@ async def list_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 PROMPTS = {
     "name": N_("Step 1 of 7. What is the campaign called (up to {n} characters)? For "
-               "example: Tháng cao điểm “Vì người nghèo” 2023."),
+               "example: Tháng cao điểm “Vì người nghèo” {year}."),
     "letter": N_("Step 2 of 7. Type the open letter (what people will read with the "
                  "campaign)."),
     "attachment": N_("Step 3 of 7. Send the open letter as a document or a photo, if you "
                      "have one, or press Skip."),
     "period": N_("Step 4 of 7. From when to when? Type the two dates, for example "
-                 "17/10/2023 - 18/11/2023."),
+                 "17/10/{year} - 18/11/{year}."),
     "target": N_("Step 6 of 7. What is the money target? For example 500 triệu or "
                  "500.000.000."),
     "items": N_("Step 7 of 7. Any item targets? Up to {n} targets, one per line (or separated "
@@ -215,13 +217,31 @@ SKIPPABLE = ("attachment", "items")
 PROMPT_NUMBERS = {"name": (NAME_TYPED, 0), "items": (TARGETS_MAX, TARGET_NAME_MAX)}
 
 
-async def ask(update: Update, person: Me, step: str) -> None:
-    markup = None
-    if step in SKIPPABLE:
-        markup = InlineKeyboardMarkup([[InlineKeyboardButton(person._("Skip"),
-                                                             callback_data="cmp:skip")]])
-    await reply(update, person._(PROMPTS[step], n=PROMPT_NUMBERS.get(step, (0, 0))[0],
-                                 m=PROMPT_NUMBERS.get(step, (0, 0))[1]), markup, edit=False)
+STEPS = ("name", "letter", "attachment", "period", "area", "target", "items", "confirm")
+
+
+async def ask(update: Update, person: Me, step: str, year: int | None = None) -> None:
+    """One question of the flow, with Skip where it may be skipped, ⬅ and ✖."""
+    rows = [[InlineKeyboardButton(person._("Skip"), callback_data="cmp:skip")]] \
+        if step in SKIPPABLE else []
+    rows.append(nav_row(person._, back=step != STEPS[0]))
+    n, m = PROMPT_NUMBERS.get(step, (0, 0))
+    await reply(update, person._(PROMPTS[step], n=n, m=m, year=year or date.today().year),
+                InlineKeyboardMarkup(rows), edit=False)
+
+
+def _back_to(step: str):
+    """⬅ from the step after `step`: ask `step` again; the answers given are kept."""
+    async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+        await _step(context, person, step)
+        if step == "area":
+            await PICKER.show(update, context, person)
+        else:
+            await ask(update, person, step)
+    return again
+
+
+BACK = {(FLOW, later): _back_to(earlier) for earlier, later in pairwise(STEPS)}
 
 
 async def new_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -240,7 +260,8 @@ async def _step(context: ContextTypes.DEFAULT_TYPE, person: Me, step: str, **dat
 async def name_typed(update, context, person: Me, text: str) -> None:
     if not text.strip() or len(text.strip()) > NAME_TYPED:
         await reply(update, person._("A name of 1 to {n} characters, please, for example: "
-                                     "Tháng cao điểm “Vì người nghèo” 2023.", n=NAME_TYPED))
+                                     "Tháng cao điểm “Vì người nghèo” {year}.", n=NAME_TYPED,
+                                     year=date.today().year))
         return
     await _step(context, person, "letter", name=text.strip())
     await ask(update, person, "letter")
@@ -273,8 +294,8 @@ async def period_typed(update, context, person: Me, text: str) -> None:
         start, end = parse_period(text, local_today(services(context).config))
     except InputProblem:
         await reply(update, person._("“{text}” is not a period I can read. Type the start and "
-                                     "the end, for example 17/10/2023 - 18/11/2023.",
-                                     text=escape(text[:60])))
+                                     "the end, for example 17/10/{year} - 18/11/{year}.",
+                                     text=escape(text[:60]), year=date.today().year))
         return
     await _step(context, person, "area", starts_on=start.isoformat(), ends_on=end.isoformat())
     await PICKER.show(update, context, person)
@@ -412,7 +433,7 @@ EDITS = {"name": N_("Edit name"), "description": N_("Edit letter"),
 EDIT_PROMPTS = {
     "name": N_("Type the new name."),
     "description": N_("Type the new open letter."),
-    "period": N_("Type the new dates, for example 17/10/2023 - 18/11/2023."),
+    "period": N_("Type the new dates, for example 17/10/{year} - 18/11/{year}."),
     "money_target": N_("Type the new money target, for example 500 triệu."),
 }
 
@@ -434,7 +455,7 @@ async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await svc.db.run(managed_campaign, person.actor, campaign_id)
             await svc.db.run(save_dialog, person.id, EDIT_FLOW, parts[3], campaign_id=campaign_id)
             await query.answer()
-            await reply(update, _(EDIT_PROMPTS[parts[3]]), edit=False)
+            await reply(update, _(EDIT_PROMPTS[parts[3]], year=date.today().year), edit=False)
             return
         campaign, where, prog = await svc.db.run(_managed, person.actor, campaign_id)
     except (AccessDenied, LookupError, ValueError, IndexError):
@@ -482,7 +503,8 @@ async def edit_typed(update, context, person: Me, text: str) -> None:
             return
         changes = {"money_target": amount}
     if not changes:
-        await reply(update, person._("That does not fit. ") + person._(EDIT_PROMPTS[field]))
+        await reply(update, person._("That does not fit. ")
+                    + person._(EDIT_PROMPTS[field], year=date.today().year))
         return
     campaign_id = dialog.data["campaign_id"]
     try:

@@ -42,8 +42,9 @@ async def read_past_date(update: Update, person: Me, text: str, today: date) -> 
     try:
         day = parse_day(text, today, Lean.PAST)
     except InputProblem:
-        await reply(update, person._("“{text}” is not a date I can read. Type it like "
-                                     "18/11/2023 or 18/11/23.", text=escape(text[:50])))
+        await reply(update, person._("“{text}” is not a date I can read. Type it like {full} "
+                                     "or {short}, or “hôm qua”.", text=escape(text[:50]),
+                                     full=f"{today:%d/%m/%Y}", short=f"{today:%d/%m}"))
         return None
     if day > today:
         await reply(update, person._("{date} is still to come. Type a date up to today, "
@@ -60,7 +61,7 @@ def example_moment(config: Config, days_ahead: int) -> str:
 
 async def read_moment(update: Update, person: Me, text: str, config: Config,
                       days_ahead: int = 1) -> datetime | None:
-    """A local date and time still to come ("30/11/2023 08:00", "08:00 30/11", "8h sáng
+    """A local date and time still to come ("30/11/2026 08:00", "08:00 30/11", "8h sáng
     mai") as UTC, or None after telling the person how to type one."""
     when = None
     with contextlib.suppress(InputProblem):

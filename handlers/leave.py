@@ -1,22 +1,26 @@
-"""Leaving a flow: /cancel, or the words hủy, huỷ, thôi, cancel typed at any step of any flow.
+"""Leaving a flow or stepping back: /cancel, the words hủy, huỷ, thôi, cancel typed at any step,
+and the ✖ and ⬅ buttons under every question (`nav_row`).
 
-The person hears what was dropped; nothing half-made stays behind (the dialog ends, and a
-broadcast draft built for the preview is cancelled).
+Leaving says what was dropped; nothing half-made stays behind (the dialog ends, and a broadcast
+draft built for the preview is cancelled). ⬅ asks the previous question again, with the answers
+given so far kept: each flow says, per step, how to ask its previous one (`Back`).
 """
 
 from __future__ import annotations
 
 import unicodedata
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, datetime
 
 from sqlmodel import Session
 from telegram import Update
-from telegram.ext import CommandHandler, ContextTypes
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import Me, me, reply, services
 from bot.i18n import N_
 from handlers import broadcasts, campaigns, deadlines, invites, pledge_desk, pledges
 from handlers.menu import main_menu
+from handlers.router import BACK, CANCEL
 from models import onboarding
 from models.broadcasts import discard_draft
 from models.dialogs import end_dialog, get_dialog
@@ -74,5 +78,35 @@ async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await leave(update, context, person)
 
 
-def handlers() -> list:
-    return [CommandHandler("cancel", cancel_command)]
+#: How a flow asks the question before a step again: (flow, step) → an asker of the previous
+#: step, which moves the dialog back (answers kept) and shows that question.
+Back = Mapping[tuple[str, str], Callable[[Update, ContextTypes.DEFAULT_TYPE, Me],
+                                         Awaitable[None]]]
+
+
+def nav_handler(back: Back) -> CallbackQueryHandler:
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        query = update.callback_query
+        person = await me(update, context, consented=False)
+        if person is None:
+            await query.answer()
+            return
+        if query.data == CANCEL:
+            await query.answer()
+            await query.edit_message_reply_markup(None)  # the question is gone; say why below
+            await leave(update, context, person)
+            return
+        dialog = await services(context).db.run(get_dialog, person.id)
+        previous = back.get((dialog.flow, dialog.step)) if dialog else None
+        if previous is None:
+            await query.answer(person._("There is no earlier step to go back to."),
+                               show_alert=True)
+            return
+        await query.answer()
+        await previous(update, context, person)
+
+    return CallbackQueryHandler(pressed, pattern=f"^({CANCEL}|{BACK})$")
+
+
+def handlers(back: Back) -> list:
+    return [CommandHandler("cancel", cancel_command), nav_handler(back)]

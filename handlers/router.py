@@ -5,17 +5,24 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any, NamedTuple
 
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.context import Me, guessed, me, reply, services
-from bot.i18n import N_
+from bot.i18n import N_, Translator
 from models.dialogs import get_dialog
 from models.users import Actor
 
 TextStep = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me, str], Awaitable[None]]
 
 EXPIRED = N_("This button has expired.")
+CANCEL, BACK = "nav:x", "nav:b"  # handled in handlers/leave.py
+
+
+def nav_row(_: Translator, back: bool = True) -> list[InlineKeyboardButton]:
+    """⬅ (unless this is the first question) and ✖, under a question that waits for an answer."""
+    row = [InlineKeyboardButton(_("⬅ Back"), callback_data=BACK)] if back else []
+    return [*row, InlineKeyboardButton(_("✖ Cancel"), callback_data=CANCEL)]
 
 
 class StepPress(NamedTuple):

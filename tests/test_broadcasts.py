@@ -241,7 +241,7 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     listing = await loa.send(420, "/broadcasts")
     assert "đã hẹn giờ" in listing.plain
     cancelled = await loa.tap(420, listing.buttons()[0][0])
-    assert cancelled.plain.startswith("Đã huỷ thông báo #")
+    assert cancelled.plain.startswith("Đã hủy thông báo #")
     await loa.quiet(421)
 
     await loa.send(420, "/broadcast")

@@ -53,3 +53,35 @@ async def test_leaving_onboarding_before_consent(loa):
     left = await loa.send(903, "thôi")
     assert left.plain == "Đã hủy: việc cài đặt Loa (gửi /start để làm lại từ đầu)."
     assert loa.db.call(get_dialog, 903) is None
+
+
+async def test_back_keeps_earlier_answers_and_the_cross_leaves_a_campaign_being_set_up(loa):
+    from datetime import date
+
+    from models.campaigns import Campaign
+
+    loa.db.call(grant, 904, Role.OFFICER, "804")
+    await loa.onboard(904, name="Tím", lang="vi")
+    await loa.send(904, "/campaign")
+    first = await loa.tap(904, "➕ Cuộc vận động mới")
+    year = str(date.today().year)
+    assert first.plain.startswith("Bước 1/7") and f"“Vì người nghèo” {year}" in first.plain
+    assert first.buttons() == [["✖ Hủy"]]                      # no ⬅ on the first question
+    letter = await loa.send(904, "Tết vì người nghèo")
+    assert letter.buttons() == [["⬅ Quay lại", "✖ Hủy"]]
+    again = await loa.tap(904, "⬅ Quay lại")
+    assert again.plain.startswith("Bước 1/7")
+    await loa.send(904, "Tết vì người nghèo 2027")
+    await loa.send(904, "Kính gửi bà con")
+    attachment = await loa.tap(904, "Bỏ qua")                 # no letter as a file
+    assert f"17/10/{year} - 18/11/{year}" in attachment.plain
+    back = await loa.tap(904, "⬅ Quay lại")                   # from the period to the file
+    assert back.plain.startswith("Bước 3/7")
+    dialog = loa.db.call(get_dialog, 904)
+    assert (dialog.step, dialog.data["name"], dialog.data["description"]) == (
+        "attachment", "Tết vì người nghèo 2027", "Kính gửi bà con")
+    question = await loa.tap(904, "✖ Hủy")                   # its buttons go, then the answer
+    assert question.plain.startswith("Bước 3/7") and question.buttons() == []
+    assert (await loa.next(904)).plain == "Đã hủy: cuộc vận động bạn đang tạo."
+    assert loa.db.call(get_dialog, 904) is None
+    assert loa.db.call(lambda s: s.exec(select(Campaign)).all()) == []

@@ -149,12 +149,12 @@ async def test_privacy_and_forget(loa):
     assert "Vai trò: người dân" in privacy.plain
     ask = await loa.send(106, "/forget")
     kept = await loa.tap(106, "Không, giữ lại")
-    assert kept.plain == "Không có gì bị xoá." and user_row(loa, 106) is not None
+    assert kept.plain == "Không có gì bị xóa." and user_row(loa, 106) is not None
     await loa.send(106, "/forget")
-    gone = await loa.tap(106, "Có, xoá dữ liệu của tôi")
-    assert "dữ liệu của bạn đã được xoá" in gone.plain
+    gone = await loa.tap(106, "Có, xóa dữ liệu của tôi")
+    assert "dữ liệu của bạn đã được xóa" in gone.plain
     assert user_row(loa, 106) is None
-    assert ask.buttons() == [["Có, xoá dữ liệu của tôi", "Không, giữ lại"]]
+    assert ask.buttons() == [["Có, xóa dữ liệu của tôi", "Không, giữ lại"]]
 
 
 async def test_unknown_input_gets_a_clear_answer(loa):

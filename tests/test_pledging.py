@@ -92,7 +92,7 @@ async def test_a_citizen_pledges_money_in_vietnamese_and_gets_a_receipt_with_vie
     assert "bảng vàng" in public.plain
     confirm = await loa.tap(301, "Có, ghi tên tôi")
     assert "Khoản ủng hộ: 1.200.000\xa0₫" in confirm.plain
-    assert confirm.buttons() == [["✅ Xác nhận", "✏ Sửa", "✖ Huỷ"]]
+    assert confirm.buttons() == [["✅ Xác nhận", "✏ Sửa", "✖ Hủy"]]
     receipt = await loa.tap(301, "✅ Xác nhận")
     assert "TT" in receipt.plain and "-0001" in receipt.plain and "1.200.000\xa0₫" in receipt.plain
     qr = await loa.next(301)
