@@ -85,8 +85,8 @@ def build_application(config: Config, db: Database) -> Application:
 
 async def _post_init(app: Application) -> None:
     services: Services = app.bot_data["services"]
+    services.dispatcher.start()  # first: after a crash, deliveries resume at once
     await menu.set_default_menus(app.bot, services.config)
-    services.dispatcher.start()
     services.reminders.start(app.job_queue)
     log.info("Loa is up as @%s", app.bot.username)
 

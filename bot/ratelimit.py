@@ -37,11 +37,12 @@ PACED = frozenset({
 })
 GROUP_INTERVAL = 60 / 20
 CATCH_UP = 0.05  # seconds of slots a late sender may still use, at high rates
-BACK_OFF = 0.95  # a 429 sets the pace to this share of the rate that was getting through
+BACK_OFF = 0.97  # a 429 sets the pace to this share of the rate that was getting through
 PLATEAU = 30.0  # seconds until the pace is back at the refused rate, then it probes above
 CUBIC = (1 - BACK_OFF) / PLATEAU ** 3
 MARGIN = 0.97  # the curve flattens just under what went through, then probes above
 MIN_RATE = 0.5
+WINDOW = 1.05  # Telegram counts a second; a little more here allows for network jitter
 CHAT_MAP_MAX = 50_000
 
 
@@ -193,10 +194,10 @@ class Limiter(BaseRateLimiter[dict]):
         if self._refused_at is None:
             return 0.0
         granted = self._granted
-        while granted and now - granted[0] >= 1.0:
+        while granted and now - granted[0] >= WINDOW:
             granted.popleft()
-        if len(granted) >= max(1, int(self.rate)):
-            return granted[0] + 1.0 - now
+        if len(granted) >= max(1, round(self.rate * WINDOW)):
+            return granted[0] + WINDOW - now
         granted.append(now)
         return 0.0
 
