@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,9 +21,10 @@ from telegram.ext import (
 
 from bot import pages
 from bot.config import Config
-from bot.context import Services, guessed
+from bot.context import Services, guessed, translator
 from bot.db import Database
 from bot.delivery import Dispatcher
+from bot.i18n import guess_language
 from bot.ratelimit import Limiter
 from bot.reminders import Reminders
 from bot.updates import PerUserUpdateProcessor
@@ -41,6 +43,7 @@ from handlers import (
     totals,
 )
 from handlers.router import text_router, unknown_command_handler
+from models.users import get_user
 
 log = logging.getLogger(__name__)
 
@@ -49,14 +52,16 @@ ALLOWED_UPDATES = ["message", "callback_query"]
 
 def build_application(config: Config, db: Database) -> Application:
     token = config.require_token()
-    limiter = Limiter(rate=config.send_rate)
+    limiter = Limiter(rate=config.send_rate, per_chat_interval=1 / config.chat_rate,
+                      chat_burst=config.chat_burst)
+    updates = PerUserUpdateProcessor(max_pending=config.max_pending)
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{config.api_url}/bot")
         .base_file_url(f"{config.api_url}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
-        .concurrent_updates(PerUserUpdateProcessor())
+        .concurrent_updates(updates)
         .rate_limiter(limiter)
         .post_init(_post_init)
         .post_stop(_post_stop)
@@ -65,6 +70,7 @@ def build_application(config: Config, db: Database) -> Application:
     dispatcher = Dispatcher(app.bot, db, config, limiter)
     app.bot_data["services"] = Services(config, db, dispatcher,
                                         Reminders(db, config, dispatcher))
+    updates.on_overflow = functools.partial(_too_many_updates, app)
 
     app.add_handler(private_only.handler(), group=private_only.GROUP)
     app.add_handlers(onboarding.handlers())
@@ -93,14 +99,27 @@ def build_application(config: Config, db: Database) -> Application:
 
 async def _post_init(app: Application) -> None:
     services: Services = app.bot_data["services"]
+    services.dispatcher.start()  # first: after a crash, deliveries resume at once
     await menu.set_default_menus(app.bot, services.config)
-    services.dispatcher.start()
     services.reminders.start(app.job_queue)
     log.info("Loa is up as @%s", app.bot.username)
 
 
 async def _post_stop(app: Application) -> None:
     await app.bot_data["services"].dispatcher.stop()
+
+
+async def _too_many_updates(app: Application, update: Update) -> None:
+    """Someone sent far more than Loa can answer at once: say so, once (updates.py)."""
+    services: Services = app.bot_data["services"]
+    config = services.config
+    person = await services.db.run(get_user, update.effective_user.id)
+    _ = translator(config, person.language if person and person.language else
+                   guess_language(update.effective_user.language_code, config.languages))
+    if update.effective_chat is not None and update.effective_chat.type == "private":
+        await app.bot.send_message(update.effective_chat.id, _(
+            "You sent many messages at once; Loa skipped some of them. Please wait for the "
+            "answers, then continue."))
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -61,6 +61,9 @@ class Config:
     rate: float = 25.0
     paid_broadcasts: bool = False
     paid_rate: float = 1000.0
+    chat_rate: float = 1.0
+    chat_burst: int = 3
+    max_pending: int = 20
     quiet_hours: str = "21:00-07:00"
     reminder_grace: timedelta = timedelta(hours=12)
     pledge_reminder_days: int = 3
@@ -229,6 +232,9 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("delivery", "rate", "LOA_RATE", _rate, 25),
     ("delivery", "paid_broadcasts", "LOA_PAID_BROADCASTS", _flag, False),
     ("delivery", "paid_rate", "LOA_PAID_RATE", _rate, 1000),
+    ("delivery", "chat_rate", "LOA_CHAT_RATE", _rate, 1),
+    ("delivery", "chat_burst", "LOA_CHAT_BURST", _positive_int, 3),
+    ("updates", "max_pending", "LOA_MAX_PENDING", _positive_int, 20),
     ("reminders", "quiet_hours", "LOA_QUIET_HOURS", _quiet, "21:00-07:00"),
     ("reminders", "grace_hours", "LOA_REMINDER_GRACE_HOURS", _hours, 12),
     ("reminders", "pledge_days_before_end", "LOA_PLEDGE_REMINDER_DAYS", _positive_int, 3),
@@ -326,6 +332,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         rate=values["LOA_RATE"],
         paid_broadcasts=values["LOA_PAID_BROADCASTS"],
         paid_rate=values["LOA_PAID_RATE"],
+        chat_rate=values["LOA_CHAT_RATE"],
+        chat_burst=values["LOA_CHAT_BURST"],
+        max_pending=values["LOA_MAX_PENDING"],
         quiet_hours=values["LOA_QUIET_HOURS"],
         reminder_grace=values["LOA_REMINDER_GRACE_HOURS"],
         pledge_reminder_days=values["LOA_PLEDGE_REMINDER_DAYS"],

@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import logging
 import time
+from collections import deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -42,22 +44,27 @@ from models.broadcasts import (
 from models.outbox import (
     Delivery,
     DeliveryStatus,
+    beat,
     claim,
+    drop_lease,
     finish,
     next_due,
-    refresh_claims,
     release,
-    release_stale,
+    release_dead,
+    take_lease,
 )
 from models.users import User
 
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 5
-# A claim older than this belongs to a process that died (a live one finishes a batch in
-# seconds and hands back what a 429 pause holds up): its deliveries go back to the queue.
+# A claim names its process's lease; a dead process's claims go back to the queue as soon as
+# its death is seen (models/outbox.py). A claim that names no lease (made before leases
+# existed) is taken back when older than this.
 STALE_CLAIM = timedelta(seconds=30)
-HEARTBEAT = 10.0  # seconds: claims still held are marked fresh, so only a dead process's go
+HEARTBEAT = 2.0  # seconds between heartbeats of this process's lease
+ETA_WINDOW = 10.0  # seconds of recent progress the time left is estimated from
+CACHE_MAX = 256  # broadcasts and rendered requests kept in memory
 HAND_BACK_AFTER = 2.0  # seconds of 429 pause beyond which unsent claims are handed back
 IDLE_POLL = 1.0  # seconds between looks at the outbox when nobody woke the dispatcher
 FLUSH_EVERY = 0.1  # seconds: outcomes are written in small batches, not one by one
@@ -71,6 +78,7 @@ class Outcome:
     status: DeliveryStatus
     error: str | None = None
     retry_at: datetime | None = None
+    claim: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,8 +89,8 @@ class Job:
     cancelled: bool = False  # the officer cancelled the broadcast after it was claimed
 
 
-def _claim(session: Session, now: datetime, limit: int) -> list[Job]:
-    deliveries = claim(session, now, limit)
+def _claim(session: Session, now: datetime, limit: int, lease_id: int | None) -> list[Job]:
+    deliveries = claim(session, now, limit, lease_id)
     people = {uid: (lang, unreachable) for uid, lang, unreachable in session.exec(
         select(User.id, User.language, User.unreachable_at)
         .where(col(User.id).in_({d.chat_id for d in deliveries})))}
@@ -98,10 +106,12 @@ def _claim(session: Session, now: datetime, limit: int) -> list[Job]:
 
 
 def _record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
-    for o in outcomes:
-        finish(session, o.delivery_id, o.status, now, error=o.error, retry_at=o.retry_at)
-    mark_unreachable(session, [o.chat_id for o in outcomes
-                               if o.status is DeliveryStatus.BLOCKED], now)
+    blocked = []
+    for o in outcomes:  # only what this process still holds: a claim taken back stays so
+        if finish(session, o.delivery_id, o.status, now, error=o.error, retry_at=o.retry_at,
+                  claim=o.claim) and o.status is DeliveryStatus.BLOCKED:
+            blocked.append(o.chat_id)
+    mark_unreachable(session, blocked, now)
 
 
 def _broadcasts(session: Session, ids: set[int]) -> dict[int, Broadcast]:
@@ -121,6 +131,7 @@ class Dispatcher:
         self._unfinished: set[int] = set()  # claimed here, no outcome yet
         self._requests: dict[tuple[int, str], tuple[str, dict]] = {}
         self._stopping = False
+        self.lease_id: int | None = None
         self.wire = Wire(config.api_url, bot.token, limiter, connections=concurrency)
 
     async def preview(self, chat_id: int, broadcast: Broadcast, _: Translator) -> None:
@@ -160,7 +171,10 @@ class Dispatcher:
             if self._unfinished:  # a clean stop hands back what it had claimed but not sent
                 await self.db.run(release, sorted(self._unfinished))
                 self._unfinished.clear()
-        except Exception:  # the claims go back after STALE_CLAIM in any case
+            if self.lease_id is not None:
+                await self.db.run(drop_lease, self.lease_id)
+                self.lease_id = None
+        except Exception:  # the next start on this host takes the claims back in any case
             log.exception("dispatcher: could not write everything down while stopping")
         await self.wire.close()
 
@@ -171,7 +185,12 @@ class Dispatcher:
             await self.wire.open()
         while not self._stopping:
             try:
-                await self.db.run(release_stale, utcnow(), STALE_CLAIM)
+                if self.lease_id is None:
+                    self.lease_id = await self.db.run(take_lease, utcnow())
+                released = await self.db.run(release_dead, utcnow(), STALE_CLAIM)
+                if released:
+                    log.warning("dispatcher: took back %d claims of a process that died",
+                                released)
                 await self.db.run(start_due, utcnow())
                 if not await self.drain_once() and not self._stopping:
                     await self._idle()
@@ -191,12 +210,18 @@ class Dispatcher:
     async def drain_once(self) -> bool:
         """Claim a batch of due deliveries and send them; False when nothing was due."""
         await asyncio.sleep(self.limiter.paused_for)
-        jobs = await self.db.run(_claim, utcnow(), self.batch)
+        if self.lease_id is None:
+            return False
+        jobs = await self.db.run(_claim, utcnow(), self.batch, self.lease_id)
         if not jobs:
             return False
         self._unfinished.update(j.delivery.id for j in jobs)
         missing = {j.delivery.broadcast_id for j in jobs} - {None, *self._broadcasts}
         if missing:
+            if len(self._broadcasts) + len(missing) > CACHE_MAX:
+                self._broadcasts.clear()
+                self._requests.clear()
+                missing = {j.delivery.broadcast_id for j in jobs} - {None}
             self._broadcasts.update(await self.db.run(_broadcasts, missing))
         queue: asyncio.Queue[Job] = asyncio.Queue()
         for job in jobs:
@@ -209,14 +234,27 @@ class Dispatcher:
     async def _worker(self, queue: asyncio.Queue[Job]) -> None:
         while not queue.empty() and not self._stopping:
             job = queue.get_nowait()
-            if self.limiter.paused_for > HAND_BACK_AFTER:  # a long 429 pause: give it back
-                retry_at = utcnow() + timedelta(seconds=self.limiter.paused_for)
-                outcome = Outcome(job.delivery.id, job.delivery.chat_id,
-                                  DeliveryStatus.PENDING, "429", retry_at)
-            else:
-                outcome = await self._send(job)
-            self._outcomes.append(outcome)  # the list is swapped by _flush: look it up now
-            self._unfinished.discard(job.delivery.id)
+            d = job.delivery
+            try:
+                if self.limiter.paused_for > HAND_BACK_AFTER:  # a long 429 pause: give it back
+                    retry_at = utcnow() + timedelta(seconds=self.limiter.paused_for)
+                    outcome = Outcome(d.id, d.chat_id, DeliveryStatus.PENDING, "429", retry_at)
+                else:
+                    outcome = await self._send(job)
+            except Exception as exc:  # whatever it was, the delivery is retried or recorded
+                log.exception("dispatcher: sending delivery %s failed unexpectedly", d.id)
+                outcome = self._failed(d, f"{exc.__class__.__name__}: {exc}")
+            self._outcomes.append(
+                dataclasses.replace(outcome, claim=d.claim))  # _flush swaps the list
+            self._unfinished.discard(d.id)
+
+    @staticmethod
+    def _failed(d: Delivery, error: str) -> Outcome:
+        """A failure that may pass: tried again later with backoff, up to MAX_ATTEMPTS."""
+        retry_at = None
+        if d.attempts + 1 < MAX_ATTEMPTS:
+            retry_at = utcnow() + timedelta(seconds=min(2 ** (d.attempts + 1), 300))
+        return Outcome(d.id, d.chat_id, DeliveryStatus.FAILED, error, retry_at)
 
     async def _send(self, job: Job) -> Outcome:
         d = job.delivery
@@ -241,17 +279,16 @@ class Dispatcher:
             return Outcome(d.id, d.chat_id, DeliveryStatus.BLOCKED, exc.message)
         except BadRequest as exc:
             return Outcome(d.id, d.chat_id, DeliveryStatus.FAILED, exc.message)
-        except NetworkError as exc:  # timeouts and 5xx: it may go through later
-            retry_at = None
-            if d.attempts + 1 < MAX_ATTEMPTS:
-                retry_at = utcnow() + timedelta(seconds=min(2 ** (d.attempts + 1), 300))
-            return Outcome(d.id, d.chat_id, DeliveryStatus.FAILED, exc.message, retry_at)
+        except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, answers not understood
+            return self._failed(d, exc.message)
         return Outcome(d.id, d.chat_id, DeliveryStatus.SENT)
 
     def _rendered(self, broadcast_id: int, lang: str) -> tuple[str, dict]:
         """A broadcast's request for one language, made once and reused for every reader."""
         key = (broadcast_id, lang)
         if key not in self._requests:
+            if len(self._requests) >= CACHE_MAX:
+                self._requests.clear()
             _ = Translator(lang, self.config.timezone)
             self._requests[key] = broadcast_request(self._broadcasts[broadcast_id], _, 0)
         return self._requests[key]
@@ -262,14 +299,17 @@ class Dispatcher:
     # ---- outcomes and progress ----------------------------------------------------------------
 
     async def _flusher(self) -> None:
-        beat = time.monotonic()
+        last = time.monotonic()
         while True:
             await asyncio.sleep(FLUSH_EVERY)
             try:
                 await self._flush()
-                if time.monotonic() - beat > HEARTBEAT and self._unfinished:
-                    await self.db.run(refresh_claims, sorted(self._unfinished), utcnow())
-                    beat = time.monotonic()
+                if time.monotonic() - last > HEARTBEAT and self.lease_id is not None:
+                    if not await self.db.run(beat, self.lease_id, utcnow()):
+                        # declared dead (a long stall): its claims went back; start afresh
+                        log.warning("dispatcher: lost its lease; taking a new one")
+                        self.lease_id = await self.db.run(take_lease, utcnow())
+                    last = time.monotonic()
             except Exception:
                 log.exception("dispatcher: could not record outcomes; will retry")
 
@@ -284,47 +324,59 @@ class Dispatcher:
 
     async def _progress(self) -> None:
         """Keep each running broadcast's progress message current; a summary at the end."""
-        rates: dict[int, tuple[float, int]] = {}
+        samples: dict[int, deque[tuple[float, int]]] = {}
         while True:
             await asyncio.sleep(PROGRESS_EVERY)
             try:
-                for broadcast in await self.db.run(running):
+                live = await self.db.run(running)
+                for gone in set(samples) - {b.id for b in live}:  # bounded: running ones only
+                    del samples[gone]
+                for broadcast in live:
                     counts = await self.db.run(figures, broadcast.id)
-                    rates[broadcast.id] = self._eta(rates.get(broadcast.id), counts)
-                    await self.show_progress(broadcast, counts, rates[broadcast.id], False)
+                    rate = recent_rate(samples.setdefault(broadcast.id, deque()),
+                                       time.monotonic(), done_of(counts))
+                    await self.show_progress(broadcast, counts, rate, False)
                 for broadcast_id in await self.db.run(finish_done, utcnow()):
                     broadcast = (await self.db.run(_broadcasts, {broadcast_id}))[broadcast_id]
                     counts = await self.db.run(figures, broadcast_id)
-                    await self.show_progress(broadcast, counts, (0.0, 0), True)
-                    rates.pop(broadcast_id, None)
+                    await self.show_progress(broadcast, counts, 0.0, True)
+                    samples.pop(broadcast_id, None)
+                    self._shown.pop(broadcast_id, None)
             except Exception:
                 log.exception("dispatcher: progress update failed")
 
-    @staticmethod
-    def _eta(previous: tuple[float, int] | None, counts: dict[str, int]) -> tuple[float, int]:
-        """(messages a second lately, how many were done), for "about N minutes to go"."""
-        done = sum(v for k, v in counts.items() if k not in ("pending", "sending"))
-        if previous is None:
-            return (0.0, done)
-        rate = (done - previous[1]) / PROGRESS_EVERY
-        return (rate or previous[0], done)
-
     async def show_progress(self, broadcast: Broadcast, counts: dict[str, int],
-                            rate: tuple[float, int], final: bool) -> None:
+                            rate: float, final: bool) -> None:
         if not broadcast.progress_message_id:
             return
         officer = await self.db.run(lambda s: s.get(User, broadcast.created_by)) \
             if broadcast.created_by else None
         _ = Translator(self._language(officer.language if officer else None),
                        self.config.timezone)
-        text = progress_text(_, broadcast, counts, rate[0], final)
+        text = progress_text(_, broadcast, counts, rate, final)
         if self._shown.get(broadcast.id) == text:
             return
+        if len(self._shown) >= CACHE_MAX:
+            self._shown.clear()
         self._shown[broadcast.id] = text
         with contextlib.suppress(TelegramError):
             await self.bot.edit_message_text(text, broadcast.progress_chat_id,
                                              broadcast.progress_message_id,
                                              parse_mode=ParseMode.HTML)
+
+
+def done_of(counts: dict[str, int]) -> int:
+    return sum(v for k, v in counts.items() if k not in ("pending", "sending"))
+
+
+def recent_rate(samples: deque[tuple[float, int]], now: float, done: int) -> float:
+    """Messages a second over the last ETA_WINDOW seconds (not since the start: a pause, a
+    429 or a restart must not make the time left wrong for the rest of the broadcast)."""
+    samples.append((now, done))
+    while len(samples) > 2 and now - samples[1][0] >= ETA_WINDOW:
+        samples.popleft()
+    first_at, first_done = samples[0]
+    return (done - first_done) / (now - first_at) if now > first_at else 0.0
 
 
 def progress_text(_: Translator, broadcast: Broadcast, counts: dict[str, int], rate: float,

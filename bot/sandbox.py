@@ -259,7 +259,8 @@ async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None
             emu.add_user(persona.id, persona.name, language_code=persona.language)
         config = dataclasses.replace(
             config, token=TOKEN, api_url=emu.api_url, database_url=db.url,
-            admins=frozenset({PERSONAS["admin"].id}), fund=config.fund or DEMO_FUND)
+            admins=frozenset({PERSONAS["admin"].id}), fund=config.fund or DEMO_FUND,
+            chat_rate=1000)  # one person at a terminal: no chat pace to keep
         async with serving(build_application(config, db)):
             term = Terminal(emu, out)
             term.interactive = stdin.isatty()

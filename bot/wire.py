@@ -9,6 +9,7 @@ handles them exactly as it would from the Bot object.
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 import aiohttp
@@ -40,14 +41,18 @@ class Wire:
             await self.limiter.acquire(params.get("chat_id"), bulk)
             try:
                 async with self._session.post(self.base + method, json=params) as response:
+                    status = response.status
                     answer = await response.json(content_type=None)
             except (TimeoutError, aiohttp.ClientError, ValueError) as error:
                 raise NetworkError(f"{method}: {error.__class__.__name__}") from None
+            if not isinstance(answer, dict):  # a proxy's bare 502, an empty or alien body
+                raise NetworkError(f"{method}: HTTP {status} without a Bot API answer")
             if answer.get("ok"):
+                self.limiter.sent()
                 return answer.get("result")
-            code, text = answer.get("error_code"), answer.get("description", "")
+            code, text = answer.get("error_code"), str(answer.get("description") or "")
             if code == 429:
-                seconds = (answer.get("parameters") or {}).get("retry_after", 1)
+                seconds = _retry_after(answer)
                 self.limiter.pause(seconds)
                 if bulk:
                     raise RetryAfter(seconds)
@@ -57,3 +62,9 @@ class Wire:
             if code in (400, 404):
                 raise BadRequest(text)
             raise NetworkError(text or f"HTTP {code}")  # 5xx: worth another try later
+
+
+def _retry_after(answer: dict[str, Any]) -> int:
+    parameters = answer.get("parameters")
+    value = parameters.get("retry_after") if isinstance(parameters, dict) else None
+    return math.ceil(value) if isinstance(value, int | float) and value > 0 else 1

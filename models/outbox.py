@@ -1,19 +1,25 @@
 """The outbox: every message Loa sends on its own initiative is a row here before it is sent.
 
 A row is claimed before sending (one conditional UPDATE; `FOR UPDATE SKIP LOCKED` on
-PostgreSQL, so several dispatchers never take the same row) and marked after. A process killed
-between the two leaves the row "sending"; on restart such rows go back to pending, so at most
-the messages in flight at the instant of a crash can go out twice, and none is lost.
+PostgreSQL, so several dispatchers never take the same row) and marked after, only if the
+claim is still this dispatcher's. A claim names its dispatcher's lease: a `dispatcher_lease`
+row (host, process id) that its process keeps alive with a heartbeat. A process killed between
+claim and mark leaves the row "sending"; the next process to start on that host sees at once
+that the lease's process is gone (elsewhere: that its heartbeat stopped) and puts the lease's
+claims back to pending, so at most the messages in flight at the instant of a crash can go out
+twice, and none is lost.
 """
 
 from __future__ import annotations
 
+import os
 import secrets
+import socket
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, update
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import telegram_id_column, utcnow
@@ -47,10 +53,24 @@ class Delivery(SQLModel, table=True):
     attempts: int = 0
     not_before: datetime = Field(default_factory=utcnow)
     claim: str | None = Field(default=None, max_length=32, index=True)
+    lease_id: int | None = Field(default=None, index=True)  # the dispatcher holding the claim
     claimed_at: datetime | None = None
     sent_at: datetime | None = None
     error: str | None = Field(default=None, max_length=300)
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class DispatcherLease(SQLModel, table=True):
+    """A running dispatcher: claims name it; it lives while its heartbeat does."""
+
+    __tablename__ = "dispatcher_lease"
+
+    id: int | None = Field(default=None, primary_key=True)
+    host: str = Field(max_length=255)
+    pid: int
+    tag: str = Field(default_factory=lambda: secrets.token_hex(16), max_length=32)
+    started_at: datetime = Field(default_factory=utcnow)
+    heartbeat_at: datetime = Field(default_factory=utcnow)
 
 
 NOTICE = 10  # a notification about one's own pledge or report goes before bulk broadcasts
@@ -65,7 +85,8 @@ def enqueue(session: Session, chat_id: int, text: str, markup: dict[str, Any] | 
     return delivery
 
 
-def claim(session: Session, now: datetime, limit: int) -> list[Delivery]:
+def claim(session: Session, now: datetime, limit: int,
+          lease_id: int | None = None) -> list[Delivery]:
     """Take up to `limit` due deliveries for this dispatcher, most urgent first."""
     token = secrets.token_hex(16)
     due = (select(Delivery.id)
@@ -74,47 +95,118 @@ def claim(session: Session, now: datetime, limit: int) -> list[Delivery]:
     if session.get_bind().dialect.name == "postgresql":
         due = due.with_for_update(skip_locked=True)
     session.execute(update(Delivery).where(col(Delivery.id).in_(due.scalar_subquery()))
-                    .values(status=DeliveryStatus.SENDING, claim=token, claimed_at=now))
+                    .values(status=DeliveryStatus.SENDING, claim=token, claimed_at=now,
+                            lease_id=lease_id))
     return list(session.exec(select(Delivery).where(Delivery.claim == token)
                              .order_by(col(Delivery.priority).desc(), Delivery.id)))
 
 
 def finish(session: Session, delivery_id: int, status: DeliveryStatus, now: datetime,
-           error: str | None = None, retry_at: datetime | None = None) -> None:
-    """Record what happened to a claimed delivery; with retry_at it goes back in the queue."""
+           error: str | None = None, retry_at: datetime | None = None,
+           claim: str | None = None) -> bool:
+    """Record what happened to a claimed delivery; with retry_at it goes back in the queue.
+    With `claim`, only if the row is still held under that claim (False otherwise)."""
     values: dict[str, Any] = {"status": status, "error": error[:300] if error else None}
     if status is DeliveryStatus.SENT:
         values["sent_at"] = now
     if retry_at is not None:
         values.update(status=DeliveryStatus.PENDING, not_before=retry_at, claim=None,
-                      attempts=col(Delivery.attempts) + 1)
+                      lease_id=None, attempts=col(Delivery.attempts) + 1)
     # only a row still claimed: one a cancelled broadcast or another process settled stays so
-    session.execute(update(Delivery).where(col(Delivery.id) == delivery_id,
+    held = update(Delivery).where(col(Delivery.id) == delivery_id,
+                                  Delivery.status == DeliveryStatus.SENDING)
+    if claim is not None:
+        held = held.where(Delivery.claim == claim)
+    return session.execute(held.values(**values)).rowcount == 1
+
+
+# ---- leases: which process holds which claims -------------------------------------------------
+
+LEASE_TTL = timedelta(seconds=15)  # a heartbeat older than this: the process is gone
+_LIVE_HERE: set[str] = set()  # tags of the leases this very process holds (tests run several)
+
+
+def here() -> tuple[str, int]:
+    return socket.gethostname()[:255], os.getpid()
+
+
+def take_lease(session: Session, now: datetime) -> int:
+    host, pid = here()
+    lease = DispatcherLease(host=host, pid=pid, started_at=now, heartbeat_at=now)
+    session.add(lease)
+    session.flush()
+    _LIVE_HERE.add(lease.tag)
+    return lease.id
+
+
+def beat(session: Session, lease_id: int, now: datetime) -> bool:
+    """Keep the lease alive; False when it was declared dead meanwhile (take a new one)."""
+    result = session.execute(update(DispatcherLease).where(DispatcherLease.id == lease_id)
+                             .values(heartbeat_at=now))
+    return result.rowcount == 1
+
+
+def drop_lease(session: Session, lease_id: int) -> None:
+    """A clean stop: what the lease still holds goes back to the queue, the lease goes."""
+    lease = session.get(DispatcherLease, lease_id)
+    if lease is not None:
+        _LIVE_HERE.discard(lease.tag)
+    session.execute(update(Delivery).where(Delivery.lease_id == lease_id,
                                            Delivery.status == DeliveryStatus.SENDING)
-                    .values(**values))
+                    .values(status=DeliveryStatus.PENDING, claim=None, lease_id=None))
+    session.execute(delete(DispatcherLease).where(DispatcherLease.id == lease_id))
 
 
-def release_stale(session: Session, now: datetime, older_than: timedelta) -> int:
-    """Claims left by a process that died: back to pending (they may have gone out once)."""
-    result = session.execute(
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process: alive
+        return True
+    return True
+
+
+def dead_leases(session: Session, now: datetime) -> list[int]:
+    """Leases whose process is gone: on this host, a process that no longer runs (or whose
+    process id this process now has, after a restart in a container); anywhere, a heartbeat
+    older than LEASE_TTL."""
+    host, pid = here()
+    dead = []
+    for lease in session.exec(select(DispatcherLease)):
+        if lease.tag in _LIVE_HERE:
+            continue
+        stale = lease.heartbeat_at < now - LEASE_TTL
+        gone = lease.host == host and (lease.pid == pid or not _alive(lease.pid))
+        if stale or gone:
+            dead.append(lease.id)
+    return dead
+
+
+def release_dead(session: Session, now: datetime, unleased_older_than: timedelta) -> int:
+    """Claims of dead processes go back to pending at once (they may have gone out once);
+    claims that name no lease (made before leases existed) after `unleased_older_than`."""
+    dead = dead_leases(session, now)
+    released = 0
+    if dead:
+        released += session.execute(
+            update(Delivery).where(col(Delivery.lease_id).in_(dead),
+                                   Delivery.status == DeliveryStatus.SENDING)
+            .values(status=DeliveryStatus.PENDING, claim=None, lease_id=None)).rowcount
+        session.execute(delete(DispatcherLease).where(col(DispatcherLease.id).in_(dead)))
+    released += session.execute(
         update(Delivery).where(Delivery.status == DeliveryStatus.SENDING,
-                               col(Delivery.claimed_at) < now - older_than)
-        .values(status=DeliveryStatus.PENDING, claim=None))
-    return result.rowcount
-
-
-def refresh_claims(session: Session, delivery_ids: list[int], now: datetime) -> None:
-    """A live dispatcher still holds these: they are not stale, whatever their age."""
-    session.execute(update(Delivery).where(col(Delivery.id).in_(delivery_ids),
-                                           Delivery.status == DeliveryStatus.SENDING)
-                    .values(claimed_at=now))
+                               col(Delivery.lease_id).is_(None),
+                               col(Delivery.claimed_at) < now - unleased_older_than)
+        .values(status=DeliveryStatus.PENDING, claim=None)).rowcount
+    return released
 
 
 def release(session: Session, delivery_ids: list[int]) -> None:
     """Claims a dispatcher gives back unsent (it is stopping): due again at once."""
     session.execute(update(Delivery).where(col(Delivery.id).in_(delivery_ids),
                                            Delivery.status == DeliveryStatus.SENDING)
-                    .values(status=DeliveryStatus.PENDING, claim=None))
+                    .values(status=DeliveryStatus.PENDING, claim=None, lease_id=None))
 
 
 def next_due(session: Session) -> datetime | None:

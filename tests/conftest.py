@@ -121,7 +121,7 @@ class Loa:
 def loa_config(api_url: str, db_url: str, path: Path = ROOT / "config.toml", **env: str
                ) -> Config:
     """Loa as deployed, but paced for tests (the rate tests set LOA_RATE themselves)."""
-    return load_config(path, env={"LOA_RATE": "500",
+    return load_config(path, env={"LOA_RATE": "500", "LOA_CHAT_RATE": "1000",
         "LOA_TELEGRAM_TOKEN": TOKEN, "LOA_TELEGRAM_API_URL": api_url,
         "LOA_DATABASE_URL": db_url, "LOA_ADMINS": str(ADMIN), "LOA_FUND_BANK_BIN": "970436",
         "LOA_FUND_ACCOUNT": "1031933430", "LOA_FUND_ACCOUNT_NAME": "QUY VI NGUOI NGHEO", **env})

@@ -34,4 +34,4 @@ async def test_same_person_in_order_others_concurrently():
     assert log.index("end a1") < log.index("start a2")      # Lan's steps never overlap
     assert log.index("start b1") < log.index("end a1")      # Hùng did not wait for Lan
     assert running["peak"] == 2
-    assert processor._locks == {}                             # idle people are forgotten
+    assert processor._people == {}                            # idle people are forgotten
