@@ -157,15 +157,15 @@ class Terminal:
         if rec.document:
             self.say(f"   [document: {rec.content.get('document', {}).get('file_name', '')}]")
         self.inline = rec if rec.inline_keyboard else None
-        labels = self._labels()
-        if labels and (rec.inline_keyboard or rec.keyboard()):
-            self.say("   " + "   ".join(f"[{i}] {label}" for i, label in enumerate(labels, 1)))
+        inline, keyboard = self._inline_labels(), self._keyboard_labels()
+        if inline:
+            self.say("   " + "   ".join(f"[{i}] {label}" for i, label in enumerate(inline, 1)))
+        if keyboard and rec.keyboard():  # the buttons under the typing field, when they change
+            self.say("   ⌨ " + "   ".join(f"[{i}] {label}" for i, label in
+                                         enumerate(keyboard, len(inline) + 1)))
 
     def key(self) -> str:
         return next(k for k, p in PERSONAS.items() if p is self.persona)
-
-    def _labels(self) -> list[str]:
-        return self._inline_labels() + self._keyboard_labels()
 
     def _inline_labels(self) -> list[str]:
         return [b for row in self.inline.buttons() for b in row] if self.inline else []
