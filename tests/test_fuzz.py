@@ -57,7 +57,9 @@ COMMANDS = ["/start", "/help", "/pledge", "/campaigns", "/mypledges", "/totals",
 TYPED = ["500k", "1 triệu rưỡi", "2tr5", "0", "-5", "10 tỷ", "999999999999999999999", "12",
          "hủy", "thôi", "Ấp 1", "tan thanh", "17/10/2023 - 18/11/2023", "30/11/2099 08:00",
          "7d 3d 1d", "Nhà Đại đoàn kết: 7", "a: số; b: tiền; c: chữ", "²", "１２", "٣", "",
-         " ", "=HYPERLINK(\"http://x\",\"y\")", "<b>bold</b> & <i>", "https://mttq.example.vn"]
+         " ", "=HYPERLINK(\"http://x\",\"y\")", "<b>bold</b> & <i>", "https://mttq.example.vn",
+         "📣 Thông báo", "🗂 Sổ ủng hộ", "⏰ Hạn báo cáo", "📝 Báo cáo", "🤝 Ủng hộ", "📋 Mine",
+         "❓ Help", "cancel", "huỷ bỏ"]
 ALPHABET = st.characters(codec="utf-8", exclude_categories=("Cs",))
 SCRIPTS = st.sampled_from(["مرحبا بالعالم", "שלום", "😀🙏🏽👨‍👩‍👧", "１２３", "٣٤٥", "²³",
                            "ꦲꦏ꧀ꦱꦫ", "Tiếng Ba Na", "\u200f\u202e"])
@@ -73,7 +75,9 @@ KNOWN_PREFIXES = ["lang", "consent", "pl:c", "pl:new", "pl:who", "pl:name", "pl:
                   "mp:e", "mp:x", "mp:xx", "pd:l:0:a:a", "pd:o", "pd:a", "pd:r", "pd:j", "pd:v",
                   "tot", "hon", "bc:go", "bc:at", "bc:x", "bc:csv", "dl:ca", "dl:n", "dl:c",
                   "dl:x", "dl:t", "dl:o", "dl:ok", "rp:now", "rp:snz", "cmp:m", "cmp:s",
-                  "cmp:e", "inv", "rm:off", "fg", "ob"]
+                  "cmp:e", "inv", "rm:off", "fg", "ob", "nav", "cmp:pg", "cmp:lp", "cmp:l",
+                  "bc:p", "bc:bp", "bc:b", "bc:l", "bc:r", "dl:lp", "dl:cp", "dl:lv", "dl:of",
+                  "dl:fi", "dl:ro", "rp:pg", "rp:skip", "rp:ok", "mp:p", "pl:cp", "forget"]
 
 
 @dataclass(frozen=True)
