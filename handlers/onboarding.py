@@ -24,7 +24,7 @@ from models import onboarding
 from models.areas import SHORT, Area, get_area, label
 from models.base import utcnow
 from models.invites import InviteProblem, InviteRefused, Redeemed, redeem_invite
-from models.users import AccessDenied, effective_role, ensure_user, get_user
+from models.users import AccessDenied, effective_role, ensure_user, get_user, update_user
 
 INVITE_PROBLEMS = {
     InviteProblem.UNKNOWN: N_("This invite code is not valid. Ask the officer who invited you "
@@ -225,6 +225,14 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, person._("Please share your own number with the button below."))
         return
     step = await services(context).db.run(onboarding.step, person.id)
+    if step != onboarding.PHONE and not person.user.phone:
+        # offered after an in-kind pledge, so officers can call about handing goods over
+        await services(context).db.run(lambda s: update_user(
+            s, get_user(s, person.id), phone=contact.phone_number[:32]))
+        await reply(update, person._("Thank you: your officers can now call you about your "
+                                     "pledges. /privacy shows what Loa keeps."),
+                    main_menu(person.actor.role, person._))
+        return
     if step != onboarding.PHONE:
         await reply(update, person._("Thank you, but Loa is not asking for a phone number "
                                      "right now."), main_menu(person.actor.role, person._))
