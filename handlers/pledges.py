@@ -26,6 +26,7 @@ from bot.config import Config
 from bot.context import Me, escape, local_today, me, presser, reply, services
 from bot.i18n import N_, Translator
 from handlers.inputs import read_amount, read_count
+from handlers.menu import main_menu
 from handlers.router import StepPress, nav_row, step_press
 from models.areas import get_area
 from models.base import utcnow
@@ -54,7 +55,7 @@ from models.pledges import (
 )
 from models.users import AccessDenied, get_user
 
-FLOW, MINE = "pledge", "mypledge"
+FLOW, MINE, PHONE = "pledge", "mypledge", "pledge_phone"
 NAME_MAX, ITEM_MAX = 80, 120  # a name to show; goods described in words
 MINE_PAGE = 10
 
@@ -642,6 +643,7 @@ async def send_receipt(update: Update, context: ContextTypes.DEFAULT_TYPE, perso
     await reply(update, text)
     await send_qr(update, context, person, pledge)
     if pledge.kind == PledgeKind.IN_KIND and not person.user.phone:
+        await services(context).db.run(save_dialog, person.id, PHONE, "offer")
         keyboard = ReplyKeyboardMarkup(
             [[KeyboardButton(_("📱 Share my phone number"), request_contact=True)],
              [KeyboardButton(_("Skip"))]], resize_keyboard=True, one_time_keyboard=True)
@@ -958,7 +960,20 @@ async def _mine_back(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
 
 BACK.update({(MINE, step): _mine_back for step in ("amount", "name", "sure")})
 
+async def phone_offer_typed(update, context, person: Me, text: str) -> None:
+    """Text while the phone is offered: Skip ends the offer; anything else says how."""
+    _ = person._
+    if text.strip().casefold() != _("Skip").casefold():
+        await reply(update, _("Press “📱 Share my phone number” below to share your number, "
+                              "or “Skip” to go on without it."))
+        return
+    await services(context).db.run(end_dialog, person.id)
+    await reply(update, _("Alright. /mypledges shows your pledges."),
+                main_menu(person.actor.role, _))
+
+
 TEXT_STEPS = {
+    (PHONE, "offer"): phone_offer_typed,
     (FLOW, "name"): name_typed,
     (FLOW, "amount"): amount_typed,
     (FLOW, "salary"): salary_typed,

@@ -133,7 +133,7 @@ def managed_campaign(session: Session, actor: Actor, campaign_id: int) -> Campai
     return campaign
 
 
-EDITABLE = ("name", "description", "starts_on", "ends_on", "money_target", "status")
+EDITABLE = ("name", "description", "starts_on", "ends_on", "money_target", "status", "handover")
 
 
 def update_campaign(session: Session, actor: Actor, campaign_id: int,
