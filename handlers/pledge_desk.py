@@ -4,7 +4,6 @@ reason, and the pledger is told through the outbox, in their own language."""
 
 from __future__ import annotations
 
-import contextlib
 import re
 from dataclasses import dataclass
 from datetime import date
@@ -20,7 +19,7 @@ from bot.i18n import N_, Translator
 from handlers.inputs import read_amount
 from handlers.pledges import PLEDGE_KINDS, PLEDGER_KINDS, STATUS_NAMES, describe
 from handlers.router import EXPIRED, nav_row
-from models.amounts import AmountError, parse_amount
+from models.amounts import amount_then_other
 from models.areas import SHORT, get_area, label
 from models.base import utcnow
 from models.campaigns import Campaign, campaigns_run_by
@@ -338,15 +337,13 @@ async def received_typed(update, context, person: Me, text: str) -> None:
     svc = services(context)
     today = local_today(svc.config)
     rest, on = split_trailing_day(text, today, Lean.PAST)
-    words = text.split()
-    if on is None and len(words) > 1:  # perhaps the amount is fine and the day is not
-        with contextlib.suppress(AmountError):
-            amount = parse_amount(words[0], svc.config.max_amount)
-            await reply(update, _("I read the amount {amount}, but not the date “{text}”. "
-                                  "Type it like {full} or {short}, or “hôm qua”.",
-                                  amount=_.money(amount), text=escape(" ".join(words[1:])[:50]),
-                                  full=f"{today:%d/%m/%Y}", short=f"{today:%d/%m}"))
-            return
+    if on is None and (found := amount_then_other(text, svc.config.max_amount)):
+        amount, other = found  # the amount is fine, what follows it is not a day
+        await reply(update, _("I read the amount {amount}, but not the date “{text}”. "
+                              "Type it like {full} or {short}, or “hôm qua”.",
+                              amount=_.money(amount), text=escape(other[:50]),
+                              full=f"{today:%d/%m/%Y}", short=f"{today:%d/%m}"))
+        return
     if on is not None and on > today:
         await reply(update, _("{date} is still to come. Type a date up to today, like {today}.",
                               date=_.date(on), today=_.date(today)))

@@ -244,3 +244,20 @@ def likely_meant(text: str, maximum: int = DEFAULT_MAXIMUM) -> tuple[int | None,
         if 0 < value <= maximum:
             return None, value
     return None
+
+
+def amount_then_other(text: str, maximum: int) -> tuple[int, str] | None:
+    """(amount, the words after it) when the text is not an amount as a whole but its
+    longest beginning is: "1tr8 hôm kiaa" → (1800000, "hôm kiaa"); None otherwise."""
+    words = text.split()
+    try:
+        parse_amount(text, maximum)
+        return None
+    except AmountError:
+        pass
+    for size in range(len(words) - 1, 0, -1):
+        try:
+            return parse_amount(" ".join(words[:size]), maximum), " ".join(words[size:])
+        except AmountError:
+            continue
+    return None
