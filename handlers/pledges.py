@@ -269,7 +269,11 @@ async def _answers(context, person: Me) -> dict:
 
 def _back(asker):
     async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
-        await asker(update, context, person, await _answers(context, person))
+        data = await _answers(context, person)
+        if data.get("editing") and data.get("token"):  # changing one answer: back to the check
+            await back_to_confirm(update, context, person)
+            return
+        await asker(update, context, person, data)
     return again
 
 
@@ -664,9 +668,9 @@ async def edit_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     draft = PledgeDraft.from_answers(step.data)
     await save(context, step.person, "confirm")
     await reply(update, _("What do you want to change?"), buttons([
-        [(_("Amount: {value}", value=describe(_, draft, services(context).config.working_days)
-            ), "pl:ed:amount")],
-        [(_("Name shown: {value}", value=draft.display_name), "pl:ed:name")],
+        [(pages.button_text(_("Amount: {value}", value=describe(
+            _, draft, services(context).config.working_days))), "pl:ed:amount")],
+        [(pages.button_text(_("Name shown: {value}", value=draft.display_name)), "pl:ed:name")],
         [(_("Honour roll: {value}", value=honour_text(_, draft.public)), "pl:ed:public")],
         [(_("⬅ Back"), "pl:ed:back")]]))
 
@@ -763,10 +767,10 @@ async def mine_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
     await services(context).db.run(save_dialog, person.id, MINE, "menu", pledge_id=pledge.id,
                                    new=None, field=None)
     amount = describe(_, pledge, services(context).config.working_days)
-    rows = [[(_("Amount: {value}", value=amount), "mp:f:amount")]] \
-        if pledge.kind != PledgeKind.IN_KIND or pledge.amount else []
-    rows += [[(_("Name shown: {value}", value=pledge.display_name), "mp:f:name")],
-             [(_("Honour roll: {value}", value=honour_text(_, pledge.public)), "mp:f:public")]]
+    rows = [[(pages.button_text(_("Amount: {value}", value=amount)), "mp:f:amount")],
+            [(pages.button_text(_("Name shown: {value}", value=pledge.display_name)),
+              "mp:f:name")],
+            [(_("Honour roll: {value}", value=honour_text(_, pledge.public)), "mp:f:public")]]
     await reply(update, _("Pledge {reference}: what do you want to change?",
                           reference=pledge.reference),
                 InlineKeyboardMarkup([*buttons(rows).inline_keyboard, nav_row(_, back=False)]),
