@@ -350,3 +350,22 @@ async def test_totals_without_pledges_hide_the_empty_sections(loa):
     full = await loa.send(470, "/totals")
     assert "Theo địa bàn" in full.plain and f"1.000.000{NBSP}₫" in full.plain
     assert loa.db.call(lambda s: len(s.exec(select(Pledge)).all())) == 1
+
+
+async def test_a_tiny_value_for_goods_is_asked_and_back_during_a_change_returns_to_the_check(loa):
+    open_campaign(loa, targets=())
+    await loa.onboard(480, lang="en")
+    await start_pledge(loa, 480)
+    await loa.tap(480, "📦 In kind")
+    await loa.send(480, "2 bags of rice")
+    asked = await loa.send(480, "2")                      # once this became "worth about ₫2"
+    assert asked.plain == "Did you mean ₫2,000?"
+    await loa.tap(480, "✏ Type it again")
+    await loa.send(480, "500k")
+    confirm = await loa.tap(480, "Yes, show my name")
+    assert "2 bags of rice, worth about ₫500,000" in confirm.plain
+    await loa.tap(480, "✏ Edit")
+    await loa.tap(480, "Amount: 2 bags of rice, worth about ₫500,000")
+    back = await loa.tap(480, "⬅ Back")
+    assert "Please check your pledge" in back.plain and "₫500,000" in back.plain
+    assert loa.db.call(get_dialog, 480).step == "confirm"
