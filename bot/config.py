@@ -40,6 +40,7 @@ class Fund:
     bank_bin: str
     account: str
     account_name: str
+    bank_name: str = ""  # shown beside the account; else the name the BIN stands for
 
 
 @dataclass(frozen=True)
@@ -229,6 +230,7 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("fund", "bank_bin", "LOA_FUND_BANK_BIN", _digits, ""),
     ("fund", "account", "LOA_FUND_ACCOUNT", _digits, ""),
     ("fund", "account_name", "LOA_FUND_ACCOUNT_NAME", _optional_text, ""),
+    ("fund", "bank_name", "LOA_FUND_BANK_NAME", _optional_text, ""),
     ("delivery", "rate", "LOA_RATE", _rate, 25),
     ("delivery", "paid_broadcasts", "LOA_PAID_BROADCASTS", _flag, False),
     ("delivery", "paid_rate", "LOA_PAID_RATE", _rate, 1000),
@@ -248,7 +250,8 @@ def _fund(values: dict[str, Any]) -> Fund | None:
     if not all(parts) or len(parts[0]) != 6:
         raise ConfigError("fund: set both bank_bin (6 digits) and account "
                           "(LOA_FUND_BANK_BIN, LOA_FUND_ACCOUNT), or neither")
-    return Fund(parts[0], parts[1], values["LOA_FUND_ACCOUNT_NAME"])
+    return Fund(parts[0], parts[1], values["LOA_FUND_ACCOUNT_NAME"],
+                values["LOA_FUND_BANK_NAME"])
 
 
 def _head_titles(key: str, value: Any, languages: tuple[str, ...]) -> dict[str, dict[str, str]]:

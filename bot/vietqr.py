@@ -10,6 +10,26 @@ from qr_pay import QRPay
 
 from bot.config import Fund
 
+#: The banks' BINs (NAPAS): the name a receipt shows beside the account number.
+BANKS = {
+    "970436": "Vietcombank", "970415": "VietinBank", "970418": "BIDV", "970405": "Agribank",
+    "970422": "MB", "970407": "Techcombank", "970416": "ACB", "970432": "VPBank",
+    "970423": "TPBank", "970403": "Sacombank", "970437": "HDBank", "970441": "VIB",
+    "970443": "SHB", "970431": "Eximbank", "970426": "MSB", "970448": "OCB",
+    "970440": "SeABank", "970454": "Bản Việt", "970429": "SCB", "970449": "LPBank",
+    "970409": "Bac A Bank", "970412": "PVcomBank", "970414": "OceanBank", "970419": "NCB",
+    "970424": "Shinhan Bank", "970427": "VietABank", "970428": "Nam A Bank",
+    "970430": "PG Bank", "970433": "Vietbank", "970438": "BaoViet Bank",
+    "970452": "KienlongBank", "970406": "DongA Bank", "970425": "ABBANK",
+    "970400": "Saigonbank", "970408": "GPBank", "970439": "Public Bank",
+    "970457": "Woori Bank", "970458": "UOB", "970442": "Hong Leong Bank",
+}
+
+
+def bank_name(fund: Fund) -> str | None:
+    """The configured name, else the bank the BIN stands for (None when unknown)."""
+    return fund.bank_name or BANKS.get(fund.bank_bin)
+
 
 def payload(fund: Fund, amount: int, note: str) -> str:
     """The EMVCo payload: account transfer (QRIBFTTA), VND, amount, transfer note."""

@@ -24,6 +24,7 @@ from handlers.router import nav_row
 from models.areas import SHORT, Area, get_area, label
 from models.campaigns import (
     DESCRIPTION_MAX,
+    HANDOVER_MAX,
     NAME_TYPED,
     TARGET_NAME_MAX,
     TARGETS_MAX,
@@ -429,12 +430,16 @@ def _managed(session: Session, actor: Actor, campaign_id: int):
 
 
 EDITS = {"name": N_("Edit name"), "description": N_("Edit letter"),
-         "period": N_("Edit dates"), "money_target": N_("Edit target")}
+         "period": N_("Edit dates"), "money_target": N_("Edit target"),
+         "handover": N_("📦 Where goods go")}
 EDIT_PROMPTS = {
     "name": N_("Type the new name."),
     "description": N_("Type the new open letter."),
     "period": N_("Type the new dates, for example 17/10/{year} - 18/11/{year}."),
     "money_target": N_("Type the new money target, for example 500 triệu."),
+    "handover": N_("Where and when can people bring goods, and whom do they ask? For example "
+                   "“Nhà văn hóa ấp 1, 7h–17h hằng ngày, gặp chị Lan”. Up to {n} characters; "
+                   "type “-” to remove it."),
 }
 
 
@@ -455,7 +460,8 @@ async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
             await svc.db.run(managed_campaign, person.actor, campaign_id)
             await svc.db.run(save_dialog, person.id, EDIT_FLOW, parts[3], campaign_id=campaign_id)
             await query.answer()
-            await reply(update, _(EDIT_PROMPTS[parts[3]], year=date.today().year), edit=False)
+            await reply(update, _(EDIT_PROMPTS[parts[3]], year=date.today().year,
+                                  n=HANDOVER_MAX), edit=False)
             return
         campaign, where, prog = await svc.db.run(_managed, person.actor, campaign_id)
     except (AccessDenied, LookupError, ValueError, IndexError):
@@ -470,15 +476,17 @@ async def show_managed(update: Update, person: Me, campaign: Campaign, where: st
                        prog: Progress, today: date) -> None:
     _ = person._
     rows = [[InlineKeyboardButton(_(text), callback_data=f"cmp:e:{campaign.id}:{key}")
-             for key, text in list(EDITS.items())[i:i + 2]] for i in (0, 2)]
+             for key, text in list(EDITS.items())[i:i + 2]] for i in range(0, len(EDITS), 2)]
     status = CampaignStatus(campaign.status)
     moves = {CampaignStatus.OPEN: [(N_("⏸ Pause"), "paused"), (N_("⏹ Close"), "closed")],
              CampaignStatus.PAUSED: [(N_("▶ Resume"), "open"), (N_("⏹ Close"), "closed")],
              CampaignStatus.CLOSED: [(N_("▶ Reopen"), "open")]}[status]
     rows.append([InlineKeyboardButton(_(text), callback_data=f"cmp:s:{campaign.id}:{to}")
                  for text, to in moves])
-    await reply(update, pages.shorten(card(_, campaign, where, prog, today, letter=False),
-                                      pages.TEXT_BUDGET), InlineKeyboardMarkup(rows))
+    text = card(_, campaign, where, prog, today, letter=False)
+    if campaign.handover:
+        text += "\n" + _("📦 Where goods go: {place}", place=escape(campaign.handover))
+    await reply(update, pages.shorten(text, pages.TEXT_BUDGET), InlineKeyboardMarkup(rows))
 
 
 async def edit_typed(update, context, person: Me, text: str) -> None:
@@ -497,6 +505,8 @@ async def edit_typed(update, context, person: Me, text: str) -> None:
             changes = {"starts_on": start, "ends_on": end}
         except InputProblem:
             pass
+    elif field == "handover" and 0 < len(" ".join(text.split())) <= HANDOVER_MAX:
+        changes = {"handover": None if text.strip() in ("-", "–") else " ".join(text.split())}
     elif field == "money_target":
         amount = await read_amount(update, person, text, svc.config.max_amount * 100)
         if amount is None:
@@ -504,7 +514,7 @@ async def edit_typed(update, context, person: Me, text: str) -> None:
         changes = {"money_target": amount}
     if not changes:
         await reply(update, person._("That does not fit. ")
-                    + person._(EDIT_PROMPTS[field], year=date.today().year))
+                    + person._(EDIT_PROMPTS[field], year=date.today().year, n=HANDOVER_MAX))
         return
     campaign_id = dialog.data["campaign_id"]
     try:

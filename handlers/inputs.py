@@ -4,15 +4,27 @@ examples that work whenever the text cannot be read."""
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Awaitable, Callable, Mapping
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
-from telegram import Update
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.config import Config
-from bot.context import Me, escape, local_today, reply
+from bot.context import Me, escape, local_today, me, reply, services
 from bot.i18n import N_
-from models.amounts import AmountError, AmountProblem, example_amounts, parse_amount
+from handlers.router import EXPIRED
+from models.amounts import (
+    AmountError,
+    AmountProblem,
+    example_amounts,
+    likely_meant,
+    parse_amount,
+)
 from models.dates import InputProblem, Lean, parse_day, parse_moment
+from models.dialogs import get_dialog, save_dialog
 from models.numbers import whole
 
 AMOUNT_PROBLEMS = {
@@ -24,9 +36,27 @@ AMOUNT_PROBLEMS = {
 }
 
 
-async def read_amount(update: Update, person: Me, text: str, maximum: int) -> int | None:
-    """The amount in đồng, or None after telling the person what was wrong."""
+async def read_amount(update: Update, person: Me, text: str, maximum: int,
+                      context: ContextTypes.DEFAULT_TYPE | None = None,
+                      **keep: Any) -> int | None:
+    """The amount in đồng, or None after telling the person what was wrong. With `context`
+    (a step listed in AMOUNT_STEPS), an amount typed without its unit ("500", "1,5") is asked
+    about first ("500.000 ₫?"); the answer goes on through the step's AmountNext, with `keep`
+    (answers given beside the amount) stored meanwhile."""
     _ = person._
+    guess = likely_meant(text, maximum) if context is not None else None
+    if guess is not None:
+        typed, meant = guess
+        await services(context).db.run(_remember, person.id, [meant, typed], keep)
+        rows = [[InlineKeyboardButton(_("✅ Yes, {amount}", amount=_.money(meant)),
+                                      callback_data="amt:0")]]
+        if typed is not None:
+            rows.append([InlineKeyboardButton(_("No, exactly {amount}", amount=_.money(typed)),
+                                              callback_data="amt:1")])
+        rows.append([InlineKeyboardButton(_("✏ Type it again"), callback_data="amt:r")])
+        await reply(update, _("Did you mean {amount}?", amount=_.money(meant)),
+                    InlineKeyboardMarkup(rows), edit=False)
+        return None
     try:
         return parse_amount(text, maximum)
     except AmountError as error:
@@ -35,6 +65,57 @@ async def read_amount(update: Update, person: Me, text: str, maximum: int) -> in
                               maximum=_.money(maximum)) + " " +
                     _("Type it like {first} or {second}.", first=first, second=second))
         return None
+
+
+def _remember(session: Session, user_id: int, maybe: list[int | None],
+              keep: dict[str, Any]) -> None:
+    dialog = get_dialog(session, user_id)
+    if dialog is not None:
+        save_dialog(session, user_id, dialog.flow, dialog.step, maybe=maybe, **keep)
+
+
+#: What a step does with an amount once it is settled: (update, context, person, amount,
+#: the dialog's answers).
+AmountNext = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me, int, dict[str, Any]],
+                      Awaitable[None]]
+
+
+def _settle(session: Session, user_id: int, steps: Mapping[tuple[str, str], AmountNext],
+            choice: str):
+    """(the step's AmountNext, the amount chosen or None to type again, the answers), or
+    None when the question is no longer open (another step, or already answered)."""
+    dialog = get_dialog(session, user_id)
+    if dialog is None or (dialog.flow, dialog.step) not in steps or \
+            not isinstance(maybe := dialog.data.get("maybe"), list) or len(maybe) != 2:
+        return None
+    amount = None if choice == "r" else maybe[int(choice)]
+    if choice != "r" and amount is None:
+        return None
+    data = save_dialog(session, user_id, dialog.flow, dialog.step, maybe=None).data
+    return steps[(dialog.flow, dialog.step)], amount, dict(data)
+
+
+def amount_handler(steps: Mapping[tuple[str, str], AmountNext]) -> CallbackQueryHandler:
+    """The answer to "Did you mean 500.000 ₫?": amt:0 yes, amt:1 exactly as typed, amt:r type
+    again. Only the amounts stored in the person's dialog can be chosen."""
+    async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await update.callback_query.answer()
+        person = await me(update, context)
+        if person is None:
+            return
+        choice = update.callback_query.data.removeprefix("amt:")
+        found = await services(context).db.run(_settle, person.id, steps, choice)
+        if found is None:
+            await reply(update, person._(EXPIRED))
+            return
+        step, amount, data = found
+        if amount is None:
+            await reply(update, person._("Type the amount again, for example 500.000 or 1tr5."))
+            return
+        await reply(update, person._("Amount: {amount}", amount=person._.money(amount)))
+        await step(update, context, person, amount, data)
+
+    return CallbackQueryHandler(pressed, pattern=r"^amt:[01r]$")
 
 
 async def read_past_date(update: Update, person: Me, text: str, today: date) -> date | None:

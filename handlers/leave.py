@@ -35,6 +35,7 @@ DROPPED = {
     invites.FLOW: N_("the invite (no link was made)"),
     pledges.FLOW: N_("the pledge you were registering"),
     pledges.MINE: N_("the change to your pledge (it stays as it was)"),
+    pledges.PHONE: N_("sharing your phone number (nothing was stored)"),
     pledge_desk.FLOW: N_("the change on the pledge desk (the pledge stays as it was)"),
     broadcasts.FLOW: N_("the announcement you were writing (nothing was sent)"),
     campaigns.FLOW: N_("the campaign you were setting up"),

@@ -18,13 +18,15 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Mes
 from bot.config import Config
 from bot.context import Me, escape, guessed, me, reply, services
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from handlers import pledges
 from handlers.area_picker import Picker
 from handlers.menu import main_menu, role_name, sync_menu
 from models import onboarding
 from models.areas import SHORT, Area, get_area, label
 from models.base import utcnow
+from models.dialogs import end_dialog, get_dialog
 from models.invites import InviteProblem, InviteRefused, Redeemed, redeem_invite
-from models.users import AccessDenied, effective_role, ensure_user, get_user
+from models.users import AccessDenied, effective_role, ensure_user, get_user, update_user
 
 INVITE_PROBLEMS = {
     InviteProblem.UNKNOWN: N_("This invite code is not valid. Ask the officer who invited you "
@@ -216,6 +218,13 @@ async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     await finish(update, context, person, None)
 
 
+def _took_phone(session: Session, user_id: int, phone: str) -> None:
+    update_user(session, get_user(session, user_id), phone=phone)
+    dialog = get_dialog(session, user_id)
+    if dialog is not None and dialog.flow == pledges.PHONE:
+        end_dialog(session, user_id)
+
+
 async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = await me(update, context)
     if person is None:
@@ -225,6 +234,13 @@ async def contact_shared(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, person._("Please share your own number with the button below."))
         return
     step = await services(context).db.run(onboarding.step, person.id)
+    if step != onboarding.PHONE and not person.user.phone:
+        # offered after an in-kind pledge, so officers can call about handing goods over
+        await services(context).db.run(_took_phone, person.id, contact.phone_number[:32])
+        await reply(update, person._("Thank you: your officers can now call you about your "
+                                     "pledges. /privacy shows what Loa keeps."),
+                    main_menu(person.actor.role, person._))
+        return
     if step != onboarding.PHONE:
         await reply(update, person._("Thank you, but Loa is not asking for a phone number "
                                      "right now."), main_menu(person.actor.role, person._))

@@ -7,11 +7,18 @@ continues where they were. Finite choices are buttons; amounts are typed as peop
 from __future__ import annotations
 
 import secrets
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import (
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    KeyboardButton,
+    ReplyKeyboardMarkup,
+    Update,
+)
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import pages, vietqr
@@ -19,7 +26,8 @@ from bot.config import Config
 from bot.context import Me, escape, local_today, me, presser, reply, services
 from bot.i18n import N_, Translator
 from handlers.inputs import read_amount, read_count
-from handlers.router import StepPress, step_press
+from handlers.menu import main_menu
+from handlers.router import StepPress, nav_row, step_press
 from models.areas import get_area
 from models.base import utcnow
 from models.campaigns import Campaign, is_open, open_campaigns, takes_pledges, targets
@@ -47,7 +55,7 @@ from models.pledges import (
 )
 from models.users import AccessDenied, get_user
 
-FLOW, MINE = "pledge", "mypledge"
+FLOW, MINE, PHONE = "pledge", "mypledge", "pledge_phone"
 NAME_MAX, ITEM_MAX = 80, 120  # a name to show; goods described in words
 MINE_PAGE = 10
 
@@ -153,9 +161,146 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                             date=person._.date(campaign.starts_on))
         await reply(update, text, edit=False)
         return
+    await ask_who(update, context, person)
+
+
+# ---- the questions ----------------------------------------------------------------------------
+# Each asker moves the dialog to its step (answers kept) and asks, with ⬅ and ✖ below; ⬅ from
+# a step asks the one before it again (BACK, wired in bot/app.py).
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, step: str,
+              text: str, rows: list[list[tuple[str, str]]] | None = None,
+              back: bool = True, **data) -> None:
+    await save(context, person, step, **data)
+    markup = buttons(rows or [])
+    await reply(update, text, InlineKeyboardMarkup(
+        [*markup.inline_keyboard, nav_row(person._, back=back)]), edit=False)
+
+
+async def ask_who(update, context, person: Me, data: dict | None = None) -> None:
     _ = person._
     kinds = [(_(name), f"pl:who:{kind}") for kind, name in PLEDGER_KINDS.items()]
-    await reply(update, _("Who is pledging?"), buttons([kinds[:2], kinds[2:]]), edit=False)
+    await ask(update, context, person, "who", _("Who is pledging?"), [kinds[:2], kinds[2:]],
+              back=False)
+
+
+async def ask_name(update, context, person: Me, data: dict) -> None:
+    _ = person._
+    kind = data.get("pledger_kind")
+    if kind in ORGANISATIONS:
+        await ask(update, context, person, "name",
+                  _("Type the name of the {kind} as it should appear.",
+                    kind=_(PLEDGER_KINDS[PledgerKind(kind)]).lower()))
+        return
+    own = person.user.name or person._("Anonymous")
+    await ask(update, context, person, "name",
+              _("What name should we show? Type it, or use your Telegram name."),
+              [[(_("Use “{name}”", name=own), "pl:name:own")]])
+
+
+def kinds_for(pledger_kind: str | None) -> list[str]:
+    """What a pledger may give: a day's salary only for people and households."""
+    return [k for k in PLEDGE_KINDS
+            if k != PledgeKind.SALARY or pledger_kind not in ORGANISATIONS]
+
+
+async def ask_what(update, context, person: Me, data: dict) -> None:
+    _ = person._
+    kinds = [(_(PLEDGE_KINDS[k]), f"pl:what:{k}") for k in kinds_for(data.get("pledger_kind"))]
+    await ask(update, context, person, "what", _("What do you pledge?"), [kinds])
+
+
+async def ask_amount(update, context, person: Me, data: dict) -> None:
+    await ask(update, context, person, "amount",
+              person._("How much? For example 500.000, 500k or 1tr2."))
+
+
+async def ask_salary(update, context, person: Me, data: dict) -> None:
+    await ask(update, context, person, "salary", person._(
+        "What is your monthly salary? Loa works out one day's salary (the salary divided by "
+        "{days} working days).", days=services(context).config.working_days))
+
+
+async def ask_target(update, context, person: Me, data: dict) -> None:
+    _ = person._
+    goals = await services(context).db.run(targets, data["campaign_id"])
+    if not goals:
+        await ask_item(update, context, person, data)
+        return
+    rows = [[(pages.button_text(t.name), f"pl:tgt:{t.id}")] for t in goals[:90]] + \
+        [[(_("Other goods"), "pl:tgt:0")]]
+    await ask(update, context, person, "target",
+              _("Toward one of the campaign's targets, or other goods?"), rows)
+
+
+async def ask_item(update, context, person: Me, data: dict) -> None:
+    await ask(update, context, person, "item", person._(
+        "What do you give, and how much? For example “10 bao gạo 25 kg”."))
+
+
+async def ask_quantity(update, context, person: Me, data: dict) -> None:
+    await ask(update, context, person, "quantity", person._(
+        "How many “{name}”? For example 1.", name=escape(data.get("item") or "")))
+
+
+async def ask_value(update, context, person: Me, data: dict) -> None:
+    _ = person._
+    await ask(update, context, person, "value",
+              _("Roughly what is it worth, in đồng? For example 5tr or 5.000.000. If you do "
+                "not know, press Skip or type “không rõ”."),
+              [[(_("Skip: I do not know"), "pl:val:skip")]])
+
+
+async def ask_public(update, context, person: Me, data: dict | None = None) -> None:
+    _ = person._
+    await ask(update, context, person, "public",
+              _("May your name appear on the campaign's public honour roll?"),
+              [[(_("Yes, show my name"), "pl:pub:1"), (_("No, stay anonymous"), "pl:pub:0")]])
+
+
+ASK_AMOUNT = {PledgeKind.MONEY: ask_amount, PledgeKind.SALARY: ask_salary,
+              PledgeKind.IN_KIND: ask_value}
+
+
+async def _answers(context, person: Me) -> dict:
+    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
+    return dict(dialog.data) if dialog else {}
+
+
+def _back(asker):
+    async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+        data = await _answers(context, person)
+        if data.get("editing") and data.get("token"):  # changing one answer: back to the check
+            await back_to_confirm(update, context, person)
+            return
+        await asker(update, context, person, data)
+    return again
+
+
+async def _before_item(update, context, person: Me, data: dict) -> None:
+    goals = await services(context).db.run(targets, data["campaign_id"])
+    await (ask_target if goals else ask_what)(update, context, person, data)
+
+
+async def _before_value(update, context, person: Me, data: dict) -> None:
+    await (ask_quantity if data.get("target_id") else ask_item)(update, context, person, data)
+
+
+async def _before_public(update, context, person: Me, data: dict) -> None:
+    await ASK_AMOUNT.get(data.get("kind"), ask_what)(update, context, person, data)
+
+
+BACK = {
+    (FLOW, "name"): _back(ask_who),
+    (FLOW, "what"): _back(ask_name),
+    (FLOW, "amount"): _back(ask_what),
+    (FLOW, "salary"): _back(ask_what),
+    (FLOW, "target"): _back(ask_what),
+    (FLOW, "item"): _back(_before_item),
+    (FLOW, "quantity"): _back(ask_target),
+    (FLOW, "value"): _back(_before_value),
+    (FLOW, "public"): _back(_before_public),
+}
 
 
 # ---- the steps --------------------------------------------------------------------------------
@@ -189,15 +334,8 @@ async def who_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
     step = await at_step(update, context, "who")
     if step is None or step.value not in PLEDGER_KINDS:
         return
-    person, _ = step.person, step.person._
-    await save(context, person, "name", pledger_kind=step.value)
-    if step.value in ORGANISATIONS:
-        await reply(update, _("Type the name of the {kind} as it should appear.",
-                              kind=_(PLEDGER_KINDS[PledgerKind(step.value)]).lower()))
-        return
-    own = person.user.name or person._("Anonymous")
-    await reply(update, _("What name should we show? Type it, or use your Telegram name."),
-                buttons([[(_("Use “{name}”", name=own), "pl:name:own")]]))
+    await save(context, step.person, "name", pledger_kind=step.value)
+    await ask_name(update, context, step.person, {**step.data, "pledger_kind": step.value})
 
 
 async def name_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -218,55 +356,44 @@ async def name_typed(update, context, person: Me, text: str) -> None:
 
 async def named(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                 name: str) -> None:
-    _ = person._
     await save(context, person, "what", display_name=name)
-    kinds = [(_(label), f"pl:what:{kind}") for kind, label in PLEDGE_KINDS.items()]
-    await reply(update, _("What do you pledge?"), buttons([kinds]), edit=False)
+    data = await _answers(context, person)
+    if data.get("editing"):
+        await back_to_confirm(update, context, person)
+        return
+    await ask_what(update, context, person, data)
 
 
 async def what_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     step = await at_step(update, context, "what")
-    if step is None or step.value not in PLEDGE_KINDS:
+    if step is None or step.value not in kinds_for(step.data.get("pledger_kind")):
         return
-    person, _ = step.person, step.person._
-    clear = {"item": None, "quantity": None, "target_id": None, "monthly_salary": None}
-    if step.value == PledgeKind.MONEY:
-        await save(context, person, "amount", kind=step.value, **clear)
-        await reply(update, _("How much? For example 500.000, 500k or 1tr2."))
-    elif step.value == PledgeKind.SALARY:
-        await save(context, person, "salary", kind=step.value, **clear)
-        await reply(update, _("What is your monthly salary? Loa works out one day's salary "
-                              "(the salary divided by {days} working days).",
-                              days=services(context).config.working_days))
+    person = step.person
+    clear = {"item": None, "quantity": None, "target_id": None, "monthly_salary": None,
+             "amount": None, "kind": step.value}
+    data = {**step.data, **clear}
+    if step.value == PledgeKind.IN_KIND:
+        await save(context, person, "target", **clear)
+        await ask_target(update, context, person, data)
     else:
-        goals = await services(context).db.run(targets, step.data["campaign_id"])
-        if not goals:
-            await save(context, person, "item", kind=step.value, **clear)
-            await reply(update, _("What do you give, and how much? For example "
-                                  "“10 bao gạo 25 kg”."))
-            return
-        await save(context, person, "target", kind=step.value, **clear)
-        rows = [[(pages.button_text(t.name), f"pl:tgt:{t.id}")] for t in goals[:90]] + \
-            [[(_("Other goods"), "pl:tgt:0")]]
-        await reply(update, _("Toward one of the campaign's targets, or other goods?"),
-                    buttons(rows))
+        await save(context, person, "amount" if step.value == PledgeKind.MONEY else "salary",
+                   **clear)
+        await ASK_AMOUNT[step.value](update, context, person, data)
 
 
 async def target_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     step = await at_step(update, context, "target")
     if step is None or (target_id := whole(step.value)) is None:
         return
-    person, _ = step.person, step.person._
+    person = step.person
     goals = {t.id: t for t in await services(context).db.run(targets,
                                                               step.data["campaign_id"])}
     target = goals.get(target_id)
     if target is None:
-        await save(context, person, "item")
-        await reply(update, _("What do you give, and how much? For example "
-                              "“10 bao gạo 25 kg”."))
+        await ask_item(update, context, person, step.data)
         return
     await save(context, person, "quantity", target_id=target.id, item=target.name)
-    await reply(update, _("How many “{name}”? For example 1.", name=escape(target.name)))
+    await ask_quantity(update, context, person, {**step.data, "item": target.name})
 
 
 async def item_typed(update, context, person: Me, text: str) -> None:
@@ -275,47 +402,71 @@ async def item_typed(update, context, person: Me, text: str) -> None:
         await reply(update, person._("Describe it in 1 to {n} characters, for example "
                                      "“10 bao gạo 25 kg”.", n=ITEM_MAX))
         return
-    await save(context, person, "value", item=item)
-    await ask_value(update, person)
+    await save(context, person, "value", item=item, target_id=None, quantity=None)
+    await ask_value(update, context, person, {})
 
 
 async def quantity_typed(update, context, person: Me, text: str) -> None:
     count = await read_count(update, person, text)
     if count is not None:
         await save(context, person, "value", quantity=count)
-        await ask_value(update, person)
+        await ask_value(update, context, person, {})
 
 
-async def ask_value(update: Update, person: Me) -> None:
-    await reply(update, person._("Roughly what is it worth, in đồng? For example 5tr or "
-                                 "5.000.000."))
+#: Typed for the value of goods: "I do not know" (the value is then left out, 0).
+UNKNOWN_VALUE = frozenset({"khong ro", "khong biet", "chua biet", "chua ro", "khong",
+                           "bo qua", "skip", "unknown", "dont know", "don't know",
+                           "i don't know", "i do not know", "not sure", "?"})
+
+
+def fold(text: str) -> str:
+    decomposed = unicodedata.normalize("NFD", " ".join(text.split()).casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).replace(
+        "đ", "d").rstrip(".!")
+
+
+async def value_typed(update, context, person: Me, text: str) -> None:
+    if fold(text) in UNKNOWN_VALUE:
+        await amount_settled(update, context, person, 0, await _answers(context, person))
+        return
+    await amount_typed(update, context, person, text)
+
+
+async def value_skipped(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    step = await at_step(update, context, "value")
+    if step is not None:
+        await amount_settled(update, context, step.person, 0, step.data)
 
 
 async def amount_typed(update, context, person: Me, text: str) -> None:
-    amount = await read_amount(update, person, text, services(context).config.max_amount)
+    amount = await read_amount(update, person, text, services(context).config.max_amount,
+                               context)
     if amount is not None:
-        await save(context, person, "public", amount=amount)
-        await ask_public(update, person)
+        await amount_settled(update, context, person, amount, await _answers(context, person))
+
+
+async def amount_settled(update, context, person: Me, amount: int, data: dict) -> None:
+    await save(context, person, "public", amount=amount)
+    if data.get("editing"):
+        await back_to_confirm(update, context, person)
+    else:
+        await ask_public(update, context, person)
 
 
 async def salary_typed(update, context, person: Me, text: str) -> None:
-    config = services(context).config
-    monthly = await read_amount(update, person, text, config.max_amount)
-    if monthly is None:
-        return
-    day = day_salary(monthly, config.working_days)
+    monthly = await read_amount(update, person, text, services(context).config.max_amount,
+                                context)
+    if monthly is not None:
+        await salary_settled(update, context, person, monthly, await _answers(context, person))
+
+
+async def salary_settled(update, context, person: Me, monthly: int, data: dict) -> None:
+    day = day_salary(monthly, services(context).config.working_days)
     if day <= 0:
         await reply(update, person._("That salary is too small to give one day of it."))
         return
-    await save(context, person, "public", monthly_salary=monthly, amount=day)
-    await ask_public(update, person)
-
-
-async def ask_public(update: Update, person: Me) -> None:
-    _ = person._
-    await reply(update, _("May your name appear on the campaign's public honour roll?"),
-                buttons([[(_("Yes, show my name"), "pl:pub:1"),
-                          (_("No, stay anonymous"), "pl:pub:0")]]), edit=False)
+    await save(context, person, "salary", monthly_salary=monthly)
+    await amount_settled(update, context, person, day, data)
 
 
 async def public_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -323,8 +474,13 @@ async def public_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if step is None or step.value not in ("0", "1"):
         return
     await save(context, step.person, "confirm", public=step.value == "1",
-               token=secrets.token_hex(8))
+               token=step.data.get("token") or secrets.token_hex(8))
     await confirm_screen(update, context, step.person)
+
+
+async def back_to_confirm(update, context, person: Me) -> None:
+    await save(context, person, "confirm", editing=None)
+    await confirm_screen(update, context, person, edit=False)
 
 
 # ---- confirming -------------------------------------------------------------------------------
@@ -343,8 +499,14 @@ def describe(_: Translator, draft: PledgeDraft | Pledge, working_days: int,
         what = escape(draft.item or "")
         if draft.quantity:
             what = f"{_.number(draft.quantity)} × {what}"
+        if not draft.amount:
+            return _("{what} (value not given)", what=what)
         return _("{what}, worth about {amount}", what=what, amount=_.money(draft.amount))
     return _.money(draft.amount)
+
+
+def honour_text(_: Translator, public: bool) -> str:
+    return _("your name is shown") if public else _("anonymous")
 
 
 def _confirmation(session: Session, user_id: int) -> tuple[PledgeDraft, str, str] | None:
@@ -355,7 +517,8 @@ def _confirmation(session: Session, user_id: int) -> tuple[PledgeDraft, str, str
     return draft, session.get(Campaign, draft.campaign_id).name, dialog.data["token"]
 
 
-async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                         edit: bool = True) -> None:
     _ = person._
     svc = services(context)
     found = await svc.db.run(_confirmation, person.id)
@@ -368,11 +531,10 @@ async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, per
              _("From: {name} ({kind})", name=escape(draft.display_name),
                kind=_(PLEDGER_KINDS[PledgerKind(draft.pledger_kind)]).lower()),
              _("Pledge: {value}", value=describe(_, draft, svc.config.working_days)),
-             _("Honour roll: {value}", value=_("your name is shown") if draft.public
-               else _("anonymous"))]
+             _("Honour roll: {value}", value=honour_text(_, draft.public))]
     await reply(update, "\n".join(lines), buttons([[
         (_("✅ Confirm"), f"pl:ok:{token}"), (_("✏ Edit"), "pl:edit:"),
-        (_("✖ Cancel"), "pl:cancel:")]]))
+        (_("✖ Cancel"), "pl:cancel:")]]), edit=edit)
 
 
 @dataclass(frozen=True)
@@ -444,6 +606,29 @@ async def confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await send_receipt(update, context, person, outcome.pledge, outcome.campaign)
 
 
+def fund_line(_: Translator, config: Config) -> str:
+    """"Account 1031933430 at Vietcombank (QUY VI NGUOI NGHEO)"."""
+    fund = config.fund
+    return _("Account {account} at {bank} ({holder})", account=fund.account,
+             bank=escape(vietqr.bank_name(fund) or fund.bank_bin),
+             holder=escape(fund.account_name or "—"))
+
+
+async def send_qr(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                  pledge: Pledge) -> bool:
+    """The VietQR code to pay a money or salary pledge; False when there is none to send."""
+    _ = person._
+    config = services(context).config
+    if not config.fund or pledge.kind == PledgeKind.IN_KIND or pledge.amount <= 0:
+        return False
+    caption = _("Pay {amount} by bank transfer: scan this code in any Vietnamese banking app. "
+                "{account}; transfer note: {reference}.", amount=_.money(pledge.amount),
+                account=fund_line(_, config), reference=pledge.reference)
+    await update.effective_chat.send_photo(
+        vietqr.png(config.fund, pledge.amount, pledge.reference), caption=caption)
+    return True
+
+
 async def send_receipt(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                        pledge: Pledge, campaign: Campaign) -> None:
     _ = person._
@@ -452,30 +637,80 @@ async def send_receipt(update: Update, context: ContextTypes.DEFAULT_TYPE, perso
              "registered: {what}.", name=escape(pledge.display_name or _("friend")),
              reference=pledge.reference, campaign=escape(campaign.name),
              what=describe(_, pledge, config.working_days))
+    if pledge.kind == PledgeKind.IN_KIND:
+        text += "\n" + (_("📦 Where to bring it: {place}", place=escape(campaign.handover))
+                        if campaign.handover else
+                        _("📦 An officer will contact you about when and where to hand it "
+                          "over."))
     text += "\n" + _("/mypledges shows your pledges; you can change this one until it is "
                      "received.")
     await reply(update, text)
-    if config.fund and pledge.kind != PledgeKind.IN_KIND:
-        caption = _("Pay {amount} by bank transfer: scan this code in any Vietnamese banking "
-                    "app. Account {account} ({holder}); transfer note: {reference}.",
-                    amount=_.money(pledge.amount), account=config.fund.account,
-                    holder=escape(config.fund.account_name or "—"),
-                    reference=pledge.reference)
-        await update.effective_chat.send_photo(
-            vietqr.png(config.fund, pledge.amount, pledge.reference), caption=caption)
+    await send_qr(update, context, person, pledge)
+    if pledge.kind == PledgeKind.IN_KIND and not person.user.phone:
+        await services(context).db.run(save_dialog, person.id, PHONE, "offer")
+        keyboard = ReplyKeyboardMarkup(
+            [[KeyboardButton(_("📱 Share my phone number"), request_contact=True)],
+             [KeyboardButton(_("Skip"))]], resize_keyboard=True, one_time_keyboard=True)
+        await reply(update, _("Share your phone number so an officer can call you about "
+                              "handing over the goods? This is optional."), keyboard,
+                    edit=False)
+
+
+EDIT_FIELDS = ("amount", "name", "public")
 
 
 async def edit_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """✏ on the confirmation: a menu to change one answer, each showing its current value."""
     step = await at_step(update, context, "confirm", "similar")
-    if step is not None:
-        await begin(update, context, step.person, step.data["campaign_id"])
+    if step is None:
+        return
+    _ = step.person._
+    draft = PledgeDraft.from_answers(step.data)
+    await save(context, step.person, "confirm")
+    await reply(update, _("What do you want to change?"), buttons([
+        [(pages.button_text(_("Amount: {value}", value=describe(
+            _, draft, services(context).config.working_days))), "pl:ed:amount")],
+        [(pages.button_text(_("Name shown: {value}", value=draft.display_name)), "pl:ed:name")],
+        [(_("Honour roll: {value}", value=honour_text(_, draft.public)), "pl:ed:public")],
+        [(_("⬅ Back"), "pl:ed:back")]]))
+
+
+async def edit_field_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    step = await at_step(update, context, "confirm")
+    if step is None:
+        return
+    person, data = step.person, step.data
+    if step.value == "name":
+        await save(context, person, "name", editing=True)
+        await ask_name(update, context, person, data)
+    elif step.value == "amount":
+        kind = data.get("kind")
+        await save(context, person, {PledgeKind.MONEY: "amount", PledgeKind.SALARY: "salary"}
+                   .get(kind, "value"), editing=True)
+        await ASK_AMOUNT.get(kind, ask_value)(update, context, person, data)
+    elif step.value == "public":
+        await save(context, person, "confirm", public=not data.get("public"))
+        await confirm_screen(update, context, person)
+    else:
+        await confirm_screen(update, context, person)
 
 
 async def cancel_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """✖ on the confirmation asks first; pl:cx: drops the pledge, pl:cb: goes back to it."""
     step = await at_step(update, context, "confirm", "similar")
-    if step is not None:
+    if step is None:
+        return
+    _ = step.person._
+    action = update.callback_query.data
+    if action.startswith("pl:cancel:"):
+        await reply(update, _("Cancel this pledge? Nothing will be saved."), buttons([[
+            (_("Yes, cancel it"), "pl:cx:"), (_("No, go back"), "pl:cb:")]]))
+    elif action.startswith("pl:cx:"):
         await services(context).db.run(end_dialog, step.person.id)
-        await reply(update, step.person._("Cancelled: nothing was saved."))
+        await reply(update, _("Cancelled: nothing was saved."))
+    else:
+        await save(context, step.person, "confirm")
+        await confirm_screen(update, context, step.person)
 
 
 # ---- one's own pledges ------------------------------------------------------------------------
@@ -487,15 +722,17 @@ async def mypledges_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if person is None:
         return
     _ = person._
+    svc = services(context)
+
     def load(session: Session, page: int):
         total = count_my_pledges(session, person.id)
         page = pages.clamp(page, pages.page_count(total, MINE_PAGE))
         return total, page, my_pledges(session, person.id, MINE_PAGE, page * MINE_PAGE)
-    total, page, rows = await services(context).db.run(load, page)
+    total, page, rows = await svc.db.run(load, page)
     if not rows:
         await reply(update, _("You have not pledged yet. /pledge to make a pledge."))
         return
-    working_days = services(context).config.working_days
+    working_days = svc.config.working_days
     lines, keys = [], []
     for pledge, campaign in rows:
         status = _(STATUS_NAMES[PledgeStatus(pledge.status)])
@@ -505,9 +742,14 @@ async def mypledges_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
             line += " " + _("({amount} on {date})", amount=_.money(pledge.received_amount),
                             date=_.date(pledge.received_on))
         lines.append(line)
-        keys.append([(_("✏ {reference}", reference=pledge.reference), f"mp:e:{pledge.id}"),
-                     (_("✖ {reference}", reference=pledge.reference), f"mp:x:{pledge.id}")]
-                    if pledge.status == PledgeStatus.REGISTERED else [])
+        row = []
+        if pledge.status == PledgeStatus.REGISTERED:
+            row = [(_("✏ {reference}", reference=pledge.reference), f"mp:e:{pledge.id}"),
+                   (_("✖ {reference}", reference=pledge.reference), f"mp:x:{pledge.id}")]
+            if svc.config.fund and pledge.kind != PledgeKind.IN_KIND:
+                row.append((_("🧾 {reference}", reference=pledge.reference),
+                            f"mp:q:{pledge.id}"))
+        keys.append(row)
     await pages.show(update, pages.fixed_page(lines, _("<b>Your pledges</b>"), MINE_PAGE),
                      pages.markup(buttons(keys).inline_keyboard, pages.nav_row(
                          page, pages.page_count(total, MINE_PAGE), lambda n: f"mp:p:{n}")))
@@ -518,8 +760,27 @@ async def mine_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     await mypledges_command(update, context, whole(update.callback_query.data[5:]) or 0)
 
 
+async def mine_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                    pledge: Pledge, edit: bool = True) -> None:
+    """✏ in /mypledges: change one thing, each shown with its current value."""
+    _ = person._
+    await services(context).db.run(save_dialog, person.id, MINE, "menu", pledge_id=pledge.id,
+                                   new=None, field=None)
+    amount = describe(_, pledge, services(context).config.working_days)
+    rows = [[(pages.button_text(_("Amount: {value}", value=amount)), "mp:f:amount")],
+            [(pages.button_text(_("Name shown: {value}", value=pledge.display_name)),
+              "mp:f:name")],
+            [(_("Honour roll: {value}", value=honour_text(_, pledge.public)), "mp:f:public")]]
+    await reply(update, _("Pledge {reference}: what do you want to change?",
+                          reference=pledge.reference),
+                InlineKeyboardMarkup([*buttons(rows).inline_keyboard, nav_row(_, back=False)]),
+                edit=edit)
+
+
 async def mine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """mp:e:<id> edits the amount, mp:x:<id> asks to cancel, mp:xx:<id> cancels."""
+    """mp:e:<id> opens the change menu, mp:x:<id> asks to cancel, mp:xx:<id> cancels,
+    mp:q:<id> sends the payment code again. Every press is checked against the pledge's owner
+    and status."""
     query = update.callback_query
     person = await presser(update, context)
     if person is None:
@@ -534,10 +795,10 @@ async def mine_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await query.answer()
     if action == "e":
-        await svc.db.run(save_dialog, person.id, MINE, "amount", pledge_id=pledge.id)
-        ask = _("Type the new monthly salary.") if pledge.kind == PledgeKind.SALARY else \
-            _("Type the new amount.")
-        await reply(update, ask, edit=False)
+        await mine_menu(update, context, person, pledge, edit=False)
+    elif action == "q":
+        if not await send_qr(update, context, person, pledge):
+            await reply(update, _("There is no payment code for this pledge."), edit=False)
     elif action == "x":
         await reply(update, _("Cancel pledge {reference}?", reference=pledge.reference),
                     buttons([[(_("Yes, cancel it"), f"mp:xx:{pledge.id}"),
@@ -552,44 +813,187 @@ async def keep_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     await update.callback_query.answer()
     person = await me(update, context)
     if person:
+        await services(context).db.run(_end_mine, person.id)
         await reply(update, person._("Nothing was changed."))
 
 
-async def new_amount_typed(update, context, person: Me, text: str) -> None:
-    svc = services(context)
-    dialog = await svc.db.run(get_dialog, person.id, MINE)
-    amount = await read_amount(update, person, text, svc.config.max_amount)
-    if amount is None:
-        return
+def _end_mine(session: Session, user_id: int) -> None:
+    dialog = get_dialog(session, user_id)
+    if dialog is not None and dialog.flow == MINE:
+        end_dialog(session, user_id)
+
+
+def _mine_pledge(session: Session, user_id: int) -> tuple[dict, Pledge] | None:
+    dialog = get_dialog(session, user_id, MINE)
+    if dialog is None:
+        return None
     try:
-        pledge = await svc.db.run(own_pledge, person.id, dialog.data["pledge_id"])
-        changes = {"amount": amount}
-        if pledge.kind == PledgeKind.SALARY:
-            changes = {"monthly_salary": amount,
-                       "amount": day_salary(amount, svc.config.working_days)}
-            if changes["amount"] <= 0:
-                await reply(update, person._("That salary is too small to give one day of it."))
-                return
-        pledge = await svc.db.run(change_own_pledge, person.id, pledge.id, utcnow(),
-                                  svc.config.pledge_rules, **changes)
-    except AccessDenied:
+        return dict(dialog.data), own_pledge(session, user_id, dialog.data["pledge_id"])
+    except (AccessDenied, KeyError):
+        return None
+
+
+async def mine_field_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """mp:f:<field> in the change menu: ask for the new value (the honour roll: the other
+    choice), then confirm."""
+    step = await step_press(update, context, MINE, ("menu",), EXPIRED_HERE)
+    if step is None or step.value not in EDIT_FIELDS:
+        return
+    person, _ = step.person, step.person._
+    found = await services(context).db.run(_mine_pledge, person.id)
+    if found is None:
+        await reply(update, _("This pledge can no longer be changed."))
+        return
+    _data, pledge = found
+    nav = nav_row(_)
+    if step.value == "amount":
+        await services(context).db.run(save_dialog, person.id, MINE, "amount", field="amount")
+        ask = _("Type the new monthly salary.") if pledge.kind == PledgeKind.SALARY else \
+            _("Type the new amount.")
+        await reply(update, ask, InlineKeyboardMarkup([nav]), edit=False)
+    elif step.value == "name":
+        await services(context).db.run(save_dialog, person.id, MINE, "name", field="name")
+        await reply(update, _("Type the name to show."), InlineKeyboardMarkup([nav]),
+                    edit=False)
+    else:
+        await ask_change(update, context, person, pledge, "public", not pledge.public)
+
+
+async def ask_change(update, context, person: Me, pledge: Pledge, field: str, new) -> None:
+    """"Change … from A to B?" with Yes and No; the new value waits in the dialog."""
+    _ = person._
+    await services(context).db.run(save_dialog, person.id, MINE, "sure", field=field, new=new)
+    config = services(context).config
+    if field == "amount":
+        after = Pledge(**{**pledge.model_dump(), **new})
+        old, now = describe(_, pledge, config.working_days), describe(_, after,
+                                                                      config.working_days)
+        label = _("the amount")
+    elif field == "name":
+        old, now, label = escape(pledge.display_name), escape(new), _("the name shown")
+    else:
+        old, now, label = honour_text(_, pledge.public), honour_text(_, new), _("the honour roll")
+    await reply(update, _("Change {what} of {reference} from {old} to {new}?", what=label,
+                          reference=pledge.reference, old=old, new=now),
+                InlineKeyboardMarkup([*buttons([[(_("✅ Yes, change it"), "mp:ok:1"),
+                                                 (_("No"), "mp:keep:0")]]).inline_keyboard,
+                                      nav_row(_)]), edit=False)
+
+
+async def new_amount_typed(update, context, person: Me, text: str) -> None:
+    amount = await read_amount(update, person, text, services(context).config.max_amount,
+                               context)
+    if amount is not None:
+        await new_amount_settled(update, context, person, amount, {})
+
+
+async def new_amount_settled(update, context, person: Me, amount: int, data: dict) -> None:
+    svc = services(context)
+    found = await svc.db.run(_mine_pledge, person.id)
+    if found is None:
         await reply(update, person._("This pledge can no longer be changed."))
         return
-    finally:
-        await svc.db.run(end_dialog, person.id)
-    await reply(update, person._("Pledge {reference} now stands at {what}.",
-                                 reference=pledge.reference,
-                                 what=describe(person._, pledge, svc.config.working_days)))
+    pledge = found[1]
+    changes = {"amount": amount}
+    if pledge.kind == PledgeKind.SALARY:
+        changes = {"monthly_salary": amount,
+                   "amount": day_salary(amount, svc.config.working_days)}
+        if changes["amount"] <= 0:
+            await reply(update, person._("That salary is too small to give one day of it."))
+            return
+    await ask_change(update, context, person, pledge, "amount", changes)
+
+
+async def new_name_typed(update, context, person: Me, text: str) -> None:
+    name = " ".join(text.split())
+    if not 0 < len(name) <= NAME_MAX:
+        await reply(update, person._("A name of 1 to {n} characters, please, for example "
+                                     "“Nguyễn Văn An” or “Công ty TNHH Minh Phát”.", n=NAME_MAX))
+        return
+    found = await services(context).db.run(_mine_pledge, person.id)
+    if found is None:
+        await reply(update, person._("This pledge can no longer be changed."))
+        return
+    await ask_change(update, context, person, found[1], "name", name)
+
+
+def _apply(session: Session, user_id: int, rules: PledgeRules) -> tuple[Pledge, str] | None:
+    dialog = get_dialog(session, user_id, MINE)
+    if dialog is None or dialog.step != "sure" or "new" not in dialog.data:
+        return None
+    field, new = dialog.data["field"], dialog.data["new"]
+    changes = new if field == "amount" else {"display_name" if field == "name" else field: new}
+    end_dialog(session, user_id)
+    return change_own_pledge(session, user_id, dialog.data["pledge_id"], utcnow(), rules,
+                             **changes), field
+
+
+async def change_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """mp:ok:1: make the change waiting in the dialog; a new payment code after an amount."""
+    step = await step_press(update, context, MINE, ("sure",), EXPIRED_HERE)
+    if step is None:
+        return
+    person, _ = step.person, step.person._
+    svc = services(context)
+    try:
+        done = await svc.db.run(_apply, person.id, svc.config.pledge_rules)
+    except AccessDenied:
+        await svc.db.run(_end_mine, person.id)
+        await reply(update, _("This pledge can no longer be changed."))
+        return
+    if done is None:
+        await expired(update, person)
+        return
+    pledge, field = done
+    await reply(update, _("Pledge {reference} now stands at {what}; name shown: {name}; "
+                          "honour roll: {public}.", reference=pledge.reference,
+                          what=describe(_, pledge, svc.config.working_days),
+                          name=escape(pledge.display_name), public=honour_text(_, pledge.public)))
+    if field == "amount":
+        await send_qr(update, context, person, pledge)
+
+
+async def _mine_back(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    found = await services(context).db.run(_mine_pledge, person.id)
+    if found is None:
+        await services(context).db.run(_end_mine, person.id)
+        await reply(update, person._("This pledge can no longer be changed."))
+        return
+    await mine_menu(update, context, person, found[1], edit=False)
+
+
+BACK.update({(MINE, step): _mine_back for step in ("amount", "name", "sure")})
+
+async def phone_offer_typed(update, context, person: Me, text: str) -> None:
+    """Text while the phone is offered: Skip ends the offer; anything else says how."""
+    _ = person._
+    if text.strip().casefold() != _("Skip").casefold():
+        await reply(update, _("Press “📱 Share my phone number” below to share your number, "
+                              "or “Skip” to go on without it."))
+        return
+    await services(context).db.run(end_dialog, person.id)
+    await reply(update, _("Alright. /mypledges shows your pledges."),
+                main_menu(person.actor.role, _))
 
 
 TEXT_STEPS = {
+    (PHONE, "offer"): phone_offer_typed,
     (FLOW, "name"): name_typed,
     (FLOW, "amount"): amount_typed,
     (FLOW, "salary"): salary_typed,
     (FLOW, "item"): item_typed,
     (FLOW, "quantity"): quantity_typed,
-    (FLOW, "value"): amount_typed,
+    (FLOW, "value"): value_typed,
     (MINE, "amount"): new_amount_typed,
+    (MINE, "name"): new_name_typed,
+}
+
+#: Where "Did you mean 500.000 ₫?" goes on once answered.
+AMOUNT_STEPS = {
+    (FLOW, "amount"): amount_settled,
+    (FLOW, "value"): amount_settled,
+    (FLOW, "salary"): salary_settled,
+    (MINE, "amount"): new_amount_settled,
 }
 
 
@@ -604,12 +1008,15 @@ def handlers() -> list:
         CallbackQueryHandler(name_pressed, pattern=r"^pl:name:"),
         CallbackQueryHandler(what_chosen, pattern=r"^pl:what:"),
         CallbackQueryHandler(target_chosen, pattern=r"^pl:tgt:"),
+        CallbackQueryHandler(value_skipped, pattern=r"^pl:val:skip$"),
         CallbackQueryHandler(public_chosen, pattern=r"^pl:pub:"),
         CallbackQueryHandler(confirm_pressed, pattern=r"^pl:(ok|again):"),
         CallbackQueryHandler(edit_pressed, pattern=r"^pl:edit:"),
-        CallbackQueryHandler(cancel_pressed, pattern=r"^pl:cancel:"),
+        CallbackQueryHandler(edit_field_pressed, pattern=r"^pl:ed:"),
+        CallbackQueryHandler(cancel_pressed, pattern=r"^pl:(cancel|cx|cb):"),
         CallbackQueryHandler(keep_pressed, pattern=r"^mp:keep:"),
-        CallbackQueryHandler(mine_pressed, pattern=r"^mp:(e|x|xx):"),
+        CallbackQueryHandler(mine_pressed, pattern=r"^mp:(e|x|xx|q):"),
+        CallbackQueryHandler(mine_field_pressed, pattern=r"^mp:f:"),
+        CallbackQueryHandler(change_confirmed, pattern=r"^mp:ok:"),
         CallbackQueryHandler(mine_page_pressed, pattern=r"^mp:p:\d+$"),
     ]
-

@@ -117,6 +117,9 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, r
     lines: list[str] = []
     if report == "tot":
         head.append(_("<b>Overall</b>: {sums}", sums=sums_line(person, data.overall)))
+        if not data.overall.pledges:  # nothing to break down: no empty sections
+            head.append(_("No pledges yet. /pledge to be the first."))
+    if report == "tot" and data.overall.pledges:
         lines += ["", _("<b>By area</b>")]
         base = data.by_area[0][0].depth if data.by_area else 0
         lines += ["  " * (area.depth - base) + f"• {escape(area.name)}: {sums_line(person, s)}"
@@ -124,7 +127,7 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, r
         lines += ["", _("<b>By pledger</b>")]
         lines += [f"• {_(PLEDGER_KINDS[PledgerKind(kind)])}: {sums_line(person, s)}"
                   for kind, s in sorted(data.by_kind.items())]
-    else:
+    elif report != "tot":
         head.append(_("<b>Honour roll</b>: thank you to everyone who gave."))
         lines += [f"{i}. {honour_line(_, p, svc.config.working_days)}"
                   for i, p in enumerate(data, 1)]

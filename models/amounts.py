@@ -223,3 +223,41 @@ def _grouped(raw: str) -> bool:
     first, *rest = raw.split(separators.pop())
     return (1 <= len(first) <= 3 and first[0] != "0" and bool(rest)
             and all(len(group) == 3 for group in rest))
+
+
+#: A bare number below this is too small to be meant as đồng: "500" is asked as 500.000 ₫.
+BARE_BELOW = 1_000
+BARE_DECIMAL = re.compile(r"([0-9]{1,3})[.,]([0-9]{1,2})")
+
+
+def likely_meant(text: str, maximum: int = DEFAULT_MAXIMUM) -> tuple[int | None, int] | None:
+    """An amount typed without its unit, read the way people mean it, to be asked before it
+    is taken: "500" → (500, 500.000) — thousands, or exactly 500 đồng; "1,5" or "1.5" →
+    (None, 1.500.000) — millions, since 1.5 đồng cannot be. None when the text says what it
+    means (a unit, grouping, a large number) or is not an amount at all."""
+    s = _normalise(text)
+    if re.fullmatch(r"[0-9]+", s) and 0 < int(s) < BARE_BELOW and int(s) * THOUSAND <= maximum:
+        return int(s), int(s) * THOUSAND
+    match = BARE_DECIMAL.fullmatch(s)
+    if match:
+        value = int((Decimal(f"{match[1]}.{match[2]}") * MILLION).to_integral_value())
+        if 0 < value <= maximum:
+            return None, value
+    return None
+
+
+def amount_then_other(text: str, maximum: int) -> tuple[int, str] | None:
+    """(amount, the words after it) when the text is not an amount as a whole but its
+    longest beginning is: "1tr8 hôm kiaa" → (1800000, "hôm kiaa"); None otherwise."""
+    words = text.split()
+    try:
+        parse_amount(text, maximum)
+        return None
+    except AmountError:
+        pass
+    for size in range(len(words) - 1, 0, -1):
+        try:
+            return parse_amount(" ".join(words[:size]), maximum), " ".join(words[size:])
+        except AmountError:
+            continue
+    return None

@@ -22,6 +22,7 @@ from models.users import AccessDenied, Actor, Role
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 3500  # the open letter; a Telegram message holds 4096 characters
+HANDOVER_MAX = 300  # where to bring goods: a place, days and hours, whom to ask
 NAME_TYPED = 120  # a new name as typed (older ones may hold NAME_MAX)
 TARGETS_MAX, TARGET_NAME_MAX = 20, 60  # item targets of one campaign, and a target's name
 PREFIX_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ"  # no I or O: a reference is read aloud
@@ -46,6 +47,8 @@ class Campaign(SQLModel, table=True):
     status: str = Field(default=CampaignStatus.OPEN, max_length=16)
     ref_prefix: str = Field(max_length=8, unique=True)
     last_number: int = 0
+    #: For goods: where and how to hand them over, shown on in-kind receipts.
+    handover: str | None = Field(default=None, max_length=HANDOVER_MAX)
     created_by: int | None = Field(default=None, sa_column=telegram_id_column(
         foreign_key="user.id", ondelete="SET NULL"))
     created_at: datetime = Field(default_factory=utcnow)
@@ -130,7 +133,7 @@ def managed_campaign(session: Session, actor: Actor, campaign_id: int) -> Campai
     return campaign
 
 
-EDITABLE = ("name", "description", "starts_on", "ends_on", "money_target", "status")
+EDITABLE = ("name", "description", "starts_on", "ends_on", "money_target", "status", "handover")
 
 
 def update_campaign(session: Session, actor: Actor, campaign_id: int,

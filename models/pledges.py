@@ -240,7 +240,7 @@ def own_pledge(session: Session, user_id: int, pledge_id: int) -> Pledge:
 def change_own_pledge(session: Session, user_id: int, pledge_id: int, now: datetime,
                       rules: PledgeRules = PledgeRules(), **changes: Any) -> Pledge:
     pledge = own_pledge(session, user_id, pledge_id)
-    allowed = {"amount", "monthly_salary", "public", "status"}
+    allowed = {"amount", "monthly_salary", "public", "display_name", "status"}
     if set(changes) - allowed or changes.get("status", PledgeStatus.CANCELLED) != \
             PledgeStatus.CANCELLED:
         raise AccessDenied(f"a pledger may not change {set(changes)}")

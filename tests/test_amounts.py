@@ -297,3 +297,47 @@ PIECES = ["0", "1", "5", "12", "500", "000", ".", ",", " ", "\xa0", "-", "k", "t
        st.integers(min_value=1, max_value=DEFAULT_MAXIMUM))
 def test_amount_shaped_text_is_an_amount_or_an_amount_error(text, maximum):
     _outcome(text, maximum)
+
+
+# ---- amounts typed without their unit (issue 9) ------------------------------------------------
+
+@pytest.mark.parametrize(("text", "meant"), [
+    ("500", (500, 500_000)), ("2", (2, 2_000)), ("999", (999, 999_000)), (" 50 ", (50, 50_000)),
+    ("1,5", (None, 1_500_000)), ("1.5", (None, 1_500_000)), ("12,25", (None, 12_250_000)),
+])
+def test_a_number_without_a_unit_is_asked_as_people_mean_it(text, meant):
+    from models.amounts import likely_meant
+    assert likely_meant(text) == meant
+
+
+@pytest.mark.parametrize("text", [
+    "1000", "1.500", "500k", "500 nghìn", "1tr5", "1,5 triệu", "nửa triệu", "hai triệu", "0",
+    "-5", "abc", "", "1.500.000", "1,500", "500đ",
+])
+def test_an_amount_that_says_what_it_means_is_not_asked_about(text):
+    from models.amounts import likely_meant
+    assert likely_meant(text) is None
+
+
+def test_a_suggestion_never_goes_above_the_maximum():
+    from models.amounts import likely_meant
+    assert likely_meant("500", maximum=100_000) is None
+    assert likely_meant("1,5", maximum=1_000_000) is None
+
+
+@pytest.mark.parametrize(("text", "amount"), [
+    ("nửa triệu", 500_000), ("hai triệu", 2_000_000), ("mười lăm triệu", 15_000_000),
+])
+def test_spelled_amounts_used_on_the_pledge_path(text, amount):
+    assert parse_amount(text) == amount
+
+
+@pytest.mark.parametrize(("text", "found"), [
+    ("1tr8 hôm kiaa", (1_800_000, "hôm kiaa")),
+    ("1 triệu 8 hôm kiaa", (1_800_000, "hôm kiaa")),
+    ("2.000.000 ngày mốt kia", (2_000_000, "ngày mốt kia")),
+    ("1 triệu", None), ("1tr8", None), ("nhiều hôm qua", None), ("", None),
+])
+def test_an_amount_followed_by_what_is_not_a_day(text, found):
+    from models.amounts import amount_then_other
+    assert amount_then_other(text, 10**10) == found

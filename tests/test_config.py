@@ -92,3 +92,14 @@ def test_village_head_titles_of_a_deployment(tmp_path):
     config = load_config(write(tmp_path, body), env={})
     assert config.head_titles == {"khoi": {"vi": "trưởng khối", "en": "block head"},
                                   "buon lang": {"vi": "già làng", "en": "già làng"}}
+
+
+def test_the_funds_bank_name_from_the_file_or_the_environment(tmp_path):
+    from bot.config import load_config
+    path = write(tmp_path, '[fund]\nbank_bin = "970436"\naccount = "1031933430"\n'
+                           'bank_name = "VCB Thủ Thừa"\n')
+    assert load_config(path, env={}).fund.bank_name == "VCB Thủ Thừa"
+    assert load_config(path, env={"LOA_FUND_BANK_NAME": "Vietcombank CN Long An"}
+                       ).fund.bank_name == "Vietcombank CN Long An"
+    bare = write(tmp_path, '[fund]\nbank_bin = "970436"\naccount = "1031933430"\n')
+    assert load_config(bare, env={}).fund.bank_name == ""

@@ -150,8 +150,9 @@ async def test_in_kind_toward_a_target_and_a_days_salary(loa):
     await loa.tap(304, "Business")
     typed = await loa.send(304, "Công ty <Phú Mỹ>")
     assert typed.plain == "What do you pledge?"
+    assert typed.buttons() == [["💵 Money", "📦 In kind"], ["⬅ Back", "✖ Cancel"]]  # no salary
     target = await loa.tap(304, "📦 In kind")
-    assert target.buttons() == [["Nhà Đại đoàn kết"], ["Other goods"]]
+    assert target.buttons() == [["Nhà Đại đoàn kết"], ["Other goods"], ["⬅ Back", "✖ Cancel"]]
     await loa.tap(304, "Nhà Đại đoàn kết")
     assert "not a whole number" in (await loa.send(304, "two")).plain
     await loa.send(304, "2")
@@ -161,7 +162,10 @@ async def test_in_kind_toward_a_target_and_a_days_salary(loa):
     assert "2 × Nhà Đại đoàn kết, worth about ₫100,000,000" in confirm.plain
     receipt = await loa.tap(304, "✅ Confirm")
     assert "registered" in receipt.plain
-    await loa.quiet(304)                                  # in kind: no QR code to pay
+    assert "An officer will contact you about when and where to hand it over" in receipt.plain
+    offer = await loa.next(304)                           # in kind: no QR code to pay, but
+    assert "Share your phone number so an officer can call you" in offer.plain
+    assert offer.reply_markup["keyboard"][0][0]["request_contact"] is True
 
     await start_pledge(loa, 304)
     await loa.tap(304, "📅 One day's salary")
@@ -178,24 +182,38 @@ async def test_in_kind_toward_a_target_and_a_days_salary(loa):
     assert "🏠 Nhà Đại đoàn kết: 2 of 7 pledged, 0 received" in cards.plain
 
 
-async def test_edit_and_cancel_go_back_and_drop_the_draft(loa):
+async def test_edit_one_field_and_cancel_asks_first(loa):
     open_campaign(loa)
     await loa.onboard(305, lang="en")
     await start_pledge(loa, 305)
     await loa.tap(305, "💵 Money")
     await loa.send(305, "300k")
     await loa.tap(305, "Yes, show my name")
-    back = await loa.tap(305, "✏ Edit")
-    assert back.plain == "Who is pledging?"
-    await loa.tap(305, "Household")
-    await loa.send(305, "Gia đình ông Ba")
-    await loa.tap(305, "💵 Money")
-    await loa.send(305, "400k")
-    confirm = await loa.tap(305, "Yes, show my name")
-    assert "From: Gia đình ông Ba (household)" in confirm.plain and "₫400,000" in confirm.plain
-    dropped = await loa.tap(305, "✖ Cancel")
+    menu = await loa.tap(305, "✏ Edit")
+    assert menu.plain == "What do you want to change?"
+    assert menu.buttons() == [["Amount: ₫300,000"], ["Name shown: Lan"],
+                              ["Honour roll: your name is shown"], ["⬅ Back"]]
+    await loa.tap(305, "Amount: ₫300,000")
+    confirm = await loa.send(305, "400k")                 # straight back, nothing else asked
+    assert "Pledge: ₫400,000" in confirm.plain and "From: Lan (individual)" in confirm.plain
+    await loa.tap(305, "✏ Edit")
+    await loa.tap(305, "Name shown: Lan")
+    confirm = await loa.send(305, "Gia đình ông Ba")
+    assert "From: Gia đình ông Ba (individual)" in confirm.plain and "₫400,000" in confirm.plain
+    await loa.tap(305, "✏ Edit")
+    confirm = await loa.tap(305, "Honour roll: your name is shown")
+    assert "Honour roll: anonymous" in confirm.plain
+    sure = await loa.tap(305, "✖ Cancel")
+    assert sure.plain == "Cancel this pledge? Nothing will be saved."
+    kept = await loa.tap(305, "No, go back")
+    assert "Please check your pledge" in kept.plain
+    await loa.tap(305, "✖ Cancel")
+    dropped = await loa.tap(305, "Yes, cancel it")
     assert dropped.plain == "Cancelled: nothing was saved."
     assert pledges(loa) == []
+    loa.emu.press(305, "pl:ed:amount", loa.emu.messages(305)[-1].message_id)  # a stale press
+    assert "expired" in (await loa.next(305)).plain
+    assert loa.db.call(get_dialog, 305) is None
 
 
 async def test_my_pledges_edit_and_cancel_until_received(loa):
@@ -210,9 +228,16 @@ async def test_my_pledges_edit_and_cancel_until_received(loa):
     [pledge] = pledges(loa)
     mine = await loa.send(306, "/mypledges")
     assert f"{pledge.reference} · Vì người nghèo · ₫1,000,000 · registered" in mine.plain
-    await loa.tap(306, f"✏ {pledge.reference}")
-    edited = await loa.send(306, "1,5 triệu")
-    assert edited.plain == f"Pledge {pledge.reference} now stands at ₫1,500,000."
+    menu = await loa.tap(306, f"✏ {pledge.reference}")
+    assert menu.buttons()[0] == ["Amount: ₫1,000,000"]
+    await loa.tap(306, "Amount: ₫1,000,000")
+    sure = await loa.send(306, "1,5 triệu")
+    assert sure.plain == f"Change the amount of {pledge.reference} from ₫1,000,000 to " \
+        "₫1,500,000?"
+    edited = await loa.tap(306, "✅ Yes, change it")
+    assert edited.plain.startswith(f"Pledge {pledge.reference} now stands at ₫1,500,000")
+    qr = await loa.next(306)                              # a new code for the new amount
+    assert qr.method == "sendPhoto" and "₫1,500,000" in qr.plain
     await loa.send(306, "/mypledges")
     await loa.tap(306, f"✖ {pledge.reference}")
     gone = await loa.tap(306, "Yes, cancel it")
@@ -243,7 +268,8 @@ async def test_officer_marks_received_and_the_pledger_is_thanked_in_their_langua
 
     desk = await loa.send(310, "/pledges")
     assert "Pledges (1 found)" in desk.plain and pledge.reference in desk.plain
-    shown = await loa.tap(310, "1")
+    assert desk.buttons()[0] == [f"{pledge.reference} · Lan · ₫2,000,000"]
+    shown = await loa.tap(310, desk.buttons()[0][0])
     assert "Status: registered" in shown.plain and "History" in shown.plain
     elsewhere = await loa.send(311, "/pledges")
     assert "Pledges (0 found)" in elsewhere.plain
@@ -279,8 +305,8 @@ async def test_officer_rejects_with_a_reason(loa):
     await loa.next(320)
     [pledge] = pledges(loa)
     await loa.onboard(ADMIN, lang="en")
-    await loa.send(ADMIN, "/pledges")
-    await loa.tap(ADMIN, "1")
+    desk = await loa.send(ADMIN, "/pledges")
+    await loa.tap(ADMIN, desk.buttons()[0][0])
     await loa.tap(ADMIN, "✖ Reject")
     done = await loa.send(ADMIN, "Duplicate of a paper form")
     assert done.plain == f"{pledge.reference} is rejected; the pledger has been told."
@@ -416,7 +442,9 @@ async def test_the_desk_filters_and_pages(loa):
     await loa.onboard(360, lang="en")
     first = await loa.send(360, "/pledges")
     assert "Pledges (12 found)" in first.plain and first.plain.count("\n") == 8
-    assert first.buttons()[0] == [str(i) for i in range(1, 9)]
+    assert [row[0].split(" · ")[0] for row in first.buttons()[:8]] == \
+        [f"{campaign.ref_prefix}-{n:04d}" for n in range(12, 4, -1)]
+    assert first.buttons()[8][0] == "• All statuses" and first.buttons()[9][0] == "• All kinds"
     assert first.buttons()[-1] == ["1/2", "▶"]
     second = await loa.tap(360, "▶")
     assert second.buttons()[-1] == ["◀", "2/2"] and "9. " not in second.plain
@@ -470,7 +498,7 @@ async def test_public_figures_cannot_be_inflated_and_never_tell_a_salary(loa):
     await loa.onboard(381, lang="en")
     desk = await loa.send(381, "/pledges")
     assert "⏳" in desk.plain
-    detail = await loa.tap(381, "1")
+    detail = await loa.tap(381, desk.buttons()[0][0])
     assert "kept out of the public figures" in detail.plain
     approved = await loa.tap(381, "👁 Approve for public figures")
     assert "👁 Approve for public figures" not in str(approved.buttons())
@@ -512,14 +540,14 @@ async def test_small_faults_double_taps_future_dates_odd_digits_and_early_pledge
     [pledge] = pledges(loa)
     loa.db.call(grant, 390, Role.OFFICER, "28042")
     await loa.onboard(390, lang="en")
-    await loa.send(390, "/pledges")
-    await loa.tap(390, "1")
+    desk = await loa.send(390, "/pledges")
+    await loa.tap(390, desk.buttons()[0][0])
     await loa.tap(390, "✏ Received: other amount or date")
     future = await loa.send(390, "100k 01/01/2031")
     assert "1 Jan 2031 is still to come" in future.plain
     assert pledges(loa)[0].status == "registered"
-    await loa.send(390, "/pledges")
-    await loa.tap(390, "1")
+    desk = await loa.send(390, "/pledges")
+    await loa.tap(390, desk.buttons()[0][0])
     loa.emu.press_button(390, "✅ Received as pledged, today")  # two quick taps
     loa.emu.press_button(390, "✅ Received as pledged, today")
     first, second = await loa.next(390), await loa.next(390)

@@ -33,3 +33,15 @@ def test_payload_carries_account_amount_and_reference():
 
 def test_png_is_an_image():
     assert vietqr.png(FUND, 500_000, "TT23-0001").startswith(b"\x89PNG\r\n\x1a\n")
+
+
+def test_the_bank_name_comes_from_the_bin_or_the_configuration():
+    assert vietqr.bank_name(FUND) == "Vietcombank"
+    for bin_, name in (("970415", "VietinBank"), ("970418", "BIDV"), ("970405", "Agribank"),
+                       ("970422", "MB"), ("970407", "Techcombank"), ("970416", "ACB"),
+                       ("970432", "VPBank"), ("970423", "TPBank"), ("970403", "Sacombank")):
+        assert vietqr.bank_name(Fund(bin_, "1", "")) == name
+    assert vietqr.bank_name(Fund("970499", "1", "")) is None
+    assert vietqr.bank_name(Fund("970436", "1", "", "Ngân hàng Ngoại thương")) == \
+        "Ngân hàng Ngoại thương"
+    assert all(len(b) == 6 and b.isdigit() for b in vietqr.BANKS)
