@@ -76,7 +76,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(totals.handlers())
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
-    app.add_handlers(leave.handlers({**campaigns.BACK}))
+    app.add_handlers(leave.handlers({**campaigns.BACK, **broadcasts.BACK, **deadlines.BACK}))
     app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
     app.add_handler(CommandHandler("help", menu.help_command))
     app.add_handler(menu.menu_button_handler(config.languages, {

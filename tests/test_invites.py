@@ -40,7 +40,8 @@ async def test_officer_invites_a_village_head_who_joins_by_the_link(loa):
     assert "Người đó phụ trách địa bàn nào?" in picker.plain
     assert "Đang ở: Tân Thành, Thủ Thừa, Long An (xã)" in picker.plain
     labels = [b for row in picker.buttons() for b in row]
-    assert labels == ["Ấp 1", "Ấp 2", "Ấp 3", "Ấp 4", "Ấp 5", "✅ Chọn cả xã Tân Thành"]  # no Back
+    assert labels == ["Ấp 1", "Ấp 2", "Ấp 3", "Ấp 4", "Ấp 5", "✅ Chọn cả xã Tân Thành",
+                      "✖ Hủy"]  # no Back
     made = await loa.tap(tim, "Ấp 3")
     assert "Lời mời làm trưởng ấp của Ấp 3, Tân Thành, Thủ Thừa" in made.plain
     code = LINK.search(made.plain).group(1)
