@@ -283,7 +283,7 @@ def _draft(session: Session, actor: Actor, config: Config, **extra) -> Draft:
 
 
 def audience_text(_: Translator, roles: list[str], language: str | None) -> str:
-    text = ", ".join(_(ROLE_NAMES[Role(r)]) for r in roles)
+    text = ", ".join(_(ROLE_NAMES[r]) for r in AUDIENCE_ROLES if r.value in roles)
     if language:
         text += " " + _("who read {language}",
                         language=LANGUAGE_NAMES.get(language, language))
@@ -311,7 +311,7 @@ async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me
                               who=audience_text(_, made.roles, made.language),
                               area=escape(made.where)),
                     InlineKeyboardMarkup([[InlineKeyboardButton(
-                        _("⬅ Change whom it reaches"), callback_data="bc:aud")],
+                        _("⬅ Change whom it reaches"), callback_data="bc:aud:0")],
                         nav_row(_, back=False)]), edit=False)
         return
     await reply(update, _("Preview, exactly as recipients will see it:"), edit=False)
@@ -583,7 +583,7 @@ def handlers() -> list:
         CallbackQueryHandler(language_pressed, pattern=r"^bc:l:"),
         CallbackQueryHandler(button_pressed, pattern=r"^bc:b:"),
         CallbackQueryHandler(go_pressed, pattern=r"^bc:(go|at|x|xx|csv):"),
-        CallbackQueryHandler(audience_pressed, pattern=r"^bc:aud$"),
+        CallbackQueryHandler(audience_pressed, pattern=r"^bc:aud:0$"),
         CallbackQueryHandler(list_page_pressed, pattern=r"^bc:p:\d+$"),
         CallbackQueryHandler(button_page_pressed, pattern=r"^bc:bp:\d+$"),
         PICKER.handler(),
