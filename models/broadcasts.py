@@ -166,8 +166,6 @@ def schedule(session: Session, actor: Actor, broadcast_id: int, when: datetime,
              progress: tuple[int, int] | None = None) -> Broadcast:
     """Send at `when` (now or later); the recipients are fixed when it starts."""
     broadcast = sendable(session, actor, broadcast_id)
-    if audience_size(session, broadcast) == 0:
-        raise NobodyToReach(broadcast_id)
     broadcast.status, broadcast.send_at = BroadcastStatus.SCHEDULED, when
     if progress:
         broadcast.progress_chat_id, broadcast.progress_message_id = progress
