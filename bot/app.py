@@ -83,7 +83,8 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(totals.handlers())
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
-    app.add_handlers(leave.handlers({**campaigns.BACK, **pledges.BACK, **pledge_desk.BACK}))
+    app.add_handlers(leave.handlers({**campaigns.BACK, **pledges.BACK, **pledge_desk.BACK,
+                                     **broadcasts.BACK, **deadlines.BACK}))
     app.add_handler(inputs.amount_handler({**pledges.AMOUNT_STEPS, **pledge_desk.AMOUNT_STEPS}))
     app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
     app.add_handler(CommandHandler("help", menu.help_command))

@@ -68,6 +68,8 @@ class Config:
     quiet_hours: str = "21:00-07:00"
     reminder_grace: timedelta = timedelta(hours=12)
     pledge_reminder_days: int = 3
+    #: The first line of every broadcast: who speaks, from the officer's area.
+    broadcast_sender: str = "📢 Ủy ban MTTQ {level} {area}"
     #: Village-level areas beyond models.areas.HEAD_TITLES: folded level → {language: title}.
     head_titles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     source: Path | None = None
@@ -189,6 +191,18 @@ def _optional_text(key: str, value: Any) -> str:
     return str(value).strip()
 
 
+def _sender(key: str, value: Any) -> str:
+    text = _text(key, value)
+    try:
+        text.format(level="huyện", area="Thủ Thừa")
+    except (KeyError, IndexError, ValueError):
+        raise ConfigError(f"{key}: only {{level}} and {{area}} may stand in braces, got "
+                          f"{value!r}") from None
+    if len(text) > 200:
+        raise ConfigError(f"{key}: at most 200 characters, got {len(text)}")
+    return text
+
+
 def _timezone(key: str, value: Any) -> ZoneInfo:
     try:
         return ZoneInfo(_text(key, value))
@@ -240,6 +254,7 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("reminders", "quiet_hours", "LOA_QUIET_HOURS", _quiet, "21:00-07:00"),
     ("reminders", "grace_hours", "LOA_REMINDER_GRACE_HOURS", _hours, 12),
     ("reminders", "pledge_days_before_end", "LOA_PLEDGE_REMINDER_DAYS", _positive_int, 3),
+    ("broadcasts", "sender", "LOA_BROADCAST_SENDER", _sender, "📢 Ủy ban MTTQ {level} {area}"),
 )
 
 
@@ -341,6 +356,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         quiet_hours=values["LOA_QUIET_HOURS"],
         reminder_grace=values["LOA_REMINDER_GRACE_HOURS"],
         pledge_reminder_days=values["LOA_PLEDGE_REMINDER_DAYS"],
+        broadcast_sender=values["LOA_BROADCAST_SENDER"],
         head_titles=_head_titles("areas.head_titles", data.get("areas", {}).get("head_titles", {}),
                                  values["LOA_LANGUAGES"]),
         source=file,

@@ -8,6 +8,7 @@ recipients will see it, with the number of recipients → send now, schedule, or
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from sqlmodel import Session
@@ -15,28 +16,39 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import pages
+from bot.config import Config
 from bot.context import Me, escape, local_today, officer, presser, reply, services
 from bot.delivery import progress_text
-from bot.i18n import LANGUAGE_NAMES, N_
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from bot.tables import csv_file
 from handlers.area_picker import Picker
 from handlers.inputs import example_moment, read_moment
 from handlers.menu import ROLE_NAMES
-from handlers.router import StepPress, step_press
+from handlers.router import StepPress, nav_row, step_press
 from models.areas import Area, get_area, label
+from models.base import utcnow
 from models.broadcasts import (
     AUDIENCE_ROLES,
+    HEADER_END,
     Broadcast,
     BroadcastDraft,
     BroadcastStatus,
+    NobodyToReach,
+    audience_size,
     cancel,
     count_audience,
     create_broadcast,
+    discard_draft,
     figures,
+    first_words,
+    managed_broadcast,
     problems,
     recent,
     schedule,
     sendable,
+    sender_area,
+    sender_line,
+    with_sender,
 )
 from models.campaigns import relayable
 from models.dialogs import end_dialog, get_dialog, save_dialog
@@ -62,9 +74,29 @@ async def broadcast_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
     if person is None:
         return
     await services(context).db.run(save_dialog, person.id, FLOW, "content")
-    await reply(update, person._("Send the message to broadcast: a text (its formatting is "
-                                 "kept), or a photo or a document with a caption. You can "
-                                 "also forward one here."))
+    await ask_content(update, context, person)
+
+
+async def ask_content(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    sender = await services(context).db.run(_own_sender, person.actor,
+                                            services(context).config)
+    text = person._("Send the message to broadcast: a text (its formatting is kept), or a "
+                    "photo or a document with a caption. You can also forward one here.")
+    if sender:
+        text += "\n" + person._("It will go out under the line “{sender}”.",
+                                 sender=escape(sender))
+    await reply(update, text, InlineKeyboardMarkup([nav_row(person._, back=False)]))
+
+
+def _own_sender(session: Session, actor: Actor, config: Config) -> str | None:
+    """The officer's sender line (an admin's depends on the area reached: None)."""
+    return sender_line(config.broadcast_sender, actor.scope) if actor.scope else None
+
+
+def room(sender: str | None, media: bool) -> int:
+    """How many units the message may have under the sender's line."""
+    limit = CAPTION_MAX if media else TEXT_MAX
+    return limit - (pages.units(sender) + len(HEADER_END) if sender else 0)
 
 
 async def content_sent(update, context, person: Me, _text: str) -> None:
@@ -75,11 +107,15 @@ async def content_sent(update, context, person: Me, _text: str) -> None:
     elif message.document:
         media_kind, media_id = "document", message.document.file_id
     html = (message.caption_html if media_kind else message.text_html) or ""
-    limit = CAPTION_MAX if media_kind else TEXT_MAX
-    if pages.units(message.caption or message.text or "") > limit or not (html or media_kind):
+    sender = await services(context).db.run(_own_sender, person.actor,
+                                            services(context).config)
+    if pages.units((message.caption or message.text or "").strip()) > room(
+            sender, bool(media_kind)) or not (html or media_kind):
         await reply(update, person._("A broadcast text holds up to {n} characters ({m} under a "
-                                     "photo or document). Send a shorter one.", n=TEXT_MAX,
-                                     m=CAPTION_MAX))
+                                     "photo or document), with the sender's line. Send a "
+                                     "shorter one.", n=room(sender, False),
+                                     m=room(sender, True)),
+                    InlineKeyboardMarkup([nav_row(person._, back=False)]))
         return
     await services(context).db.run(save_dialog, person.id, FLOW, "area", text=html,
                                    media_kind=media_kind, media_file_id=media_id)
@@ -87,16 +123,19 @@ async def content_sent(update, context, person: Me, _text: str) -> None:
 
 
 async def area_chosen(update, context, person: Me, area: Area) -> None:
-    await services(context).db.run(save_dialog, person.id, FLOW, "roles", area_id=area.id,
-                                   roles=[Role.CITIZEN.value])
-    await ask_roles(update, person, [Role.CITIZEN.value])
+    dialog = await services(context).db.run(save_dialog, person.id, FLOW, "roles",
+                                            area_id=area.id)
+    chosen = dialog.data.get("roles") or [Role.CITIZEN.value]
+    await services(context).db.run(save_dialog, person.id, FLOW, "roles", roles=chosen)
+    await ask_roles(update, person, chosen)
 
 
 async def ask_roles(update: Update, person: Me, chosen: list[str]) -> None:
     _ = person._
     rows = [[((("☑ " if r.value in chosen else "☐ ") + _(ROLE_NAMES[r])), f"bc:r:{r.value}")
              for r in AUDIENCE_ROLES], [(_("Next ➡"), "bc:r:ok")]]
-    await reply(update, _("Whom should it reach? Tap to choose, then Next."), keys(rows))
+    await reply(update, _("Whom should it reach? Tap to choose, then Next."),
+                InlineKeyboardMarkup([*keys(rows).inline_keyboard, nav_row(_)]))
 
 
 async def press_at(update: Update, context: ContextTypes.DEFAULT_TYPE,
@@ -117,17 +156,22 @@ async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
             await ask_roles(update, person, chosen)
             return
         await db.run(save_dialog, person.id, FLOW, "language")
-        _ = person._
-        languages = services(context).config.languages
-        rows = [[(_("All languages"), "bc:l:all")],
-                [(LANGUAGE_NAMES.get(lang, lang), f"bc:l:{lang}") for lang in languages]]
-        await reply(update, _("Only people who read one language?"), keys(rows))
+        await ask_language(update, context, person)
         return
     if value not in {r.value for r in AUDIENCE_ROLES}:
         return
     chosen = [r for r in chosen if r != value] if value in chosen else [*chosen, value]
     await db.run(save_dialog, person.id, FLOW, "roles", roles=chosen)
     await ask_roles(update, person, chosen)
+
+
+async def ask_language(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    _ = person._
+    languages = services(context).config.languages
+    rows = [[(_("All languages"), "bc:l:all")],
+            [(LANGUAGE_NAMES.get(lang, lang), f"bc:l:{lang}") for lang in languages]]
+    await reply(update, _("Only people who read one language?"),
+                InlineKeyboardMarkup([*keys(rows).inline_keyboard, nav_row(_)]))
 
 
 async def language_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -144,7 +188,7 @@ async def language_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 async def button_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                      page: int) -> None:
+                      page: int = 0) -> None:
     """A Pledge button into one of the campaigns (paged when many), a link, or none."""
     _ = person._
     svc = services(context)
@@ -152,13 +196,19 @@ async def button_menu(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     rows = [(_("🤝 Pledge button: {name}", name=c.name), f"bc:b:c{c.id}") for c in campaigns]
     extra = keys([[(_("🔗 A link button"), "bc:b:link")], [(_("No button"), "bc:b:none")]])
     await pages.show(update, _("A button under the message?"), pages.choices(
-        rows, page, lambda n: f"bc:bp:{n}", extra=extra.inline_keyboard))
+        rows, page, lambda n: f"bc:bp:{n}", extra=[*extra.inline_keyboard, nav_row(_)]))
 
 
 async def button_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await press_at(update, context, "button")
     if found is not None:
         await button_menu(update, context, found.person, whole(found.value) or 0)
+
+
+async def ask_link(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    await reply(update, person._("Type the button's label and the link, for example "
+                                 "“Thư ngỏ https://mttq.example.vn/thu-ngo”."),
+                InlineKeyboardMarkup([nav_row(person._)]))
 
 
 async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -169,8 +219,7 @@ async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     svc = services(context)
     if value == "link":
         await svc.db.run(save_dialog, person.id, FLOW, "link")
-        await reply(update, person._("Type the button's label and the link, for example "
-                                     "“Thư ngỏ https://mttq.example.vn/thu-ngo”."))
+        await ask_link(update, context, person)
         return
     campaign_id = None
     if value.startswith("c") and whole(value[1:]) is not None:
@@ -179,7 +228,8 @@ async def button_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         if campaign_id not in {c.id for c in allowed}:
             await reply(update, person._("That campaign is outside your area."))
             return
-    await preview(update, context, person, campaign_id=campaign_id)
+    await preview(update, context, person, campaign_id=campaign_id, link_url=None,
+                  link_label=None)
 
 
 async def link_typed(update, context, person: Me, text: str) -> None:
@@ -187,19 +237,57 @@ async def link_typed(update, context, person: Me, text: str) -> None:
     if not match:
         await reply(update, person._("That is not a link I can use. Type a label and a link "
                                      "starting with https://, for example “Thư ngỏ "
-                                     "https://mttq.example.vn/thu-ngo”."))
+                                     "https://mttq.example.vn/thu-ngo”."),
+                    InlineKeyboardMarkup([nav_row(person._)]))
         return
-    await preview(update, context, person, link_url=match.group(2),
+    await preview(update, context, person, campaign_id=None, link_url=match.group(2),
                   link_label=(match.group(1) or person._("Open the link"))[:60])
 
 
-def _draft(session: Session, actor: Actor, paid: bool, **extra) -> tuple[Broadcast, int, str]:
-    data = {**get_dialog(session, actor.id, FLOW).data, **extra}
+@dataclass
+class Draft:
+    """The broadcast made for the preview (None when it would reach nobody or is too long),
+    how many it reaches, where, and who speaks."""
+
+    broadcast: Broadcast | None
+    count: int
+    where: str
+    roles: list[str]
+    language: str | None
+    too_long: int = 0  # the room left when the sender's line made it too long
+
+
+def _draft(session: Session, actor: Actor, config: Config, **extra) -> Draft:
+    dialog = get_dialog(session, actor.id, FLOW)
+    if dialog.data.get("broadcast_id"):  # back and forth: the earlier draft goes
+        discard_draft(session, actor.id, dialog.data["broadcast_id"], utcnow())
+    data = {**dialog.data, **extra, "broadcast_id": None}
     draft = BroadcastDraft(**{k: data.get(k) for k in BroadcastDraft.__dataclass_fields__})
-    broadcast = create_broadcast(session, actor, draft, paid=paid)
-    save_dialog(session, actor.id, FLOW, "decide", broadcast_id=broadcast.id)
-    return broadcast, count_audience(session, draft), label(session, get_area(
-        session, broadcast.area_id))
+    area = get_area(session, draft.area_id)
+    if area is None or not actor.covers(area):
+        raise AccessDenied("broadcasts go to an area inside the officer's scope")
+    sender = sender_line(config.broadcast_sender, sender_area(session, actor, area.id))
+    body = pages.visible(draft.text).strip()
+    if body and pages.units(body) > room(sender, bool(draft.media_kind)):
+        save_dialog(session, actor.id, FLOW, "decide", **data)
+        return Draft(None, 0, "", [], None, room(sender, bool(draft.media_kind)))
+    draft.text = with_sender(escape(sender), draft.text)
+    count = count_audience(session, draft)
+    where = label(session, area)
+    if count == 0:
+        save_dialog(session, actor.id, FLOW, "decide", **data)
+        return Draft(None, 0, where, draft.roles, draft.language)
+    broadcast = create_broadcast(session, actor, draft, paid=config.paid_broadcasts)
+    save_dialog(session, actor.id, FLOW, "decide", **{**data, "broadcast_id": broadcast.id})
+    return Draft(broadcast, count, where, draft.roles, draft.language)
+
+
+def audience_text(_: Translator, roles: list[str], language: str | None) -> str:
+    text = ", ".join(_(ROLE_NAMES[r]) for r in AUDIENCE_ROLES if r.value in roles)
+    if language:
+        text += " " + _("who read {language}",
+                        language=LANGUAGE_NAMES.get(language, language))
+    return text
 
 
 async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
@@ -208,23 +296,109 @@ async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me
     _ = person._
     svc = services(context)
     try:
-        broadcast, count, where = await svc.db.run(_draft, person.actor,
-                                                   svc.config.paid_broadcasts, **extra)
+        made = await svc.db.run(_draft, person.actor, svc.config, **extra)
     except AccessDenied:
         await reply(update, _("You may only broadcast to your own area."))
         return
+    if made.too_long:
+        await reply(update, _("With the sender's line, the message is too long: up to {n} "
+                              "characters fit. Press ✖ and send a shorter one.",
+                              n=made.too_long), InlineKeyboardMarkup([nav_row(_)]), edit=False)
+        return
+    if made.broadcast is None:
+        await reply(update, _("Nobody would receive this: no {who} in {area} has started Loa "
+                              "yet. Change whom it reaches, or cancel.",
+                              who=audience_text(_, made.roles, made.language),
+                              area=escape(made.where)),
+                    InlineKeyboardMarkup([[InlineKeyboardButton(
+                        _("⬅ Change whom it reaches"), callback_data="bc:aud:0")],
+                        nav_row(_, back=False)]), edit=False)
+        return
     await reply(update, _("Preview, exactly as recipients will see it:"), edit=False)
-    await svc.dispatcher.preview(person.id, broadcast, _)
-    roles = ", ".join(_(ROLE_NAMES[Role(r)]) for r in broadcast.roles.split(","))
+    await svc.dispatcher.preview(person.id, made.broadcast, _)
+    await decision(update, person, made)
+
+
+async def decision(update: Update, person: Me, made: Draft) -> None:
+    _ = person._
+    broadcast = made.broadcast
+    roles = ", ".join(_(ROLE_NAMES[Role(r)]) for r in made.roles)
     text = _.ngettext("This will reach {n} person: {roles} in {area}.",
-                      "This will reach {n} people: {roles} in {area}.", count,
-                      roles=roles, area=escape(where))
+                      "This will reach {n} people: {roles} in {area}.", made.count,
+                      roles=roles, area=escape(made.where))
     if broadcast.language:
         text += " " + _("Only those who read {language}.",
                         language=LANGUAGE_NAMES.get(broadcast.language, broadcast.language))
-    await reply(update, text, keys([[(_("📤 Send now"), f"bc:go:{broadcast.id}"),
-                                     (_("🕒 Schedule"), f"bc:at:{broadcast.id}"),
-                                     (_("✖ Cancel"), f"bc:x:{broadcast.id}")]]), edit=False)
+    await reply(update, text, InlineKeyboardMarkup([
+        *keys([[(_("📤 Send now"), f"bc:go:{broadcast.id}"),
+                (_("🕒 Schedule"), f"bc:at:{broadcast.id}")]]).inline_keyboard,
+        nav_row(_)]), edit=False)
+
+
+def _decided(session: Session, actor: Actor) -> Draft:
+    """The draft waiting for a decision, again (⬅ from "when?")."""
+    dialog = save_dialog(session, actor.id, FLOW, "decide")
+    broadcast = sendable(session, actor, dialog.data["broadcast_id"])
+    return Draft(broadcast, audience_size(session, broadcast),
+                 label(session, get_area(session, broadcast.area_id)),
+                 broadcast.roles.split(","), broadcast.language)
+
+
+async def audience_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """bc:aud: back from "nobody would receive it" to whom it reaches."""
+    found = await press_at(update, context, "decide")
+    if found is not None:
+        await back_to_roles(update, context, found.person)
+
+
+def _undraft(session: Session, actor: Actor, step: str) -> dict:
+    """Back before the preview: the draft made for it is cancelled, the answers kept."""
+    dialog = get_dialog(session, actor.id, FLOW)
+    if dialog.data.get("broadcast_id"):
+        discard_draft(session, actor.id, dialog.data["broadcast_id"], utcnow())
+    return save_dialog(session, actor.id, FLOW, step, broadcast_id=None).data
+
+
+async def back_to_roles(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                        person: Me) -> None:
+    data = await services(context).db.run(_undraft, person.actor, "roles")
+    await ask_roles(update, person, data.get("roles", []))
+
+
+def _back(step: str, ask):
+    async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+        await services(context).db.run(_undraft, person.actor, step)
+        await ask(update, context, person)
+    return again
+
+
+async def back_to_decision(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           person: Me) -> None:
+    try:
+        made = await services(context).db.run(_decided, person.actor)
+    except AccessDenied:
+        await reply(update, person._("That broadcast is outside your area or already sent."))
+        return
+    await decision(update, person, made)
+
+
+BACK = {
+    (FLOW, "area"): _back("content", ask_content),
+    (FLOW, "roles"): _back("area", lambda u, c, p: PICKER.show(u, c, p)),
+    (FLOW, "language"): back_to_roles,
+    (FLOW, "button"): _back("language", ask_language),
+    (FLOW, "link"): _back("button", button_menu),
+    (FLOW, "decide"): _back("button", button_menu),
+    (FLOW, "when"): back_to_decision,
+}
+
+
+def _ready(session: Session, actor: Actor, broadcast_id: int) -> Broadcast:
+    """The officer's draft, with someone to reach; AccessDenied or NobodyToReach otherwise."""
+    broadcast = sendable(session, actor, broadcast_id)
+    if audience_size(session, broadcast) == 0:
+        raise NobodyToReach(broadcast_id)
+    return broadcast
 
 
 def _send(session: Session, actor: Actor, broadcast_id: int, when: datetime,
@@ -234,9 +408,25 @@ def _send(session: Session, actor: Actor, broadcast_id: int, when: datetime,
     return broadcast
 
 
+def _cancel(session: Session, actor: Actor, broadcast_id: int) -> str:
+    broadcast = cancel(session, actor, broadcast_id, utcnow())
+    dialog = get_dialog(session, actor.id, FLOW)
+    if dialog is not None and dialog.data.get("broadcast_id") == broadcast_id:
+        end_dialog(session, actor.id)
+    return first_words(broadcast.text)
+
+
+def _asked_cancel(session: Session, actor: Actor, broadcast_id: int) -> Broadcast:
+    broadcast = managed_broadcast(session, actor, broadcast_id)
+    if broadcast.status not in (BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING):
+        raise AccessDenied("only a scheduled or running broadcast is cancelled from the list")
+    return broadcast
+
+
 async def go_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """bc:go:<id> sends now; bc:at:<id> asks when; bc:x:<id> cancels; bc:csv:<id> sends the
-    list of recipients not reached. Each checks the officer's scope again."""
+    """bc:go:<id> sends now; bc:at:<id> asks when; bc:x:<id> asks before cancelling and
+    bc:xx:<id> cancels; bc:csv:<id> sends the list of recipients not reached. Each checks the
+    officer's scope again."""
     query = update.callback_query
     person = await presser(update, context)
     if person is None:
@@ -250,11 +440,20 @@ async def go_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
         return
     try:
         if action == "x":
-            await svc.db.run(cancel, person.actor, broadcast_id, datetime.now(UTC))
-            await svc.db.run(end_dialog, person.id)
+            broadcast = await svc.db.run(_asked_cancel, person.actor, broadcast_id)
+            await query.answer()
+            await reply(update, _("Cancel broadcast #{id} (“{words}”)? What has not gone out "
+                                  "yet will not be sent.", id=broadcast_id,
+                                  words=escape(first_words(broadcast.text))),
+                        keys([[(_("✖ Yes, cancel #{id}", id=broadcast_id),
+                                f"bc:xx:{broadcast_id}")],
+                              [(_("⬅ No, back to the list"), "bc:p:0")]]))
+        elif action == "xx":
+            await svc.db.run(_cancel, person.actor, broadcast_id)
             await query.answer()
             await reply(update, _("Broadcast #{id} is cancelled: nothing more will be sent.",
-                                  id=broadcast_id))
+                                  id=broadcast_id),
+                        keys([[(_("⬅ Back to the list"), "bc:p:0")]]))
         elif action == "csv":
             rows = await svc.db.run(problems, person.actor, broadcast_id)
             await query.answer()
@@ -264,15 +463,20 @@ async def go_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None
             await svc.db.run(sendable, person.actor, broadcast_id)
             await svc.db.run(save_dialog, person.id, FLOW, "when", broadcast_id=broadcast_id)
             await query.answer()
+            await query.edit_message_reply_markup(None)
             await reply(update, _("When? Type the local date and time, for example "
                                   "“{example}”.", example=example_moment(svc.config, 1)),
-                        edit=False)
+                        InlineKeyboardMarkup([nav_row(_)]), edit=False)
         else:
-            await svc.db.run(sendable, person.actor, broadcast_id)
+            await svc.db.run(_ready, person.actor, broadcast_id)
             await query.answer()
+            await query.edit_message_reply_markup(None)  # one stray tap cannot cancel it
             await start(update, context, person, broadcast_id, datetime.now(UTC))
     except AccessDenied:
         await query.answer(_("That broadcast is outside your area or already sent."),
+                           show_alert=True)
+    except NobodyToReach:
+        await query.answer(_("Nobody would receive it any more: change whom it reaches."),
                            show_alert=True)
 
 
@@ -282,6 +486,7 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
     _ = person._
     svc = services(context)
     now = datetime.now(UTC)
+    await svc.db.run(_ready, person.actor, broadcast_id)
     text = _("📣 Broadcast #{id} is going out…", id=broadcast_id) if when <= now else \
         _("🕒 Broadcast #{id} is scheduled for {when}.", id=broadcast_id,
           when=_.datetime(when))
@@ -301,6 +506,9 @@ async def when_typed(update, context, person: Me, text: str) -> None:
         await start(update, context, person, dialog.data["broadcast_id"], when)
     except AccessDenied:
         await reply(update, person._("That broadcast is outside your area or already sent."))
+    except NobodyToReach:
+        await reply(update, person._("Nobody would receive it any more: change whom it "
+                                     "reaches."), InlineKeyboardMarkup([nav_row(person._)]))
 
 
 def failed_csv(rows: list[tuple[int, str, str, str]]) -> bytes:
@@ -334,10 +542,12 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
     lines, buttons = [], []
     for broadcast, counts, where in rows:
         status = _(STATUS_NAMES[BroadcastStatus(broadcast.status)])
-        lines.append(f"#{broadcast.id} · {_.datetime(broadcast.send_at or broadcast.created_at)}"
-                     f" · {escape(where)} · {status}")
+        block = [f"#{broadcast.id} · {_.datetime(broadcast.send_at or broadcast.created_at)}"
+                 f" · {escape(where)} · {status}"]
         if broadcast.recipients:
-            lines.append("   " + progress_text(_, broadcast, counts, 0, False).split("\n")[1])
+            block.append("   " + progress_text(_, broadcast, counts, 0, False).split("\n")[1])
+        block.append(f"   “{escape(first_words(broadcast.text))}”")
+        lines.append("\n".join(block))
         if broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING):
             buttons.append([(_("✖ Cancel #{id}", id=broadcast.id), f"bc:x:{broadcast.id}")])
         if any(counts.get(k) for k in ("failed", "blocked", "left")):
@@ -345,7 +555,7 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
                              f"bc:csv:{broadcast.id}")])
     nav = pages.nav_row(page, pages.page_count(total, LIST_PAGE), lambda n: f"bc:p:{n}")
     await pages.show(update, pages.fixed_page(lines, _("<b>Recent broadcasts</b>"),
-                                              2 * LIST_PAGE),
+                                              LIST_PAGE),
                      pages.markup(keys(buttons).inline_keyboard, nav))
 
 
@@ -372,7 +582,8 @@ def handlers() -> list:
         CallbackQueryHandler(role_pressed, pattern=r"^bc:r:"),
         CallbackQueryHandler(language_pressed, pattern=r"^bc:l:"),
         CallbackQueryHandler(button_pressed, pattern=r"^bc:b:"),
-        CallbackQueryHandler(go_pressed, pattern=r"^bc:(go|at|x|csv):"),
+        CallbackQueryHandler(go_pressed, pattern=r"^bc:(go|at|x|xx|csv):"),
+        CallbackQueryHandler(audience_pressed, pattern=r"^bc:aud:0$"),
         CallbackQueryHandler(list_page_pressed, pattern=r"^bc:p:\d+$"),
         CallbackQueryHandler(button_page_pressed, pattern=r"^bc:bp:\d+$"),
         PICKER.handler(),

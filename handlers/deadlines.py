@@ -7,6 +7,7 @@ import logging
 import re
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -19,7 +20,7 @@ from bot.reminders import clockwork
 from handlers.area_picker import Picker
 from handlers.inputs import example_moment, read_amount, read_count, read_moment
 from handlers.menu import ROLE_NAMES
-from handlers.router import step_press
+from handlers.router import nav_row, step_press
 from models.areas import Area, get_area, label, short_labels
 from models.campaigns import relayable
 from models.dates import InputProblem
@@ -34,6 +35,7 @@ from models.deadlines import (
     create_deadline,
     deadlines_run_by,
     due_to_report,
+    join_levels,
     managed_deadline,
     may_report,
     overview,
@@ -41,7 +43,9 @@ from models.deadlines import (
     planned,
     reporters,
     snooze,
+    split_levels,
     submit,
+    without_reporter,
 )
 from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.numbers import whole
@@ -79,33 +83,66 @@ def keys(rows: list[list[tuple[str, str]]]) -> InlineKeyboardMarkup:
 
 # ---- setting a deadline -----------------------------------------------------------------------
 
+STEPS = ("title", "due", "area", "level", "role", "fields", "file", "campaign", "offsets",
+         "confirm")
+TITLE_EXAMPLE = N_("“Kết quả Tháng cao điểm Vì người nghèo”")
+
+
+async def _at(context: ContextTypes.DEFAULT_TYPE, person: Me, step: str, **data) -> dict:
+    """Move the dialog to `step` (answers kept, `data` added); the answers so far."""
+    return (await services(context).db.run(save_dialog, person.id, FLOW, step, **data)).data
+
+
+async def question(update: Update, person: Me, text: str,
+                   rows: list[list[tuple[str, str]]] | None = None, back: bool = True,
+                   edit: bool = True) -> None:
+    """A question of the flow with its own buttons, then ⬅ (unless first) and ✖."""
+    markup = keys(rows or [])
+    await reply(update, text, InlineKeyboardMarkup(
+        [*markup.inline_keyboard, nav_row(person._, back=back)]), edit=edit)
+
+
 async def deadline_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = await officer(update, context, N_("Only officers can set reporting deadlines."))
     if person is None:
         return
-    await services(context).db.run(save_dialog, person.id, FLOW, "title")
-    await reply(update, person._("What must be reported? Give it a title, for example "
-                                 "“Kết quả Tháng cao điểm Vì người nghèo”."))
+    await _at(context, person, "title")
+    await ask_title(update, context, person)
+
+
+async def ask_title(update, context, person: Me) -> None:
+    await question(update, person, person._("What must be reported? Give it a title, for "
+                                            "example {example}.",
+                                            example=person._(TITLE_EXAMPLE)), back=False)
 
 
 async def title_typed(update, context, person: Me, text: str) -> None:
     title = " ".join(text.split())
     if not 0 < len(title) <= TITLE_MAX:
         await reply(update, person._("A title of 1 to {n} characters, please, for example "
-                                     "“Kết quả Tháng cao điểm Vì người nghèo”.", n=TITLE_MAX))
+                                     "{example}.", n=TITLE_MAX,
+                                     example=person._(TITLE_EXAMPLE)))
         return
+    await _at(context, person, "due", title=title)
+    await ask_due(update, context, person)
+
+
+async def ask_due(update, context, person: Me) -> None:
     config = services(context).config
-    await services(context).db.run(save_dialog, person.id, FLOW, "due", title=title)
-    await reply(update, person._("When is it due? Type the local date and time, for example "
-                                 "“{example}”.", example=example_moment(config, 7)))
+    await question(update, person, person._("When is it due? Type the local date and time, "
+                                            "for example “{example}”.",
+                                            example=example_moment(config, 7)))
 
 
 async def due_typed(update, context, person: Me, text: str) -> None:
     when = await read_moment(update, person, text, services(context).config, days_ahead=7)
     if when is None:
         return
-    await services(context).db.run(save_dialog, person.id, FLOW, "area",
-                                   due_at=when.isoformat())
+    await _at(context, person, "area", due_at=when.isoformat())
+    await PICKER.show(update, context, person)
+
+
+async def ask_area(update, context, person: Me) -> None:
     await PICKER.show(update, context, person)
 
 
@@ -121,10 +158,21 @@ async def area_chosen(update, context, person: Me, area: Area) -> None:
         await reply(update, person._("There are no areas below {area} to report. Choose a "
                                      "larger area.", area=escape(area.name)))
         return
-    await services(context).db.run(save_dialog, person.id, FLOW, "level", area_id=area.id,
-                                   levels=levels)
-    await reply(update, person._("One report is owed by each area of which level?"),
-                keys([[(lv, f"dl:lv:{i}")] for i, lv in enumerate(levels)]))
+    chosen = levels if len(levels) == 1 else []
+    await _at(context, person, "level", area_id=area.id, levels=levels, chosen=chosen)
+    await ask_level(update, context, person)
+
+
+async def ask_level(update, context, person: Me) -> None:
+    _ = person._
+    data = (await services(context).db.run(get_dialog, person.id, FLOW)).data
+    chosen = data.get("chosen", [])
+    rows = [[(("☑ " if lv in chosen else "☐ ") + lv, f"dl:lv:{i}")]
+            for i, lv in enumerate(data["levels"])]
+    rows.append([(_("Next ➡"), "dl:lv:ok")])
+    await question(update, person, _("One report is owed by each area of which level? Tap "
+                                     "every level that reports (a district may need both its "
+                                     "ấp and its khu phố), then Next."), rows)
 
 
 async def level_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -132,15 +180,35 @@ async def level_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if found is None:
         return
     person, data, value = found
+    chosen = [lv for lv in data.get("chosen", []) if lv in data["levels"]]
+    if value == "ok":
+        if not chosen:
+            await update.effective_chat.send_message(
+                person._("Tap at least one level, then Next."))
+            return
+        try:
+            level = join_levels(chosen)
+        except ValueError:
+            await reply(update, person._("That is too many levels for one deadline. Choose "
+                                         "fewer, or set two deadlines."), edit=False)
+            return
+        await _at(context, person, "role", level=level)
+        await ask_role(update, context, person)
+        return
     index = whole(value)
     if index is None or index >= len(data["levels"]):
         return
+    level = data["levels"][index]
+    chosen = [lv for lv in chosen if lv != level] if level in chosen else [*chosen, level]
+    await _at(context, person, "level", chosen=chosen)
+    await ask_level(update, context, person)
+
+
+async def ask_role(update, context, person: Me) -> None:
     _ = person._
-    await services(context).db.run(save_dialog, person.id, FLOW, "role",
-                                   level=data["levels"][index])
-    await reply(update, _("Who reports for each area?"), keys([[
+    await question(update, person, _("Who reports for each area?"), [[
         (_(ROLE_NAMES[Role.VILLAGE_HEAD]), "dl:ro:village_head"),
-        (_(ROLE_NAMES[Role.OFFICER]), "dl:ro:officer")]]))
+        (_(ROLE_NAMES[Role.OFFICER]), "dl:ro:officer")]])
 
 
 async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -148,12 +216,15 @@ async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if found is None or found[2] not in (Role.VILLAGE_HEAD, Role.OFFICER):
         return
     person = found[0]
-    await services(context).db.run(save_dialog, person.id, FLOW, "fields", role=found[2])
-    await reply(update, person._("The report form: one field a line (or separated by “;”), as "
-                                 "name: kind, where the kind is number, money or text. For "
-                                 "example:\n"
-                                 "Số hộ được hỗ trợ: number\nSố tiền vận động: money\n"
-                                 "Ghi chú: text"))
+    await _at(context, person, "fields", role=found[2])
+    await ask_fields(update, context, person)
+
+
+async def ask_fields(update, context, person: Me) -> None:
+    await question(update, person, person._(
+        "The report form: one field a line (or separated by “;”), as name: kind, where the "
+        "kind is number, money or text. For example:\n"
+        "Số hộ được hỗ trợ: number\nSố tiền vận động: money\nGhi chú: text"))
 
 
 def parse_fields(text: str) -> list[dict[str, str]]:
@@ -177,11 +248,15 @@ async def fields_typed(update, context, person: Me, text: str) -> None:
                                      "for example “Số hộ được hỗ trợ: number” (up to 10 "
                                      "fields).", line=escape(str(problem)[:60])))
         return
-    await services(context).db.run(save_dialog, person.id, FLOW, "file", fields=fields)
+    await _at(context, person, "file", fields=fields)
+    await ask_file(update, context, person, edit=False)
+
+
+async def ask_file(update, context, person: Me, edit: bool = True) -> None:
     _ = person._
-    await reply(update, _("Should each report come with a file or a photo (the signed paper "
-                          "report, say)?"), keys([[(_("Yes, ask for one"), "dl:fi:1"),
-                                                   (_("No"), "dl:fi:0")]]))
+    await question(update, person, _("Should each report come with a file or a photo (the "
+                                     "signed paper report, say)?"),
+                   [[(_("Yes, ask for one"), "dl:fi:1"), (_("No"), "dl:fi:0")]], edit=edit)
 
 
 async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -189,28 +264,31 @@ async def file_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if found is None:
         return
     person, _data, value = found
+    await _at(context, person, "campaign", wants_file=value == "1")
+    await ask_campaign(update, context, person)
+
+
+async def ask_campaign(update, context, person: Me, page: int = 0) -> None:
+    """Which campaign it belongs to; with none to choose from, straight to the offsets."""
     svc = services(context)
     campaigns = await svc.db.run(relayable, person.actor, local_today(svc.config))
-    await svc.db.run(save_dialog, person.id, FLOW, "campaign", wants_file=value == "1")
     if not campaigns:
         await ask_offsets(update, context, person, None)
         return
-    await campaign_menu(update, person, campaigns, 0)
+    await campaign_menu(update, person, campaigns, page)
 
 
 async def campaign_menu(update: Update, person: Me, campaigns: list, page: int) -> None:
     _ = person._
     await pages.show(update, _("Does it belong to a campaign?"), pages.choices(
         [(c.name, f"dl:ca:{c.id}") for c in campaigns], page, lambda n: f"dl:cp:{n}",
-        extra=keys([[(_("No campaign"), "dl:ca:0")]]).inline_keyboard))
+        extra=[*keys([[(_("No campaign"), "dl:ca:0")]]).inline_keyboard, nav_row(_)]))
 
 
 async def campaign_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await step_press(update, context, FLOW, ("campaign",))
     if found is not None:
-        svc = services(context)
-        campaigns = await svc.db.run(relayable, found.person.actor, local_today(svc.config))
-        await campaign_menu(update, found.person, campaigns, whole(found.value) or 0)
+        await ask_campaign(update, context, found.person, whole(found.value) or 0)
 
 
 async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -225,14 +303,33 @@ async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     await ask_offsets(update, context, person, campaign_id)
 
 
+def offsets_words(_: Translator, offsets: str) -> str:
+    """"7d 3d 1d" as people read it: "7 ngày, 3 ngày, 1 ngày trước hạn"."""
+    parts = []
+    for offset in parse_offsets(offsets):
+        minutes = int(offset.total_seconds() // 60)
+        if minutes % (24 * 60) == 0:
+            parts.append(_.ngettext("{n} day", "{n} days", minutes // (24 * 60)))
+        elif minutes % 60 == 0:
+            parts.append(_.ngettext("{n} hour", "{n} hours", minutes // 60))
+        else:
+            parts.append(_.ngettext("{n} minute", "{n} minutes", minutes))
+    return _("{offsets} before", offsets=", ".join(parts))
+
+
 async def ask_offsets(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                      campaign_id: int | None) -> None:
-    await services(context).db.run(save_dialog, person.id, FLOW, "offsets",
-                                   campaign_id=campaign_id)
-    await reply(update, person._("When should reminders go out before it is due? Type "
-                                 "offsets such as “7d 3d 1d 2h 30m”, or keep the usual ones "
-                                 "(7, 3 and 1 days before, and the morning of the day)."),
-                keys([[(person._("Keep {offsets}", offsets=DEFAULT_OFFSETS), "dl:of:keep")]]))
+                      campaign_id: int | None = None, keep: bool = False) -> None:
+    _ = person._
+    if keep:
+        await _at(context, person, "offsets")
+    else:
+        await _at(context, person, "offsets", campaign_id=campaign_id)
+    await question(update, person, _("When should reminders go out before it is due? Type "
+                                     "them such as “7d 3d 1d 2h 30m” (days, hours, minutes), "
+                                     "or keep the usual ones (7, 3 and 1 days before, and the "
+                                     "morning of the day)."),
+                   [[(_("Keep: {offsets}", offsets=offsets_words(_, DEFAULT_OFFSETS)),
+                      "dl:of:keep")]])
 
 
 async def offsets_typed(update, context, person: Me, text: str) -> None:
@@ -265,8 +362,13 @@ def _preview(session: Session, user_id: int, offsets: str) -> tuple[DeadlineDraf
     draft = _draft(dialog.data)
     root = get_area(session, draft.area_id)
     owed = len(list(session.exec(select(Area.id).where(
-        col(Area.path).startswith(root.path, autoescape=True), Area.level == draft.level))))
+        col(Area.path).startswith(root.path, autoescape=True),
+        col(Area.level).in_(split_levels(draft.level))))))
     return draft, label(session, root), owed
+
+
+def levels_text(stored: str) -> str:
+    return " / ".join(split_levels(stored))
 
 
 def reminders_line(_: Translator, times: list[datetime]) -> str:
@@ -279,25 +381,28 @@ def reminders_line(_: Translator, times: list[datetime]) -> str:
 
 
 async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                         offsets: str) -> None:
+                         offsets: str | None = None) -> None:
     _ = person._
     svc = services(context)
     clock = clockwork(svc.config)
+    if offsets is None:  # ⬅ from nowhere later: the offsets given stay
+        offsets = (await svc.db.run(get_dialog, person.id, FLOW)).data["offsets"]
     draft, where, owed = await svc.db.run(_preview, person.id, offsets)
     lines = [_("<b>Check the deadline</b>"), f"<b>{escape(draft.title)}</b>",
              _("Due: {when}", when=_.datetime(draft.due_at)),
              _.ngettext("One report from each {level} of {area} ({n} area), by the {role}.",
                         "One report from each {level} of {area} ({n} areas), by the {role}.",
-                        owed, level=escape(draft.level), area=escape(where),
+                        owed, level=escape(levels_text(draft.level)), area=escape(where),
                         role=_(ROLE_NAMES[Role(draft.role)])),
              _("Form: {fields}", fields=escape(", ".join(
                  f"{f['name']} ({kind_name(_, f['kind'])})" for f in draft.fields))),
+             _("Reminded {offsets}.", offsets=offsets_words(_, offsets)),
              reminders_line(_, reminder_times(draft.due_at, parse_offsets(offsets),
                                               clock.tz, clock.quiet, datetime.now(UTC)))]
     if draft.wants_file:
         lines.append(_("Each report comes with a file or a photo."))
-    await reply(update, "\n".join(lines), keys([[(_("✅ Set the deadline"), "dl:ok:0"),
-                                                 (_("✖ Cancel"), "dl:no:0")]]), edit=False)
+    await question(update, person, "\n".join(lines), [[(_("✅ Set the deadline"), "dl:ok:0")]],
+                   edit=False)
 
 
 async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -306,10 +411,6 @@ async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     person, data, _value = found
     svc = services(context)
-    if update.callback_query.data.startswith("dl:no"):
-        await svc.db.run(end_dialog, person.id)
-        await reply(update, person._("Cancelled: no deadline was set."))
-        return
 
     def make(session: Session) -> Deadline:
         deadline = create_deadline(session, person.actor, _draft(data),
@@ -327,6 +428,31 @@ async def create_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     await reply(update, person._("The deadline “{title}” is set. /deadlines follows it.",
                                  title=escape(deadline.title)))
+
+
+ASKERS = {"title": ask_title, "due": ask_due, "area": ask_area, "level": ask_level,
+          "role": ask_role, "fields": ask_fields, "file": ask_file,
+          "campaign": ask_campaign,
+          "offsets": lambda update, context, person: ask_offsets(update, context, person,
+                                                                 keep=True),
+          "confirm": confirm_screen}
+
+
+def _back_to(step: str):
+    """⬅ from the step after `step`: ask `step` again, the answers given kept (the campaign
+    question, when there is no campaign to choose, passes back to the one before it)."""
+    async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+        if step == "campaign":
+            svc = services(context)
+            if not await svc.db.run(relayable, person.actor, local_today(svc.config)):
+                await again_file(update, context, person)
+                return
+        await _at(context, person, step)
+        await ASKERS[step](update, context, person)
+    return again
+
+
+again_file = _back_to("file")
 
 
 PICKER = Picker("dl", N_("Which area must report?"), area_chosen, scoped=True,
@@ -412,38 +538,68 @@ async def manage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, _("This button has expired."), edit=False)
 
 
+INVITE_SHORTCUTS = 5  # invite buttons under an overview, for the first areas without a head
+
+
 async def act_on(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                  deadline: Deadline, action: str, page: int = 0) -> None:
+    """v: the overview; c / x ask before closing / cancelling, cc / xx do it; n nudges; t / o
+    ask for a new time or offsets."""
     _ = person._
     svc = services(context)
     now = datetime.now(UTC)
-    if action in ("c", "x"):
-        status = DeadlineStatus.CLOSED if action == "c" else DeadlineStatus.CANCELLED
+    title = escape(deadline.title)
+    if action == "c":
+        await reply(update, _("Close “{title}”? No more reminders go out; the reports received "
+                              "are kept.", title=title),
+                    keys([[(_("⏹ Yes, close it"), f"dl:cc:{deadline.id}")],
+                          [(_("⬅ No, back to the deadline"), f"dl:v:{deadline.id}")]]))
+    elif action == "x":
+        await reply(update, _("Cancel this deadline, “{title}”? Nobody owes it a report any "
+                              "more and it leaves /deadlines.", title=title),
+                    keys([[(_("🗑 Yes, cancel the deadline"), f"dl:xx:{deadline.id}")],
+                          [(_("⬅ No, keep it"), f"dl:v:{deadline.id}")]]))
+    elif action in ("cc", "xx"):
+        status = DeadlineStatus.CLOSED if action == "cc" else DeadlineStatus.CANCELLED
         await svc.db.run(change_deadline, person.actor, deadline.id, clockwork(svc.config), now,
                          status=status)
-        await reply(update, _("The deadline “{title}” is closed: no more reminders.",
-                              title=escape(deadline.title)))
+        done = _("The deadline “{title}” is closed: no more reminders. The reports received "
+                 "are kept.", title=title) if action == "cc" else \
+            _("The deadline “{title}” is cancelled: nobody owes it a report any more.",
+              title=title)
+        await reply(update, done, keys([[(_("⬅ Back to the list"), "dl:lp:0")]]))
     elif action == "n":
-        count = await svc.db.run(_nudge, person.actor, deadline.id, svc.config)
+        count, nobody = await svc.db.run(_nudge, person.actor, deadline.id, svc.config)
         svc.dispatcher.wake()
-        await reply(update, _.ngettext("{n} reminder is on its way.",
-                                       "{n} reminders are on their way.", count), edit=False)
+        text = _.ngettext("{n} reminder is on its way.", "{n} reminders are on their way.",
+                          count)
+        if nobody:
+            text += "\n" + _("Nobody could be reminded for {areas}: no {role} of these "
+                             "areas has started Loa yet. Invite one from the deadline "
+                             "(/deadlines).", areas=escape(", ".join(nobody)),
+                             role=_(ROLE_NAMES[Role(deadline.role)]))
+        elif not count:
+            text = _("Nobody to remind: every area has reported.")
+        await reply(update, text, edit=False)
     elif action in ("t", "o"):
         step = "due" if action == "t" else "offsets"
         await svc.db.run(save_dialog, person.id, CHANGE, step, deadline_id=deadline.id)
         ask = _("Type the new date and time, for example “{example}”.",
                 example=example_moment(svc.config, 7)) if action == "t" else \
-            _("Type the new offsets, for example “7d 3d 1d 2h”.")
-        await reply(update, ask, edit=False)
+            _("Now reminded {offsets}. Type the new offsets, for example “7d 3d 1d 2h”.",
+              offsets=offsets_words(_, deadline.offsets))
+        await reply(update, ask, InlineKeyboardMarkup([nav_row(_)]), edit=False)
     else:
         await show_deadline(update, context, person, deadline, page)
 
 
-def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> int:
-    """A reminder right now to every reporter of every area still missing."""
+def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> tuple[int, list[str]]:
+    """A reminder right now to every reporter of every area still missing; how many went,
+    and the missing areas nobody could be reminded for."""
     deadline = managed_deadline(session, actor, deadline_id, open_only=True)
     count = 0
     missing = overview(session, deadline).missing
+    nobody = short_labels(session, without_reporter(session, deadline, missing))
     for area in missing:
         for person in reporters(session, deadline, area.id):
             _ = translator(config, person.language)
@@ -455,9 +611,9 @@ def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> int:
                                           area=escape(label(session, area)),
                                           when=_.datetime(deadline.due_at)), markup.to_dict())
             count += 1
-    log.info("nudge for deadline %s: %d messages for %d missing areas", deadline.id, count,
-             len(missing))
-    return count
+    log.info("nudge for deadline %s: %d messages for %d missing areas (%d without a "
+             "reporter)", deadline.id, count, len(missing), len(nobody))
+    return count, nobody[:30] + (["…"] if len(nobody) > 30 else [])
 
 
 def missing_blocks(_: Translator, names: list[str]) -> list[str]:
@@ -468,20 +624,26 @@ def missing_blocks(_: Translator, names: list[str]) -> list[str]:
 
 async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                         deadline: Deadline, page: int = 0) -> None:
-    """The deadline's figures, the areas missing and the totals up the tree, paged (◀ n/N ▶)
-    under the same buttons on every page."""
+    """The deadline's figures, the areas missing (and those with nobody on Loa to report for
+    them) and the totals up the tree, paged (◀ n/N ▶) under the same buttons on every page."""
     _ = person._
 
     def load(s: Session):
         view = overview(s, deadline)
-        return view, planned(s, deadline.id), short_labels(s, view.missing)
-    view, times, missing = await services(context).db.run(load)
+        headless = without_reporter(s, deadline, view.missing)
+        return view, planned(s, deadline.id), short_labels(s, view.missing), headless, \
+            short_labels(s, headless)
+    view, times, missing, headless, headless_names = await services(context).db.run(load)
     head = [f"<b>{escape(deadline.title)}</b>",
             _("Due {when} · {reported} of {total} reported, {late} late",
               when=_.datetime(deadline.due_at), reported=_.number(len(view.reports)),
               total=_.number(len(view.areas)), late=_.number(view.late)),
+            _("Reminded {offsets}.", offsets=offsets_words(_, deadline.offsets)),
             reminders_line(_, times)]
     lines = missing_blocks(_, missing)
+    role = _(ROLE_NAMES[Role(deadline.role)])
+    lines += [_("No {role} on Loa yet (nobody is reminded): {areas}.", role=role, areas=run)
+              for run in pages.runs([escape(n) for n in headless_names])]
     if view.totals:
         lines.append(_("<b>Totals</b>"))
         base = view.totals[0][0].depth
@@ -489,16 +651,36 @@ async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, pers
             figures = ", ".join(f"{escape(name)}: {_.number(value)}"
                                 for name, value in sums.items())
             lines.append("  " * (area.depth - base) + f"• {escape(area.name)}: {figures}")
-    rows = [[(_("📣 Nudge the missing now"), f"dl:n:{deadline.id}")],
-            [(_("🕒 Change the time"), f"dl:t:{deadline.id}"),
-             (_("⏰ Change reminders"), f"dl:o:{deadline.id}")],
-            [(_("⏹ Close"), f"dl:c:{deadline.id}"), (_("✖ Cancel"), f"dl:x:{deadline.id}")]]
+    rows = [[(_("📣 Nudge the missing now"), f"dl:n:{deadline.id}")]]
+    rows += [[(pages.button_text(_("✉ Invite the {role} of {area}", role=role, area=name)),
+               f"inv:for:{deadline.role}:{area.id}")]
+             for area, name in list(zip(headless, headless_names, strict=True))[
+                 :INVITE_SHORTCUTS]]
+    rows += [[(_("🕒 Change the time"), f"dl:t:{deadline.id}"),
+              (_("⏰ Change reminders"), f"dl:o:{deadline.id}")],
+             [(_("⏹ Close (keep the reports)"), f"dl:c:{deadline.id}"),
+              (_("🗑 Cancel the deadline"), f"dl:x:{deadline.id}")],
+             [(_("⬅ Back to the list"), "dl:lp:0")]]
     header = "\n".join(head)
     split = pages.paginate(lines, header)
     page = pages.clamp(page, len(split))
     await pages.show(update, pages.page_text(lines, split[page], header), pages.markup(
         keys(rows).inline_keyboard,
         pages.nav_row(page, len(split), lambda n: f"dl:v:{deadline.id}:{n}")))
+
+
+async def change_back(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    """⬅ under "type the new time / offsets": the change is dropped, the deadline shown."""
+    svc = services(context)
+    dialog = await svc.db.run(get_dialog, person.id, CHANGE)
+    await svc.db.run(end_dialog, person.id)
+    try:
+        deadline = await svc.db.run(managed_deadline, person.actor,
+                                    dialog.data["deadline_id"], True)
+    except AccessDenied:
+        await reply(update, person._("That deadline is outside your area."))
+        return
+    await show_deadline(update, context, person, deadline)
 
 
 async def change_typed(update, context, person: Me, text: str) -> None:
@@ -514,7 +696,8 @@ async def change_typed(update, context, person: Me, text: str) -> None:
             changes = {"offsets": format_offsets(parse_offsets(text))}
         except OffsetProblem:
             await reply(update, person._("That does not fit. ") +
-                        person._("Type the new offsets, for example “7d 3d 1d 2h”."))
+                        person._("Type the new offsets, for example “7d 3d 1d 2h”."),
+                        InlineKeyboardMarkup([nav_row(person._)]))
             return
     await svc.db.run(end_dialog, person.id)
     try:
@@ -575,13 +758,42 @@ async def begin_report(update: Update, context: ContextTypes.DEFAULT_TYPE, perso
     await ask_field(update, person, deadline, 0)
 
 
-async def ask_field(update: Update, person: Me, deadline: Deadline, index: int) -> None:
+HINTS = {"number": N_("type a number, for example 12"),
+         "money": N_("type an amount, for example 5tr or 5.000.000"),
+         "text": N_("a few words, for example “Đã trao 2 nhà”")}
+
+
+async def ask_field(update: Update, person: Me, deadline: Deadline, index: int,
+                    edit: bool = False) -> None:
     _ = person._
     field = deadline.fields[index]
-    await reply(update, _("{title} · field {i} of {n}: <b>{name}</b> ({kind})",
+    await reply(update, _("{title} · field {i} of {n}: <b>{name}</b> ({hint})",
                           title=escape(deadline.title), i=index + 1, n=len(deadline.fields),
-                          name=escape(field["name"]), kind=kind_name(_, field["kind"])),
-                edit=False)
+                          name=escape(field["name"]), hint=_(HINTS[field["kind"]])),
+                InlineKeyboardMarkup([nav_row(_, back=index > 0)]), edit=edit)
+
+
+async def ask_report_file(update: Update, person: Me, edit: bool = False) -> None:
+    await reply(update, person._("Last, send the file or the photo for this report."),
+                InlineKeyboardMarkup([[InlineKeyboardButton(person._("Skip"),
+                                                            callback_data="rp:skip:0:0")],
+                                      nav_row(person._)]), edit=edit)
+
+
+async def report_back(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    """⬅ in a report: the field before (its answer kept until typed again), or from the
+    summary, the file question or the last field."""
+    svc = services(context)
+    dialog = await svc.db.run(get_dialog, person.id, REPORT)
+    deadline = await svc.db.run(lambda s: s.get(Deadline, dialog.data["deadline_id"]))
+    last = len(deadline.fields) - 1
+    if dialog.step == "confirm" and deadline.wants_file:
+        await svc.db.run(save_dialog, person.id, REPORT, "file")
+        await ask_report_file(update, person, edit=True)
+        return
+    index = last if dialog.step in ("file", "confirm") else max(0, dialog.data["index"] - 1)
+    await svc.db.run(save_dialog, person.id, REPORT, "field", index=index)
+    await ask_field(update, person, deadline, index, edit=True)
 
 
 async def report_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -646,8 +858,7 @@ async def field_typed(update, context, person: Me, text: str) -> None:
         return
     if deadline.wants_file:
         await svc.db.run(save_dialog, person.id, REPORT, "file", values=values)
-        await reply(update, person._("Last, send the file or the photo for this report."),
-                    keys([[(person._("Skip"), "rp:skip:0:0")]]))
+        await ask_report_file(update, person)
         return
     await report_summary(update, context, person, deadline, values)
 
@@ -690,8 +901,10 @@ async def report_summary(update: Update, context: ContextTypes.DEFAULT_TYPE, per
     if dialog.data.get("file_id"):
         lines.append(_("With a file attached."))
     await pages.show(update, pages.page_text(lines, range(len(lines))),
-                     keys([[(_("✅ Send the report"), "rp:ok:0:0"),
-                            (_("✏ Start again"), "rp:redo:0:0")]]))
+                     InlineKeyboardMarkup([
+                         *keys([[(_("✅ Send the report"), "rp:ok:0:0"),
+                                 (_("✏ Start again"), "rp:redo:0:0")]]).inline_keyboard,
+                         nav_row(_)]))
 
 
 async def confirm_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -731,6 +944,11 @@ async def reminders_off(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     await reply(update, person._("Done: no more pledge reminders."), edit=False)
 
 
+BACK = {**{(FLOW, later): _back_to(earlier) for earlier, later in pairwise(STEPS)},
+        (CHANGE, "due"): change_back, (CHANGE, "offsets"): change_back,
+        (REPORT, "field"): report_back, (REPORT, "file"): report_back,
+        (REPORT, "confirm"): report_back}
+
 TEXT_STEPS = {
     (FLOW, "title"): title_typed,
     (FLOW, "due"): due_typed,
@@ -759,7 +977,7 @@ def handlers() -> list:
         CallbackQueryHandler(report_page_pressed, pattern=r"^rp:pg:\d+$"),
         CallbackQueryHandler(skip_pressed, pattern=r"^rp:skip:"),
         CallbackQueryHandler(create_pressed, pattern=r"^dl:(ok|no):"),
-        CallbackQueryHandler(manage_pressed, pattern=r"^dl:[vncxto]:"),
+        CallbackQueryHandler(manage_pressed, pattern=r"^dl:(v|n|c|x|cc|xx|t|o):"),
         CallbackQueryHandler(report_pressed, pattern=r"^rp:(now|snz):"),
         CallbackQueryHandler(confirm_pressed, pattern=r"^rp:(ok|redo):"),
         CallbackQueryHandler(reminders_off, pattern=r"^rm:off$"),

@@ -7,6 +7,8 @@ who joins later is not added; someone who leaves is skipped when their turn come
 
 from __future__ import annotations
 
+import html
+import re
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -20,6 +22,36 @@ from models.outbox import Delivery, DeliveryStatus
 from models.users import AccessDenied, Actor, Role, User
 
 AUDIENCE_ROLES = (Role.CITIZEN, Role.VILLAGE_HEAD, Role.OFFICER)
+HEADER_END = "\n\n"  # between the sender's line and the message
+
+
+class NobodyToReach(Exception):
+    """Nobody of those roles (and language) in that area has started Loa: nothing to send."""
+
+
+def sender_area(session: Session, actor: Actor, area_id: int) -> Area:
+    """The unit that speaks: the officer's own area (an admin speaks for the area reached)."""
+    return actor.scope if actor.scope is not None else get_area(session, area_id)
+
+
+def sender_line(wording: str, area: Area) -> str:
+    """"📢 Ủy ban MTTQ huyện Thủ Thừa" from the deployment's wording and the area (plain)."""
+    return " ".join(wording.format(level=area.level, area=area.name).split())
+
+
+def with_sender(sender_html: str, body_html: str) -> str:
+    """The broadcast as recipients get it: the sender's line in bold, then the message."""
+    head = f"<b>{sender_html}</b>"
+    return head + HEADER_END + body_html if body_html else head
+
+
+def first_words(text_html: str, words: int = 8) -> str:
+    """The start of the message itself (the sender's line left out), as plain text."""
+    plain = html.unescape(re.sub(r"<[^>]*>", "", text_html))
+    if HEADER_END in plain:
+        plain = plain.split(HEADER_END, 1)[1]
+    found = plain.split()
+    return " ".join(found[:words]) + ("…" if len(found) > words else "")
 
 
 class BroadcastStatus(StrEnum):
@@ -88,6 +120,13 @@ def count_audience(session: Session, draft: BroadcastDraft) -> int:
     area = get_area(session, draft.area_id)
     return session.exec(select(func.count()).select_from(
         _audience(area, draft.roles, draft.language).subquery())).one()
+
+
+def audience_size(session: Session, broadcast: Broadcast) -> int:
+    """How many it would reach if it started now."""
+    return session.exec(select(func.count()).select_from(_audience(
+        get_area(session, broadcast.area_id), broadcast.roles.split(","),
+        broadcast.language).subquery())).one()
 
 
 def create_broadcast(session: Session, actor: Actor, draft: BroadcastDraft,
@@ -251,3 +290,8 @@ def mark_reachable(session: Session, user_id: int) -> None:
     session.execute(update(User).where(col(User.id) == user_id,
                                        col(User.unreachable_at).is_not(None))
                     .values(unreachable_at=None))
+
+
+def managed_broadcast(session: Session, actor: Actor, broadcast_id: int) -> Broadcast:
+    """A broadcast of an area inside the officer's scope; AccessDenied otherwise."""
+    return _own(session, actor, broadcast_id)

@@ -47,7 +47,9 @@ class Deadline(SQLModel, table=True):
     created_by: int | None = Field(default=None, sa_column=telegram_id_column(
         foreign_key="user.id", ondelete="SET NULL"))
     area_id: int = Field(foreign_key="area.id", index=True, ondelete="RESTRICT")
-    level: str = Field(max_length=50)  # the level of the areas that each owe a report
+    # the level(s) of the areas that each owe a report: "ấp", or several joined by LEVEL_SEP
+    # ("ấp|khu phố"); a deadline set before several levels were possible holds one
+    level: str = Field(max_length=50)
     role: str = Field(default=Role.VILLAGE_HEAD, max_length=20)  # who reports for an area
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id",
                                     ondelete="SET NULL")
@@ -94,6 +96,22 @@ class Reminder(SQLModel, table=True):
     handled_at: datetime | None = None
 
 
+LEVEL_SEP = "|"
+LEVELS_MAX = 50  # the column's length: the levels chosen, joined, must fit
+
+
+def split_levels(stored: str) -> list[str]:
+    """The levels a deadline is owed at, from its column."""
+    return [level for level in stored.split(LEVEL_SEP) if level]
+
+
+def join_levels(levels: list[str]) -> str:
+    joined = LEVEL_SEP.join(sorted(set(levels)))
+    if not levels or len(joined) > LEVELS_MAX:
+        raise ValueError("levels do not fit")
+    return joined
+
+
 @dataclass(frozen=True)
 class Clockwork:
     """What reminder times depend on besides the deadline itself."""
@@ -107,8 +125,8 @@ def reporting_areas(session: Session, deadline: Deadline) -> list[Area]:
     """The areas that each owe one report: those of the chosen level in the subtree."""
     root = get_area(session, deadline.area_id)
     return list(session.exec(select(Area).where(
-        col(Area.path).startswith(root.path, autoescape=True), Area.level == deadline.level)
-        .order_by(Area.search_name)))
+        col(Area.path).startswith(root.path, autoescape=True),
+        col(Area.level).in_(split_levels(deadline.level))).order_by(Area.search_name)))
 
 
 def planned(session: Session, deadline_id: int) -> list[datetime]:
@@ -228,7 +246,7 @@ def may_report(session: Session, actor: Actor, deadline: Deadline | None,
         raise AccessDenied("no open deadline")
     if actor.role.value != deadline.role or actor.scope is None or actor.scope.id != area.id:
         raise AccessDenied("not the reporter of this area")
-    if area.level != deadline.level or not is_within(area, get_area(session,
+    if area.level not in split_levels(deadline.level) or not is_within(area, get_area(session,
                                                                     deadline.area_id)):
         raise AccessDenied("this area owes this deadline no report")
 
@@ -284,7 +302,7 @@ def create_deadline(session: Session, actor: Actor, draft: DeadlineDraft, clock:
     if draft.due_at <= now:
         raise ValueError("the due time has passed")
     deadline = Deadline(title=draft.title, created_by=actor.id, area_id=draft.area_id,
-                        level=draft.level, role=Role(draft.role).value,
+                        level=join_levels(split_levels(draft.level)), role=Role(draft.role).value,
                         campaign_id=draft.campaign_id, due_at=draft.due_at,
                         offsets=draft.offsets, fields=draft.fields, wants_file=draft.wants_file)
     session.add(deadline)
@@ -349,7 +367,8 @@ def owing_ids(session: Session, deadline: Deadline) -> set[int]:
     """The ids of the areas that owe this deadline a report."""
     root = get_area(session, deadline.area_id)
     return set(session.exec(select(Area.id).where(
-        col(Area.path).startswith(root.path, autoescape=True), Area.level == deadline.level)))
+        col(Area.path).startswith(root.path, autoescape=True),
+        col(Area.level).in_(split_levels(deadline.level)))))
 
 
 @dataclass
@@ -396,5 +415,15 @@ def due_to_report(session: Session, actor: Actor) -> list[tuple[Deadline, Area]]
     within = [int(i) for i in actor.scope.path.strip("/").split("/")]  # the area and above
     return [(deadline, actor.scope) for deadline in session.exec(select(Deadline).where(
         Deadline.status == DeadlineStatus.OPEN, Deadline.role == actor.role.value,
-        Deadline.level == actor.scope.level, col(Deadline.area_id).in_(within))
-        .order_by(Deadline.id)).all()]
+        col(Deadline.area_id).in_(within)).order_by(Deadline.id)).all()
+        if actor.scope.level in split_levels(deadline.level)]
+
+
+def without_reporter(session: Session, deadline: Deadline, areas: list[Area]) -> list[Area]:
+    """Those of the areas nobody can report for: no village head (or officer, as the deadline
+    asks) bound to them has started Loa, or Telegram said they cannot be reached."""
+    ids = [a.id for a in areas]
+    served = set(session.exec(select(User.scope_area_id).distinct().where(
+        User.role == deadline.role, col(User.scope_area_id).in_(ids),
+        col(User.unreachable_at).is_(None)))) if ids else set()
+    return [a for a in areas if a.id not in served]

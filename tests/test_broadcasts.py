@@ -77,7 +77,8 @@ async def test_officer_broadcasts_with_a_preview_that_equals_what_people_get(loa
     await loa.tap(401, "☐ officer")
     await loa.tap(401, "☑ officer")
     languages = await loa.tap(401, "Next ➡")
-    assert languages.buttons() == [["All languages"], ["Tiếng Việt", "English"]]
+    assert languages.buttons() == [["All languages"], ["Tiếng Việt", "English"],
+                                   ["⬅ Back", "✖ Cancel"]]
     buttons = await loa.tap(401, "All languages")
     assert buttons.buttons()[0] == ["🤝 Pledge button: Vì người nghèo"]
     intro = await loa.tap(401, "🤝 Pledge button: Vì người nghèo")
@@ -85,9 +86,12 @@ async def test_officer_broadcasts_with_a_preview_that_equals_what_people_get(loa
     preview = await loa.next(401)
     decide = await loa.next(401)
     assert decide.plain == "This will reach 2 people: citizen in Tân Thành, Thủ Thừa, Long An."
-    assert preview.text == "<b>Họp dân</b> &lt;tối nay&gt; lúc 19 giờ"
+    assert preview.text == ("<b>📢 Ủy ban MTTQ xã Tân Thành</b>\n\n"
+                            "<b>Họp dân</b> &lt;tối nay&gt; lúc 19 giờ")
     assert preview.buttons() == [["🤝 Pledge"]]
-    await loa.tap(401, "📤 Send now")
+    assert decide.buttons() == [["📤 Send now", "🕒 Schedule"], ["⬅ Back", "✖ Cancel"]]
+    sent = await loa.tap(401, "📤 Send now")
+    assert sent.message_id == decide.message_id and sent.buttons() == []  # no stray tap
     progress = await loa.next(401)
     assert progress.plain.startswith("📣 Broadcast #")
     got_en = await loa.next(403)
@@ -101,6 +105,7 @@ async def test_officer_broadcasts_with_a_preview_that_equals_what_people_get(loa
     assert "Sent 2 of 2 · failed 0 · blocked 0 · left 0" in final.plain
     listing = await loa.send(401, "/broadcasts")
     assert "done" in listing.plain and "Sent 2 of 2" in listing.plain
+    assert "“Họp dân <tối nay> lúc 19 giờ”" in listing.plain
     assert (await loa.tap(lan, "🤝 Đăng ký ủng hộ")).plain == "Bạn đăng ký ủng hộ với tư cách nào?"
 
 
@@ -232,7 +237,8 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     campaign = open_campaign(loa)
     decide = await compose("Lịch họp tuần sau")
     assert decide.plain == "Thông báo sẽ đến 2 người: người dân ở Thủ Thừa, Long An."
-    await loa.tap(420, "🕒 Hẹn giờ")
+    assert (await loa.tap(420, "🕒 Hẹn giờ")).buttons() == []
+    assert (await loa.next(420)).buttons() == [["⬅ Quay lại", "✖ Hủy"]]
     past = await loa.send(420, "01/01/2020 08:00")
     assert past.plain.startswith("Hãy nhập ngày giờ trong tương lai")
     when = (datetime.now(loa.config.timezone) + timedelta(days=2)).strftime("%d/%m/%Y 08:00")
@@ -240,7 +246,10 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     assert scheduled.plain.startswith("🕒 Thông báo #") and "08:00" in scheduled.plain
     listing = await loa.send(420, "/broadcasts")
     assert "đã hẹn giờ" in listing.plain
-    cancelled = await loa.tap(420, listing.buttons()[0][0])
+    asked = await loa.tap(420, listing.buttons()[0][0])
+    assert asked.plain.startswith("Hủy thông báo #") and "(“Lịch họp tuần sau”)" in asked.plain
+    assert loa.db.call(lambda s: s.exec(select(Broadcast)).first().status) == "scheduled"
+    cancelled = await loa.tap(420, asked.buttons()[0][0])
     assert cancelled.plain.startswith("Đã hủy thông báo #")
     await loa.quiet(421)
 
@@ -255,7 +264,8 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     await loa.tap(420, "📤 Gửi ngay")
     got = await loa.next(421)                               # what a Vietnamese reader gets
     assert (got.text, got.reply_markup) == (preview.text, preview.reply_markup)
-    assert got.plain == "Họp dân tối nay" and got.buttons() == [["🤝 Đăng ký ủng hộ"]]
+    assert got.plain == "📢 Ủy ban MTTQ huyện Thủ Thừa\n\nHọp dân tối nay"
+    assert got.buttons() == [["🤝 Đăng ký ủng hộ"]]
     await loa.emu.wait_for(lambda m: m.chat_id == 420 and "đã gửi xong" in (m.plain or ""),
                            timeout=10)
     listing = await loa.send(420, "/broadcasts")

@@ -23,15 +23,15 @@ async def set_deadline(loa, officer=601, campaign=False):
     picker = await loa.send(officer, due.strftime("%d/%m/%Y %H:%M"))
     assert "Now at: Tân Thành" in picker.plain
     levels = await loa.tap(officer, "✅ All of Tân Thành (xã)")
-    assert levels.buttons() == [["ấp"]]
-    await loa.tap(officer, "ấp")
+    assert levels.buttons() == [["☑ ấp"], ["Next ➡"], ["⬅ Back", "✖ Cancel"]]
+    await loa.tap(officer, "Next ➡")
     await loa.tap(officer, "village head")
     assert "not a field" in (await loa.send(officer, "Households")).plain
     await loa.send(officer, "Số hộ được hỗ trợ: number\nSố tiền vận động: money\nGhi chú: text")
     await loa.tap(officer, "Yes, ask for one")
     if campaign:
         await loa.tap(officer, "Vì người nghèo")
-    confirm = await loa.tap(officer, "Keep 7d 3d 1d")
+    confirm = await loa.tap(officer, "Keep: 7 days, 3 days, 1 day before")
     assert "Each report comes with a file or a photo." in confirm.plain
     assert "One report from each ấp of Tân Thành, Thủ Thừa, Long An (5 areas)" in confirm.plain
     done = await loa.tap(officer, "✅ Set the deadline")
@@ -63,7 +63,7 @@ async def test_reminders_reports_and_the_overview(loa):
     assert "You cannot report for this area" in (await loa.next(603)).plain
 
     first = await loa.tap(602, "📝 Báo cáo ngay")
-    assert "mục 1/3: Số hộ được hỗ trợ (số nguyên)" in first.plain
+    assert "mục 1/3: Số hộ được hỗ trợ (nhập số, ví dụ 12)" in first.plain
     assert "không phải số nguyên" in (await loa.send(602, "nhiều")).plain
     await loa.send(602, "12")
     await loa.send(602, "5tr")
@@ -105,7 +105,10 @@ async def test_reminders_reports_and_the_overview(loa):
     assert await tick(loa, due + timedelta(days=2)) == 1              # overdue, Ấp 2 only
     assert (await loa.next(603)).plain.startswith("⚠️ Overdue")
 
-    await loa.tap(601, "⏹ Close")
+    await loa.tap(601, "⏹ Close (keep the reports)")
+    assert loa.db.call(lambda s: s.get(Deadline, deadline.id).status) == "open"  # asked first
+    closed = await loa.tap(601, "⏹ Yes, close it")
+    assert closed.plain.startswith("The deadline “Kết quả Tháng cao điểm” is closed")
     assert await tick(loa, due + timedelta(days=4)) == 0
     pending = loa.db.call(lambda s: [r for r in s.exec(select(Reminder))
                                      if r.status == "pending"])
@@ -118,7 +121,7 @@ async def test_officers_of_other_communes_cannot_touch_the_deadline(loa):
     assert deadline.campaign_id is not None
     loa.db.call(grant, 610, Role.OFFICER, "28054")
     await loa.onboard(610, lang="en")
-    for action in ("v", "n", "c", "x", "t"):
+    for action in ("v", "n", "c", "x", "cc", "xx", "t", "o"):
         answer = await loa.emu.wait_callback_answer(loa.emu.press(610, f"dl:{action}:"
                                                                   f"{deadline.id}"))
         assert answer.text == "That deadline is outside your area."

@@ -30,6 +30,7 @@ async def test_words_and_cancel_leave_a_pledge_at_any_step_and_say_what_was_drop
 async def test_leaving_a_broadcast_at_its_preview_cancels_the_draft(loa):
     loa.db.call(grant, 902, Role.OFFICER, "28042")
     await loa.onboard(902, name="Tím", lang="en")
+    await loa.onboard(904, name="Lan", lang="vi")                     # someone to reach
     await loa.send(902, "/broadcast")
     await loa.send(902, "Meeting tonight at 19:00")
     await loa.tap(902, "✅ All of Tân Thành (xã)")
