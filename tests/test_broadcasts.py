@@ -258,7 +258,7 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     await loa.tap(420, "✅ Chọn cả huyện Thủ Thừa")
     await loa.tap(420, "Tiếp ➡")
     await loa.tap(420, "Tiếng Việt")
-    await loa.tap(420, f"🤝 Nút ủng hộ: {campaign.name}")
+    await loa.tap(420, f"🤝 Nút đăng ký ủng hộ: {campaign.name}")
     preview = await loa.next(420)                           # a Vietnamese officer's preview
     await loa.next(420)
     await loa.tap(420, "📤 Gửi ngay")

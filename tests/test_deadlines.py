@@ -64,7 +64,7 @@ async def test_reminders_reports_and_the_overview(loa):
 
     first = await loa.tap(602, "📝 Báo cáo ngay")
     assert "mục 1/3: Số hộ được hỗ trợ (nhập số, ví dụ 12)" in first.plain
-    assert "không phải số nguyên" in (await loa.send(602, "nhiều")).plain
+    assert "không phải là số" in (await loa.send(602, "nhiều")).plain
     await loa.send(602, "12")
     await loa.send(602, "5tr")
     ask_file = await loa.send(602, "Đã trao 2 nhà")

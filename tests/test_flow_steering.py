@@ -29,7 +29,7 @@ async def test_broadcast_back_steps_keep_answers_and_the_preview_names_the_sende
     await loa.onboard(701, name="Tím", lang="vi")
     await loa.onboard(702, name="Lan", lang="vi")
     ask = await loa.send(701, "/broadcast")
-    assert "Thông báo sẽ gửi đi dưới dòng “📢 Ủy ban MTTQ huyện Thủ Thừa”." in ask.plain
+    assert "Thông báo sẽ gửi kèm dòng tên đơn vị gửi: “📢 Ủy ban MTTQ huyện Thủ Thừa”." in ask.plain
     assert ask.buttons() == [["✖ Hủy"]]                                   # first: no ⬅
     await loa.send(701, "Họp dân tối nay")
     roles = await loa.tap(701, "✅ Chọn cả huyện Thủ Thừa")
@@ -252,7 +252,7 @@ async def test_areas_without_a_village_head_the_nudge_and_the_invite_shortcut(lo
     assert (await loa.next(751)).plain == "You may only invite people into your own area."
     answer = await loa.emu.wait_callback_answer(
         loa.emu.press(752, f"inv:for:village_head:{commune}"))          # a village head
-    assert answer.text == "Chỉ cán bộ mới có thể mời trưởng thôn và cán bộ."
+    assert answer.text == "Chỉ cán bộ mới có thể mời trưởng thôn, ấp và cán bộ."
     assert loa.db.call(lambda s: len(list(s.exec(select(Invite))))) == 1
 
 
@@ -274,7 +274,7 @@ async def test_closing_and_cancelling_a_deadline_ask_first_in_vietnamese(loa):
     await loa.send(761, "/deadlines")
     await loa.tap(761, "Danh sách hộ khó khăn")
     asked = await loa.tap(761, "🗑 Hủy hạn báo cáo")
-    assert asked.plain.startswith("Hủy hạn báo cáo này, “Danh sách hộ khó khăn”?")
+    assert asked.plain.startswith("Hủy hạn báo cáo “Danh sách hộ khó khăn”?")
     assert asked.buttons() == [["🗑 Có, hủy hạn báo cáo"], ["⬅ Không, giữ lại"]]
     back = await loa.tap(761, "⬅ Không, giữ lại")
     assert back.plain.startswith("Danh sách hộ khó khăn")

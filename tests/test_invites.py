@@ -38,17 +38,18 @@ async def test_officer_invites_a_village_head_who_joins_by_the_link(loa):
     assert ask.buttons() == [["trưởng thôn, ấp", "cán bộ"]]
     picker = await loa.tap(tim, "trưởng thôn, ấp")
     assert "Người đó phụ trách địa bàn nào?" in picker.plain
-    assert "Đang ở: Tân Thành, Thủ Thừa, Long An (xã)" in picker.plain
+    assert "Đang xem: Tân Thành, Thủ Thừa, Long An (xã)" in picker.plain
     labels = [b for row in picker.buttons() for b in row]
     assert labels == ["Ấp 1", "Ấp 2", "Ấp 3", "Ấp 4", "Ấp 5", "✅ Chọn cả xã Tân Thành",
                       "✖ Hủy"]  # no Back at the top of the scope; ✖ leaves the flow
     made = await loa.tap(tim, "Ấp 3")
-    assert "Lời mời làm trưởng ấp của Ấp 3, Tân Thành, Thủ Thừa" in made.plain
+    assert "Lời mời tham gia Loa với vai trò trưởng ấp của Ấp 3, Tân Thành, Thủ Thừa" in made.plain
     code = LINK.search(made.plain).group(1)
 
     hung = loa.user(202, "Hùng", "vi")
     welcome = await loa.send(hung, f"/start {code}")
-    assert welcome.plain == "Chào mừng! Từ nay bạn là trưởng ấp của Ấp 3, Tân Thành, Thủ Thừa."
+    assert welcome.plain == ("Chào mừng! Từ nay bạn dùng Loa với vai trò trưởng ấp của Ấp 3, "
+                             "Tân Thành, Thủ Thừa.")
     assert "Hãy chọn ngôn ngữ" in (await loa.next(hung)).plain
     head = loa.db.call(get_user, hung)
     assert (head.role, head.scope_area_id) == ("village_head", area_id(loa, "28042-A3"))
@@ -87,7 +88,7 @@ async def test_citizens_and_village_heads_cannot_invite_even_by_forged_buttons(l
     await loa.onboard(211, lang="vi")
     for who in (210, 211):
         assert (await loa.send(who, "/invite")).plain == \
-            "Chỉ cán bộ mới có thể mời trưởng thôn và cán bộ."
+            "Chỉ cán bộ mới có thể mời trưởng thôn, ấp và cán bộ."
         for data in ("inv:officer", "inv:village_head", "inv:admin"):
             answer = await loa.emu.wait_callback_answer(loa.emu.press(who, data))
             assert answer.show_alert and "Chỉ cán bộ" in answer.text
@@ -137,7 +138,8 @@ async def test_admin_invites_anywhere_and_sees_the_whole_tree(loa):
     made = await loa.tap(admin, "Lơ Ku")
     code = LINK.search(made.plain).group(1)
     joined = await loa.send(loa.user(240, "Đinh", "vi"), f"/start {code}")
-    assert joined.plain == "Chào mừng! Từ nay bạn là cán bộ của Lơ Ku, Kbang, Gia Lai."
+    assert joined.plain == ("Chào mừng! Từ nay bạn dùng Loa với vai trò cán bộ của Lơ Ku, "
+                            "Kbang, Gia Lai.")
     await loa.emu.wait_until(lambda: "invite" in [
         c["command"] for c in loa.emu.commands({"type": "chat", "chat_id": 240})])
 
@@ -152,7 +154,7 @@ async def test_a_village_head_serves_a_village_not_a_commune(loa):
     again = await loa.next(tim)                      # the villages of that commune, to pick one
     assert again.buttons()[0] == ["Ấp 1", "Ấp 2"] and invites(loa) == 0
     made = await loa.tap(tim, "Ấp 2")
-    assert "Lời mời làm trưởng ấp của Ấp 2" in made.plain
+    assert "Lời mời tham gia Loa với vai trò trưởng ấp của Ấp 2" in made.plain
 
     def old_invite(s):                               # made before heads were bound to villages
         invite = Invite(code="commune-invite-01", role="village_head",
@@ -179,7 +181,8 @@ async def test_a_deployment_names_its_own_village_heads(areas_db, db_url, tmp_pa
             await loa.send(tim, "/invite")
             await loa.tap(tim, "trưởng thôn, ấp")
             made = await loa.tap(tim, "Khối 1")
-            assert "Lời mời làm trưởng khối của Khối 1, Thủ Thừa, Thủ Thừa" in made.plain
+            assert ("Lời mời tham gia Loa với vai trò trưởng khối của Khối 1, Thủ Thừa, "
+                    "Thủ Thừa") in made.plain
             code = LINK.search(made.plain).group(1)
             welcome = await loa.send(loa.user(251, "Bảy", "en"), f"/start {code}")
             assert welcome.plain.startswith("Welcome! You are now block head of Khối 1")

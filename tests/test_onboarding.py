@@ -32,7 +32,7 @@ async def test_vietnamese_onboarding_by_walking_the_tree(loa):
     assert "Bạn sống ở đâu?" in roots.plain
     assert roots.buttons()[0] == ["Gia Lai ›", "Long An ›"]
     province = await loa.tap(lan, "Long An ›")
-    assert "Đang ở: Long An (tỉnh)" in province.plain
+    assert "Đang xem: Long An (tỉnh)" in province.plain
     district = await loa.tap(lan, "Thủ Thừa ›")
     labels = flat(district.buttons())
     assert labels[:8] == ["Bình An ›", "Bình Thạnh ›", "Long Thạnh", "Long Thuận", "Mỹ An",
@@ -41,7 +41,7 @@ async def test_vietnamese_onboarding_by_walking_the_tree(loa):
     page2 = await loa.tap(lan, "▶")
     assert "Tân Thành ›" in flat(page2.buttons()) and "◀" in flat(page2.buttons())
     commune = await loa.tap(lan, "Tân Thành ›")
-    assert "Đang ở: Tân Thành, Thủ Thừa, Long An (xã)" in commune.plain
+    assert "Đang xem: Tân Thành, Thủ Thừa, Long An (xã)" in commune.plain
 
     chosen = await loa.tap(lan, "Ấp 2")
     assert chosen.plain == "Địa bàn của bạn: Ấp 2, Tân Thành."

@@ -38,7 +38,7 @@ def test_sandbox_chats_as_several_personas():
     assert "All set! Your area: <b>" not in out and "All set! Your area: Mỹ An" in out
     assert "You are now Tím, officer of Thủ Thừa district." in out
     assert "Bạn muốn mời ai?" in out
-    assert "Lời mời làm trưởng ấp của Ấp 1, Tân Thành, Thủ Thừa:" in out
+    assert "Lời mời tham gia Loa với vai trò trưởng ấp của Ấp 1, Tân Thành, Thủ Thừa:" in out
     assert "https://t.me/loa_sandbox_bot?start=" in out
     assert "Bạn là: trưởng ấp." in out
     assert "switch persona: citizen, benefactor, head, officer, admin" in out
