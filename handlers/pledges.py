@@ -47,6 +47,7 @@ from models.pledges import (
     change_own_pledge,
     count_my_pledges,
     day_salary,
+    may_give,
     my_pledges,
     open_pledges,
     own_pledge,
@@ -200,8 +201,7 @@ async def ask_name(update, context, person: Me, data: dict) -> None:
 
 def kinds_for(pledger_kind: str | None) -> list[str]:
     """What a pledger may give: a day's salary only for people and households."""
-    return [k for k in PLEDGE_KINDS
-            if k != PledgeKind.SALARY or pledger_kind not in ORGANISATIONS]
+    return [k for k in PLEDGE_KINDS if may_give(pledger_kind, k)]
 
 
 async def ask_what(update, context, person: Me, data: dict) -> None:

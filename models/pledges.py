@@ -46,6 +46,11 @@ class PledgeKind(StrEnum):
     SALARY = "salary"
 
 
+def may_give(pledger_kind: str | None, kind: str) -> bool:
+    """A day's salary is a person's to give (or a household's), not an organisation's."""
+    return kind != PledgeKind.SALARY or pledger_kind not in ORGANISATIONS
+
+
 class PledgeStatus(StrEnum):
     REGISTERED = "registered"
     RECEIVED = "received"
@@ -186,6 +191,8 @@ def register_pledge(session: Session, user: User, draft: PledgeDraft, token: str
     existing = by_token(session, token)
     if existing is not None:
         return existing, False
+    if not may_give(draft.pledger_kind, draft.kind):
+        raise ValueError(f"a {draft.pledger_kind} cannot pledge a day's salary")
     campaign = session.get(Campaign, draft.campaign_id)
     if campaign is None or not takes_pledges(campaign, today):
         raise CampaignNotOpen(draft.campaign_id)

@@ -173,3 +173,17 @@ def test_erasing_a_person_keeps_their_gift_counted_without_their_name(areas_db):
         assert totals(s, campaign_id).overall.pledged == 700_000
         assert get_user(s, 40) is None
     areas_db.call(check)
+
+
+def test_a_days_salary_is_a_persons_or_a_households_never_an_organisations(areas_db):
+    def check(s):
+        campaign = create_campaign(s, actor(s, 1), draft(s))
+        lan = citizen(s, 31, "28042-A1")
+        for who in ("individual", "household"):
+            d = PledgeDraft(campaign.id, who, "Lan", "salary", 363_636, True)
+            assert register_pledge(s, lan, d, f"s-{who}", NOW, TODAY)[1]
+        for who in ("business", "agency", "organisation"):
+            d = PledgeDraft(campaign.id, who, "Công ty Minh Phát", "salary", 363_636, True)
+            with pytest.raises(ValueError, match="day's salary"):
+                register_pledge(s, lan, d, f"s-{who}", NOW, TODAY)
+    areas_db.call(check)
