@@ -345,13 +345,20 @@ async def name_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
                     " ".join((step.person.user.name or "").split())[:NAME_MAX] or "?")
 
 
-async def name_typed(update, context, person: Me, text: str) -> None:
+async def read_name(update: Update, person: Me, text: str) -> str | None:
+    """A name to show, spaces tidied; None after saying what fits."""
     name = " ".join(text.split())
-    if not 0 < len(name) <= NAME_MAX:
-        await reply(update, person._("A name of 1 to {n} characters, please, for example "
-                                     "“Nguyễn Văn An” or “Công ty TNHH Minh Phát”.", n=NAME_MAX))
-        return
-    await named(update, context, person, name)
+    if 0 < len(name) <= NAME_MAX:
+        return name
+    await reply(update, person._("A name of 1 to {n} characters, please, for example "
+                                 "“Nguyễn Văn An” or “Công ty TNHH Minh Phát”.", n=NAME_MAX))
+    return None
+
+
+async def name_typed(update, context, person: Me, text: str) -> None:
+    name = await read_name(update, person, text)
+    if name is not None:
+        await named(update, context, person, name)
 
 
 async def named(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
@@ -905,10 +912,8 @@ async def new_amount_settled(update, context, person: Me, amount: int, data: dic
 
 
 async def new_name_typed(update, context, person: Me, text: str) -> None:
-    name = " ".join(text.split())
-    if not 0 < len(name) <= NAME_MAX:
-        await reply(update, person._("A name of 1 to {n} characters, please, for example "
-                                     "“Nguyễn Văn An” or “Công ty TNHH Minh Phát”.", n=NAME_MAX))
+    name = await read_name(update, person, text)
+    if name is None:
         return
     found = await services(context).db.run(_mine_pledge, person.id)
     if found is None:

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, date, datetime, timedelta
-from html.parser import HTMLParser
 
 import pytest
 from sqlmodel import select
@@ -20,26 +19,13 @@ from models.outbox import Delivery
 from models.pledges import Pledge, PledgeChange
 from models.users import Role, grant
 from tests.conftest import ADMIN
+from tests.test_pages import seen, utf16  # one measure, independent of bot.pages
 
 N = 500
 CITIZEN, HEAD = 801, 802
 LETTER = ("Kính gửi bà con 🤝 & cô bác <thân mến>, chung tay vì người nghèo. " * 80)[:3500]
 LONG = "Nguyễn Thị Phương Thảo 🌸 & “Hội Phụ nữ” "
 
-
-# ---- what Telegram would measure ---------------------------------------------------------------
-
-def seen(markup: str) -> str:
-    out: list[str] = []
-    parser = HTMLParser(convert_charrefs=True)
-    parser.handle_data = out.append
-    parser.feed(markup)
-    parser.close()
-    return "".join(out)
-
-
-def utf16(text: str) -> int:
-    return len(text.encode("utf-16-le")) // 2
 
 
 def within_limits(loa) -> int:
