@@ -1,17 +1,19 @@
 """Shared fixtures: a migrated database on SQLite and, when one is configured, PostgreSQL.
 
 PostgreSQL tests run when LOA_TEST_DATABASE_URL is set (CI sets it to the local server); each
-test gets an empty `public` schema, so tests never see each other's rows.
+test gets an empty `public` schema, so tests never see each other's rows. Under pytest-xdist each
+worker has a database of its own beside the named one (test_gw0, test_gw1...), made on first use.
 """
 
 from __future__ import annotations
 
+import functools
 import os
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, make_url, text
 
 from bot.app import build_application, serving
 from bot.config import Config, load_config
@@ -26,6 +28,23 @@ EXAMPLES = ROOT / "examples"
 PG_URL = os.environ.get("LOA_TEST_DATABASE_URL")
 
 BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+
+
+@functools.cache
+def worker_database(url: str) -> str:
+    """This xdist worker's own database, created when missing; the URL itself without xdist."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_engine(base, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
+                        ).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def reset_postgres(url: str) -> None:
@@ -43,8 +62,9 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if not PG_URL:
         pytest.skip("PostgreSQL: set LOA_TEST_DATABASE_URL (e.g. "
                     "postgresql+psycopg://postgres@127.0.0.1:5432/test) to run these")
-    reset_postgres(PG_URL)
-    return PG_URL
+    url = worker_database(PG_URL)
+    reset_postgres(url)
+    return url
 
 
 @pytest.fixture
