@@ -63,17 +63,25 @@ def _png(fig) -> bytes:
     return buffer.getvalue()
 
 
-def _money_axis(_: Translator, ax, axis: str = "x") -> None:
-    from matplotlib.ticker import FuncFormatter, MaxNLocator
+def _value_axis(ax, axis: str = "x", formatter=None, integer: bool = False) -> None:
+    """Few ticks, a light grid along them, no frame on top and right."""
+    from matplotlib.ticker import MaxNLocator
 
     target = ax.xaxis if axis == "x" else ax.yaxis
-    target.set_major_locator(MaxNLocator(4))
-    target.set_major_formatter(FuncFormatter(lambda value, _pos: short_money(_, value)))
+    target.set_major_locator(MaxNLocator(4, integer=integer))
+    if formatter is not None:
+        target.set_major_formatter(formatter)
     ax.tick_params(labelsize=SMALL)
     ax.grid(axis=axis, alpha=0.3)
     ax.set_axisbelow(True)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
+
+
+def _money_axis(_: Translator, ax, axis: str = "x") -> None:
+    from matplotlib.ticker import FuncFormatter
+
+    _value_axis(ax, axis, FuncFormatter(lambda value, _pos: short_money(_, value)))
 
 
 def _title(fig, title: str, subtitle: str) -> None:
@@ -152,11 +160,10 @@ def daily_chart(_: Translator, title: str, days: Sequence[tuple[date, int]],
                 label=_("Received in all"))
         ax.annotate(short_money(_, total), (when[-1], total), textcoords="offset points",
                     xytext=(0, 8), ha="center", fontsize=SMALL, color=RECEIVED)
-        ax.xaxis.set_major_formatter(_date_formatter(_))
-        from matplotlib.ticker import MaxNLocator
-        ax.xaxis.set_major_locator(MaxNLocator(5))
+        _value_axis(ax, "x", _date_formatter(_), integer=True)
         if len(days) == 1:
-            ax.set_xlim(when[0].toordinal() - 3, when[0].toordinal() + 3)
+            from matplotlib.dates import date2num
+            ax.set_xlim(date2num(when[0]) - 3, date2num(when[0]) + 3)
     else:
         ax.text(0.5, 0.5, _("No money received yet."), ha="center", va="center",
                 fontsize=FONT, transform=ax.transAxes)
@@ -166,6 +173,8 @@ def daily_chart(_: Translator, title: str, days: Sequence[tuple[date, int]],
                    label=_("Target {amount}", amount=short_money(_, target)))
     ax.set_ylim(0, max(target, 1, sum(a for _d, a in days)) * 1.15)
     _money_axis(_, ax, "y")
+    if not days and not target:
+        ax.set_yticks([])
     if days or target:
         ax.legend(fontsize=SMALL, loc="lower left", frameon=False, bbox_to_anchor=(0, 1),
                   borderaxespad=0)
@@ -201,14 +210,8 @@ def reports_chart(_: Translator, title: str, bars: Sequence[ReportBar], page: in
     ax.bar_label(ax.containers[1], [f"{_.number(b.reported)}/{_.number(b.reported + b.missing)}"
                                     for b in shown], padding=4, fontsize=SMALL)
     _names(ax, [b.name for b in shown])
-    from matplotlib.ticker import MaxNLocator
-    ax.xaxis.set_major_locator(MaxNLocator(4, integer=True))
     ax.set_xlim(0, max([b.reported + b.missing for b in shown] + [1]) * 1.2)
-    ax.tick_params(labelsize=SMALL)
-    ax.grid(axis="x", alpha=0.3)
-    ax.set_axisbelow(True)
-    for side in ("top", "right"):
-        ax.spines[side].set_visible(False)
+    _value_axis(ax, integer=True)
     ax.legend(fontsize=SMALL, loc="lower right", ncols=2, frameon=False,
               bbox_to_anchor=(1, 1), borderaxespad=0)
     _title(fig, title, _page_words(_, page, page_count(len(bars))))

@@ -19,7 +19,7 @@ from models.pledges import Pledge, PledgeStatus, Sums, _public
 
 
 @dataclass
-class AreaBar:
+class AreaSums:
     """One bar of a chart: an area with what lies below it."""
 
     area: Area
@@ -29,7 +29,7 @@ class AreaBar:
 @dataclass
 class CampaignSeries:
     campaign: Campaign
-    by_area: list[AreaBar]  # the areas directly below the campaign's, then the campaign's own
+    by_area: list[AreaSums]  # the areas directly below the campaign's, then the campaign's own
     overall: Sums
     by_day: list[tuple[date, int]]  # received per day, in date order
 
@@ -75,9 +75,9 @@ def campaign_series(session: Session, campaign_id: int) -> CampaignSeries | None
             target.pledges += int(n)
     children = list(session.exec(select(Area).where(Area.parent_id == root.id)
                                  .order_by(Area.search_name, Area.id)))
-    bars = [AreaBar(a, sums.get(a.id, Sums())) for a in children]
+    bars = [AreaSums(a, sums.get(a.id, Sums())) for a in children]
     if root.id in sums or not bars:
-        bars.append(AreaBar(root, sums.get(root.id, Sums())))
+        bars.append(AreaSums(root, sums.get(root.id, Sums())))
     days = session.exec(select(Pledge.received_on, func.sum(Pledge.received_amount))
                         .where(_public(campaign_id), Pledge.status == PledgeStatus.RECEIVED,
                                col(Pledge.received_on).is_not(None))
@@ -87,13 +87,13 @@ def campaign_series(session: Session, campaign_id: int) -> CampaignSeries | None
 
 
 @dataclass
-class ReportBar:
+class AreaReports:
     area: Area
     reported: int
     missing: int
 
 
-def deadline_series(session: Session, deadline: Deadline) -> list[ReportBar]:
+def deadline_series(session: Session, deadline: Deadline) -> list[AreaReports]:
     """Reported and missing among the areas that owe a report, grouped by the area directly
     below the deadline's area (an owing area at that level is a group of its own)."""
     root = get_area(session, deadline.area_id)
@@ -104,5 +104,5 @@ def deadline_series(session: Session, deadline: Deadline) -> list[ReportBar]:
         counts[_branch(area.path, root)][area.id not in done] += 1
     groups = {a.id: a for a in session.exec(select(Area).where(col(Area.id).in_(counts)))} \
         if counts else {}
-    return sorted((ReportBar(groups[i], *c) for i, c in counts.items()),
+    return sorted((AreaReports(groups[i], *c) for i, c in counts.items()),
                   key=lambda bar: (bar.area.search_name, bar.area.id))
