@@ -87,7 +87,8 @@ def _money_axis(_: Translator, ax, axis: str = "x") -> None:
 def _title(fig, title: str, subtitle: str) -> None:
     import textwrap
 
-    fig.suptitle("\n".join(textwrap.wrap(title, 40)[:2]), fontsize=TITLE, fontweight="bold")
+    fig.suptitle("\n".join(textwrap.wrap(title, 40, max_lines=2, placeholder=" …")),
+                 fontsize=TITLE, fontweight="bold")
     if subtitle:
         fig.supxlabel(subtitle, fontsize=SMALL, color="#555555")
 

@@ -165,7 +165,9 @@ async def test_totals_offers_a_chart_and_pages_through_many_areas(loa):
     second = await loa.tap(500, "▶")
     assert second.photo and second.buttons() == [["◀", "2/2"]]
     assert second.photo != first.photo
-    forged = loa.emu.press(500, "ch:999999:0")
+    back = await loa.tap(500, "◀")                                     # the areas only
+    assert back.buttons() == [["1/2", "▶"]] and "theo địa bàn" in back.plain
+    forged = loa.emu.press(500, "ch:999999")
     await loa.emu.wait_callback_answer(forged)
     assert (await loa.next(500)).plain == "Không tìm thấy cuộc vận động này."
     assert loa.db.call(lambda s: len(s.exec(select(Pledge)).all())) == 1
