@@ -3,6 +3,7 @@ village heads report (/report, or the "Report now" button of a reminder) field b
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 from dataclasses import dataclass
@@ -11,9 +12,10 @@ from itertools import pairwise
 
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import pages
+from bot import charts, pages
 from bot.context import Me, escape, local_today, me, officer, presser, reply, services, translator
 from bot.i18n import N_, Translator
 from bot.reminders import clockwork
@@ -58,6 +60,7 @@ from models.schedule import (
     parse_offsets,
     reminder_times,
 )
+from models.series import deadline_series
 from models.users import AccessDenied, Actor, Role, User, update_user
 
 FLOW, REPORT, CHANGE = "deadline", "report", "deadline_edit"
@@ -544,7 +547,7 @@ INVITE_SHORTCUTS = 5  # invite buttons under an overview, for the first areas wi
 async def act_on(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                  deadline: Deadline, action: str, page: int = 0) -> None:
     """v: the overview; c / x ask before closing / cancelling, cc / xx do it; n nudges; t / o
-    ask for a new time or offsets."""
+    ask for a new time or offsets; g sends a page of the chart of reported and missing."""
     _ = person._
     svc = services(context)
     now = datetime.now(UTC)
@@ -581,6 +584,8 @@ async def act_on(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
         elif not count:
             text = _("Nobody to remind: every area has reported.")
         await reply(update, text, edit=False)
+    elif action == "g":
+        await send_chart(update, context, person, deadline, page)
     elif action in ("t", "o"):
         step = "due" if action == "t" else "offsets"
         await svc.db.run(save_dialog, person.id, CHANGE, step, deadline_id=deadline.id)
@@ -614,6 +619,21 @@ def _nudge(session: Session, actor: Actor, deadline_id: int, config) -> tuple[in
     log.info("nudge for deadline %s: %d messages for %d missing areas (%d without a "
              "reporter)", deadline.id, count, len(missing), len(nobody))
     return count, nobody[:30] + (["…"] if len(nobody) > 30 else [])
+
+
+async def send_chart(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                     deadline: Deadline, page: int) -> None:
+    """Reported and missing per area below the deadline's, as a picture; ◀ n/N ▶ for more."""
+    _ = person._
+    found = await services(context).db.run(deadline_series, deadline)
+    bars = [charts.ReportBar(b.area.name, b.reported, b.missing) for b in found]
+    count = charts.page_count(len(bars))
+    page = pages.clamp(page, count)
+    png = await asyncio.to_thread(charts.reports_chart, _, deadline.title, bars, page)
+    await update.effective_chat.send_photo(
+        png, caption=_("📊 {title}: reported and missing by area.", title=escape(deadline.title)),
+        parse_mode=ParseMode.HTML, reply_markup=pages.markup([], pages.nav_row(
+            page, count, lambda n: f"dl:g:{deadline.id}:{n}")))
 
 
 def missing_blocks(_: Translator, names: list[str]) -> list[str]:
@@ -651,7 +671,8 @@ async def show_deadline(update: Update, context: ContextTypes.DEFAULT_TYPE, pers
             figures = ", ".join(f"{escape(name)}: {_.number(value)}"
                                 for name, value in sums.items())
             lines.append("  " * (area.depth - base) + f"• {escape(area.name)}: {figures}")
-    rows = [[(_("📣 Nudge the missing now"), f"dl:n:{deadline.id}")]]
+    rows = [[(_("📣 Nudge the missing now"), f"dl:n:{deadline.id}"),
+             (_("📊 Chart"), f"dl:g:{deadline.id}")]]
     rows += [[(pages.button_text(_("✉ Invite the {role} of {area}", role=role, area=name)),
                f"inv:for:{deadline.role}:{area.id}")]
              for area, name in list(zip(headless, headless_names, strict=True))[
@@ -977,7 +998,7 @@ def handlers() -> list:
         CallbackQueryHandler(report_page_pressed, pattern=r"^rp:pg:\d+$"),
         CallbackQueryHandler(skip_pressed, pattern=r"^rp:skip:"),
         CallbackQueryHandler(create_pressed, pattern=r"^dl:(ok|no):"),
-        CallbackQueryHandler(manage_pressed, pattern=r"^dl:(v|n|c|x|cc|xx|t|o):"),
+        CallbackQueryHandler(manage_pressed, pattern=r"^dl:(v|n|c|x|cc|xx|t|o|g):"),
         CallbackQueryHandler(report_pressed, pattern=r"^rp:(now|snz):"),
         CallbackQueryHandler(confirm_pressed, pattern=r"^rp:(ok|redo):"),
         CallbackQueryHandler(reminders_off, pattern=r"^rm:off$"),

@@ -1,13 +1,17 @@
 """Public figures (công khai): /totals per area and per kind of pledger, /honour the roll of
-those who agreed to be named. Anonymous pledges count in the totals and never show a name."""
+those who agreed to be named. Anonymous pledges count in the totals and never show a name.
+Under /totals, 📊 sends the same figures as charts."""
 
 from __future__ import annotations
 
+import asyncio
+
 from sqlmodel import Session
-from telegram import Update
+from telegram import InlineKeyboardButton, Update
+from telegram.constants import ParseMode
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
-from bot import pages
+from bot import charts, pages
 from bot.context import Me, escape, me, reply, services
 from bot.i18n import Translator
 from handlers.pledges import PLEDGER_KINDS, describe
@@ -23,6 +27,7 @@ from models.pledges import (
     honour_roll,
     totals,
 )
+from models.series import CampaignSeries, campaign_series
 from models.users import get_user
 
 REPORTS = {"tot": "totals", "hon": "honour"}
@@ -137,8 +142,54 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, r
     header = "\n".join(head)
     split = pages.paginate(lines, header)
     page = pages.clamp(page, len(split))
+    chart = [[InlineKeyboardButton(_("📊 Chart"), callback_data=f"ch:{campaign_id}")]] \
+        if report == "tot" and data.overall.pledges else []
     await pages.show(update, pages.page_text(lines, split[page], header), pages.markup(
-        [], pages.nav_row(page, len(split), lambda n: f"{report}:{campaign_id}:{n}")))
+        chart, pages.nav_row(page, len(split), lambda n: f"{report}:{campaign_id}:{n}")))
+
+
+def _bars(_: Translator, series: CampaignSeries) -> list[charts.MoneyBar]:
+    """One bar per area below the campaign's; its own area's pledges are "(directly)"."""
+    root, alone = series.campaign.area_id, len(series.by_area) == 1
+    return [charts.MoneyBar(_("{area} (directly)", area=bar.area.name)
+                            if bar.area.id == root and not alone else bar.area.name,
+                            bar.sums.pledged, bar.sums.received) for bar in series.by_area]
+
+
+async def chart_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ch:<campaign> sends the money received day by day and the first page of areas;
+    ch:<campaign>:<page>, ◀ n/N ▶ under the areas' chart, another page of areas. Every campaign
+    is public, so anyone may ask; a campaign that does not exist (an old or forged button) is
+    said so."""
+    query = update.callback_query
+    await query.answer()
+    person = await me(update, context)
+    if person is None:
+        return
+    _ = person._
+    _prefix, raw_id, *paged = query.data.split(":")
+    series = await services(context).db.run(campaign_series, int(raw_id))
+    if series is None:
+        await reply(update, _("This campaign does not exist."), edit=False)
+        return
+    campaign, chat = series.campaign, update.effective_chat
+    bars = _bars(_, series)
+    count = charts.page_count(len(bars))
+    page = pages.clamp(int(paged[0]) if paged else 0, count)
+    overall = charts.MoneyBar("", series.overall.pledged, series.overall.received)
+    name = escape(campaign.name)
+    if not paged:
+        png = await asyncio.to_thread(charts.daily_chart, _, campaign.name, series.by_day,
+                                      campaign.money_target)
+        await chat.send_photo(png, caption=_("📈 {campaign}: money received day by day, "
+                                             "against the target.", campaign=name),
+                              parse_mode=ParseMode.HTML)
+    png = await asyncio.to_thread(charts.areas_chart, _, campaign.name, bars, overall,
+                                  campaign.money_target, page)
+    await chat.send_photo(png, caption=_("📊 {campaign}: pledged and received by area.",
+                                         campaign=name), parse_mode=ParseMode.HTML,
+                          reply_markup=pages.markup([], pages.nav_row(
+                              page, count, lambda n: f"ch:{campaign.id}:{n}")))
 
 
 def handlers() -> list:
@@ -147,4 +198,5 @@ def handlers() -> list:
         CommandHandler("honour", honour_command),
         CommandHandler("honor", honour_command),
         CallbackQueryHandler(pressed, pattern=r"^(tot|hon):(\d+|p)(:\d+)?$"),
+        CallbackQueryHandler(chart_pressed, pattern=r"^ch:\d{1,9}(:\d{1,4})?$"),
     ]
