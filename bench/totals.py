@@ -137,9 +137,10 @@ def build(url: str, count: int, seed: int = 7) -> None:
         insert("campaigntarget", ("id", "campaign_id", "name", "quantity"),
                [(1, 1, "Nhà Đại đoàn kết", 500)])
         insert("pledge", PLEDGE_COLUMNS, pledges(count, users, 1, rng, now, on))
-        if postgres:  # autovacuum would, a little later: the planner needs the row counts
-            cur.execute("ANALYZE")
         raw.commit()
+        if postgres:  # what autovacuum does after a bulk insert: statistics, visibility map
+            raw.driver_connection.autocommit = True
+            raw.driver_connection.execute("VACUUM ANALYZE")
     finally:
         raw.close()
         engine.dispose()
