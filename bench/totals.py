@@ -28,14 +28,16 @@ from sqlmodel import select
 
 from bot.db import Database
 from bot.migrate import upgrade
-from models.figures import _public, progress, totals
+from models.figures import _public, progress, totals, upward_report
 from models.pledges import Pledge, PledgeStatus
+from models.users import Actor, Role, User
 
 DISTRICTS, COMMUNES, VILLAGES = 10, 100, 10  # per province, district, commune
 FIRST_USER = 10_000_000
 PG_URL = os.environ.get("LOA_BENCH_DATABASE_URL",
                         "postgresql+psycopg://postgres@127.0.0.1:5432/loa_bench")
 NOW = datetime(2026, 11, 1, tzinfo=UTC)
+ADMIN = Actor(User(id=1), Role.ADMIN, None)
 
 PLEDGE_COLUMNS = ("id", "reference", "campaign_id", "user_id", "area_id", "pledger_kind",
                   "display_name", "kind", "amount", "item", "quantity", "target_id", "public",
@@ -199,6 +201,8 @@ def measure(name: str, url: str, count: int, baseline_rows: int, runs: int) -> l
             first = median_seconds(cold(url, fn), runs)
             warm = median_seconds(lambda f=fn: db.call(f, 1), runs)
             lines.append(f"  {label:<12} cold {first:7.3f} s   warm {warm:7.3f} s")
+        report = median_seconds(lambda: db.call(upward_report, ADMIN, 1), 1)
+        lines.append(f"  {'upward_report() (no target)':<12} {report:.3f} s, warm")
         limit = min(baseline_rows, public)
         old = median_seconds(lambda: db.call(rows_way, 1, limit), 1)
         lines.append(f"  {'rows (old)':<12} {old:.3f} s for {limit:,} rows "

@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
-from sqlalchemy import case, distinct
+from sqlalchemy import BigInteger, case, cast, distinct
 from sqlmodel import Session, col, func, select
 
 from models.areas import Area, get_area
@@ -65,13 +65,18 @@ def _when_received(value) -> Any:
     return case((col(Pledge.status) == PledgeStatus.RECEIVED, value), else_=0)
 
 
+def _total(value) -> Any:
+    """SUM as a BIGINT: PostgreSQL would sum into NUMERIC, slow Decimals in Python."""
+    return cast(func.sum(value), BigInteger)
+
+
 #: count, pledged, received: the columns of a Sums, as SQL aggregates
-SUMS = (func.count(), func.sum(Pledge.amount), func.sum(_when_received(Pledge.received_amount)))
+SUMS = (func.count(), _total(Pledge.amount), _total(_when_received(Pledge.received_amount)))
 
 
-def _sums(count: int, pledged: Any, received: Any) -> Sums:
-    """PostgreSQL sums BIGINT into NUMERIC (a Decimal) and an empty sum is NULL: plain ints."""
-    return Sums(int(pledged or 0), int(received or 0), count)
+def _sums(count: int, pledged: int | None, received: int | None) -> Sums:
+    """An empty sum is NULL."""
+    return Sums(pledged or 0, received or 0, count)
 
 
 def progress(session: Session, campaign_id: int) -> Progress:
@@ -121,7 +126,7 @@ def totals(session: Session, campaign_id: int, depth: int = 2) -> Totals:
     root = get_area(session, campaign.area_id)
     rows = session.connection().execute(  # plain rows: no ORM for tens of thousands of groups
         select(Pledge.area_id, Pledge.pledger_kind, *SUMS).where(_public(campaign_id))
-        .group_by(Pledge.area_id, Pledge.pledger_kind))
+        .group_by(Pledge.area_id, Pledge.pledger_kind)).all()
     paths = dict(session.exec(select(Area.id, Area.path).where(
         col(Area.path).startswith(root.path, autoescape=True))).all())
     at: dict[int, list] = defaultdict(lambda: [0, 0, 0])  # count, pledged, received
@@ -243,7 +248,7 @@ def upward_report(session: Session, actor: Actor, campaign_id: int) -> UpwardRep
     public = _public(campaign_id)
     for top, kind, status, target_id, count, pledged, received, quantity in session.exec(
             select(branch, Pledge.kind, Pledge.status, Pledge.target_id, func.count(),
-                   func.sum(Pledge.amount), func.sum(Pledge.received_amount),
+                   _total(Pledge.amount), _total(Pledge.received_amount),
                    func.sum(Pledge.quantity))
             .outerjoin(Area, col(Area.id) == Pledge.area_id).where(public)
             .group_by(branch, Pledge.kind, Pledge.status, Pledge.target_id)):
