@@ -28,7 +28,7 @@ from sqlmodel import select
 
 from bot.db import Database
 from bot.migrate import upgrade
-from models.figures import _public, progress, totals, upward_report
+from models.figures import progress, public_pledges, totals, upward_report
 from models.pledges import Pledge, PledgeStatus
 from models.users import Actor, Role, User
 
@@ -183,7 +183,7 @@ def cold(url: str, fn: Callable) -> Callable[[], object]:
 
 def rows_way(session, campaign_id: int, limit: int) -> tuple[int, int, int]:
     """The old way: the campaign's public pledges loaded as rows and summed in Python."""
-    rows = session.exec(select(Pledge).where(_public(campaign_id)).limit(limit)).all()
+    rows = session.exec(select(Pledge).where(public_pledges(campaign_id)).limit(limit)).all()
     return (sum(p.amount for p in rows),
             sum(p.received_amount or 0 for p in rows if p.status == PledgeStatus.RECEIVED),
             len({p.user_id if p.user_id is not None else -p.id for p in rows}))

@@ -54,7 +54,7 @@ def _counted():
     return col(Pledge.status).in_(COUNTED) & col(Pledge.held).is_(False)
 
 
-def _public(campaign_id: int):
+def public_pledges(campaign_id: int):
     """The pledges of a campaign that count in public figures."""
     return (col(Pledge.campaign_id) == campaign_id) & _counted()
 
@@ -82,7 +82,7 @@ def _sums(count: int, pledged: int | None, received: int | None) -> Sums:
 def progress(session: Session, campaign_id: int) -> Progress:
     """The campaign card's line: overall sums, how many gave (a pledge without a user counts
     as one), and the quantities pledged and received towards each item target."""
-    overall = _sums(*session.exec(select(*SUMS).where(_public(campaign_id))).one())
+    overall = _sums(*session.exec(select(*SUMS).where(public_pledges(campaign_id))).one())
     targets = list(session.exec(select(CampaignTarget).where(
         CampaignTarget.campaign_id == campaign_id).order_by(CampaignTarget.id)))
     quantities = _quantities(session, [t.id for t in targets])
@@ -94,7 +94,7 @@ def _pledgers(session: Session, campaign_id: int) -> int:
     """Distinct users, and each pledge without one. A GROUP BY in ix_pledge_pledgers' order
     streams; COUNT(DISTINCT) would sort or hash every pledge."""
     per_user = select(Pledge.user_id, func.count().label("n")).where(
-        _public(campaign_id)).group_by(Pledge.user_id).subquery()
+        public_pledges(campaign_id)).group_by(Pledge.user_id).subquery()
     users, anonymous = session.exec(select(
         func.count(per_user.c.user_id),
         func.sum(case((per_user.c.user_id.is_(None), per_user.c.n), else_=0)))).one()
@@ -125,7 +125,7 @@ def totals(session: Session, campaign_id: int, depth: int = 2) -> Totals:
     campaign = session.get(Campaign, campaign_id)
     root = get_area(session, campaign.area_id)
     rows = session.connection().execute(  # plain rows: no ORM for tens of thousands of groups
-        select(Pledge.area_id, Pledge.pledger_kind, *SUMS).where(_public(campaign_id))
+        select(Pledge.area_id, Pledge.pledger_kind, *SUMS).where(public_pledges(campaign_id))
         .group_by(Pledge.area_id, Pledge.pledger_kind)).all()
     paths = dict(session.exec(select(Area.id, Area.path).where(
         col(Area.path).startswith(root.path, autoescape=True))).all())
@@ -160,7 +160,7 @@ def honour_roll(session: Session, campaign_id: int, registered: bool = False,
     Received pledges only, unless the deployment also lists `registered` ones."""
     shown = COUNTED if registered else (PledgeStatus.RECEIVED,)
     return list(session.exec(select(Pledge).where(
-        _public(campaign_id), col(Pledge.status).in_(shown),
+        public_pledges(campaign_id), col(Pledge.status).in_(shown),
         col(Pledge.public).is_(True), Pledge.display_name != "")
         .order_by(func.coalesce(Pledge.received_amount, Pledge.amount).desc(), Pledge.id)
         .limit(limit)))
@@ -245,7 +245,7 @@ def upward_report(session: Session, actor: Actor, campaign_id: int) -> UpwardRep
     rows = {a.id: UpwardRow(a) for a in children}
     rows[root.id] = UpwardRow(root, own=True)
     branch = _branch(session, root)
-    public = _public(campaign_id)
+    public = public_pledges(campaign_id)
     for top, kind, status, target_id, count, pledged, received, quantity in session.exec(
             select(branch, Pledge.kind, Pledge.status, Pledge.target_id, func.count(),
                    _total(Pledge.amount), _total(Pledge.received_amount),
