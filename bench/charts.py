@@ -26,7 +26,8 @@ from bot.i18n import Translator
 from bot.migrate import upgrade
 from models.areas import Area, by_code, import_areas, parse_csv
 from models.campaigns import CampaignDraft, create_campaign
-from models.pledges import Pledge, totals
+from models.figures import totals
+from models.pledges import Pledge
 from models.series import campaign_series
 from models.users import User, actor_for
 

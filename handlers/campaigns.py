@@ -40,8 +40,8 @@ from models.campaigns import (
 )
 from models.dates import InputProblem, parse_period
 from models.dialogs import end_dialog, get_dialog, save_dialog
+from models.figures import Progress, progress
 from models.numbers import whole
-from models.pledges import Progress, progress
 from models.users import AccessDenied, Actor, Role, get_user
 
 FLOW, EDIT_FLOW = "campaign", "campaign_edit"

@@ -17,16 +17,9 @@ from bot.i18n import Translator
 from handlers.pledges import PLEDGER_KINDS, describe
 from models.areas import get_area
 from models.campaigns import Campaign, public_campaigns
+from models.figures import Sums, honour_roll, totals
 from models.numbers import whole
-from models.pledges import (
-    Pledge,
-    PledgeKind,
-    PledgerKind,
-    PledgeStatus,
-    Sums,
-    honour_roll,
-    totals,
-)
+from models.pledges import Pledge, PledgeKind, PledgerKind, PledgeStatus
 from models.series import CampaignSeries, campaign_series
 from models.users import get_user
 

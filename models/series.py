@@ -10,12 +10,13 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import Session, case, col, func, select
+from sqlmodel import Session, col, func, select
 
 from models.areas import Area, get_area
 from models.campaigns import Campaign
 from models.deadlines import Deadline, Report, reporting_areas
-from models.pledges import Pledge, PledgeStatus, Sums, _public
+from models.figures import Sums, public_pledges, totals
+from models.pledges import Pledge, PledgeStatus
 
 
 @dataclass
@@ -59,30 +60,25 @@ def campaign_series(session: Session, campaign_id: int) -> CampaignSeries | None
     if campaign is None:
         return None
     root = get_area(session, campaign.area_id)
-    received = func.sum(case((col(Pledge.status) == PledgeStatus.RECEIVED,
-                              func.coalesce(Pledge.received_amount, 0)), else_=0))
-    per_area = select(Pledge.area_id, func.sum(Pledge.amount).label("pledged"),
-                      received.label("received"), func.count().label("n")) \
-        .where(_public(campaign_id)).group_by(Pledge.area_id).subquery()
-    rows = session.exec(select(per_area.c.pledged, per_area.c.received, per_area.c.n, Area.path)
-                        .outerjoin(Area, col(Area.id) == per_area.c.area_id)).all()
-    sums: dict[int, Sums] = defaultdict(Sums)
-    overall = Sums()
-    for pledged, got, n, path in rows:
-        for target in (sums[_branch(path or root.path, root)], overall):
-            target.pledged += int(pledged or 0)
-            target.received += int(got or 0)
-            target.pledges += int(n)
+    figures = totals(session, campaign_id, depth=1)  # the campaign's area and one level down
+    rolled = {area.id: sums for area, sums in figures.by_area}
     children = list(session.exec(select(Area).where(Area.parent_id == root.id)
                                  .order_by(Area.search_name, Area.id)))
-    bars = [AreaSums(a, sums.get(a.id, Sums())) for a in children]
-    if root.id in sums or not bars:
-        bars.append(AreaSums(root, sums.get(root.id, Sums())))
+    bars = [AreaSums(a, rolled.get(a.id, Sums())) for a in children]
+    own = Sums()  # what counts at the campaign's area itself: its total less its children's
+    own.add(figures.overall)
+    for bar in bars:
+        own.pledged -= bar.sums.pledged
+        own.received -= bar.sums.received
+        own.pledges -= bar.sums.pledges
+    if own.pledges or not bars:
+        bars.append(AreaSums(root, own))
     days = session.exec(select(Pledge.received_on, func.sum(Pledge.received_amount))
-                        .where(_public(campaign_id), Pledge.status == PledgeStatus.RECEIVED,
+                        .where(public_pledges(campaign_id),
+                               Pledge.status == PledgeStatus.RECEIVED,
                                col(Pledge.received_on).is_not(None))
                         .group_by(Pledge.received_on).order_by(Pledge.received_on)).all()
-    return CampaignSeries(campaign, bars, overall,
+    return CampaignSeries(campaign, bars, figures.overall,
                           [(day, int(amount or 0)) for day, amount in days])
 
 

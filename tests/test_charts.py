@@ -17,6 +17,7 @@ from bot.reminders import clockwork
 from models.areas import by_code, import_areas, parse_csv
 from models.campaigns import create_campaign
 from models.deadlines import Clockwork, DeadlineDraft, Report, create_deadline, overview
+from models.figures import totals
 from models.pledges import (
     Pledge,
     PledgeDraft,
@@ -24,7 +25,6 @@ from models.pledges import (
     change_own_pledge,
     mark_received,
     register_pledge,
-    totals,
 )
 from models.series import campaign_series, deadline_series
 from models.users import Role, grant

@@ -39,8 +39,9 @@ from bot.reminders import clockwork
 from models.areas import by_code
 from models.campaigns import Campaign, CampaignDraft, create_campaign
 from models.deadlines import DeadlineDraft, create_deadline
+from models.figures import totals
 from models.outbox import Delivery, DeliveryStatus
-from models.pledges import COUNTED, Pledge, PledgeDraft, PledgeStatus, register_pledge, totals
+from models.pledges import COUNTED, Pledge, PledgeDraft, PledgeStatus, register_pledge
 from models.users import Role, User, actor_for, get_user, grant
 from tests.conftest import ADMIN, ROOT, TOKEN, loa_config, load_examples
 

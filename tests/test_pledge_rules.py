@@ -14,6 +14,7 @@ from models.campaigns import (
     update_campaign,
 )
 from models.dates import InputProblem, parse_period
+from models.figures import totals
 from models.pledges import (
     PledgeDraft,
     PledgeFilter,
@@ -23,7 +24,6 @@ from models.pledges import (
     register_pledge,
     reject_pledge,
     similar_pledge,
-    totals,
 )
 from models.privacy import erase_person
 from models.users import AccessDenied, Role, actor_for, ensure_user, get_user, grant, update_user
