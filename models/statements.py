@@ -213,7 +213,8 @@ def _read_csv(content: bytes) -> Sheet:
     # the title lines above it)
     delimiter = max(",;\t|", key=lambda d: max(
         (len(r) for r in csv.reader(io.StringIO(head), delimiter=d)), default=0))
-    return Sheet([list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)], decoded=decoded)
+    rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
+    return Sheet(rows, decoded=decoded)
 
 
 # ---- the header row and its columns ------------------------------------------------------
@@ -302,12 +303,14 @@ def parse_money(value: Any) -> int | None:
     sign = -1 if negative or text.startswith("-") else 1
     digits = text.lstrip("+-")
     cut = max(digits.rfind("."), digits.rfind(","))
+    whole, decimals = digits, "0"
     if cut >= 0 and len(digits) - cut - 1 in (1, 2):  # decimals: 1500000.00, 1.500.000,5
-        whole = re.sub(r"[.,]", "", digits[:cut])
-        return sign * round(float(f"{whole or 0}.{digits[cut + 1:]}"))
-    if cut >= 0 and not re.fullmatch(r"\d{1,3}([.,]\d{3})+", digits):
+        whole, decimals = digits[:cut], digits[cut + 1:]
+        if digits[cut] in whole:
+            return None
+    if not re.fullmatch(r"\d+|\d{1,3}([.,]\d{3})+", whole):
         return None
-    return sign * int(re.sub(r"[.,]", "", digits))
+    return sign * round(float(f"{re.sub(r'[.,]', '', whole)}.{decimals}"))
 
 
 _DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b")
