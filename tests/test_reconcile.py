@@ -196,3 +196,49 @@ def test_assign_by_hand_and_scope(ready):
         db.call(lambda s: make_plan(s, officer(s, 11), main, statement()))
     plan = db.call(lambda s: make_plan(s, office_actor(), main, statement()))
     assert plan.count(Outcome.MATCHED) == 3
+
+
+# ---- in the chat: the real Application against the emulator --------------------------------
+
+async def test_an_officer_sends_the_statement_and_applies_it(loa):
+    await loa.onboard(10, lang="en")
+    loa.user(101)  # the first pledger, who hears the thank-you
+    main, _other = loa.db.call(world)
+    content = (DATA / "vietcombank.xlsx").read_bytes()
+    loa.emu.send_document(10, "vietcombank.xlsx", content)
+    asked = await loa.next(10)
+    assert "Which campaign" in asked.text  # Thủ Thừa's officer runs both campaigns
+    summary = await loa.tap(10, "TT26 · Vì người nghèo 804")
+    assert "Code and amount match (to be marked received): <b>3</b>" in summary.text
+    assert "No pledge code: <b>1</b>" in summary.text
+    listed = await loa.tap(10, "📄 ≠ Code matches, another amount (1)")
+    assert "TT26-0003" in listed.text and "pledged ₫200,000" in listed.text
+    await loa.tap(10, "⬅ Back to the summary")
+    assert loa.db.call(received, main) == 0  # nothing changed before Apply
+    done = await loa.tap(10, "✅ Apply")
+    assert "3 pledges marked received" in done.text
+    assert loa.db.call(received, main) == 3_500_000
+    thanked = await loa.emu.next_message(101)
+    assert "TT26-0001" in thanked.text
+    again = await loa.tap(10, "🎁 Record those with no code as gifts")
+    assert "0 pledges marked received, 1 gifts recorded" in again.text
+    assert loa.db.call(received, main) == 3_750_000
+
+
+async def test_a_citizen_or_a_bad_file_changes_nothing(loa):
+    await loa.onboard(10, lang="en")
+    await loa.onboard(20, lang="en")
+    main, _other = loa.db.call(world)
+    loa.emu.send_document(20, "vietcombank.xlsx", (DATA / "vietcombank.xlsx").read_bytes())
+    assert "Only officers can reconcile" in (await loa.next(20)).text
+    await loa.send(10, "/reconcile")
+    await loa.tap(10, "TT26 · Vì người nghèo 804")
+    loa.emu.send_document(10, "usd.xlsx", (DATA / "usd.xlsx").read_bytes())
+    assert "not in đồng (VND)" in (await loa.next(10)).text
+    loa.emu.send_document(10, "agribank.csv", (DATA / "agribank.csv").read_bytes())
+    await loa.next(10)  # which campaign: the dialog ended with the refused file
+    question = await loa.tap(10, "TT26 · Vì người nghèo 804")
+    assert "which column holds the money received" in question.text
+    summary = await loa.tap(10, "phat sinh")
+    assert "Code and amount match (to be marked received): <b>3</b>" in summary.text
+    assert loa.db.call(received, main) == 0
