@@ -263,7 +263,7 @@ async def show_summary(update: Update, person: Me, plan: Plan, note: str = "") -
         keys.append([InlineKeyboardButton(_("✅ Apply, accepting the statement's amounts"),
                                           callback_data="rc:m")])
     if plan.count(Outcome.NO_CODE):
-        keys.append([InlineKeyboardButton(_("🎁 Record those with no code as gifts"),
+        keys.append([InlineKeyboardButton(_("🎁 No code: gifts from a benefactor via the bank"),
                                           callback_data="rc:g")])
         keys.append([InlineKeyboardButton(_("✍ Assign one to a pledge"),
                                           callback_data="rc:h")])

@@ -220,7 +220,7 @@ async def test_an_officer_sends_the_statement_and_applies_it(loa):
     assert loa.db.call(received, main) == 3_500_000
     thanked = await loa.emu.next_message(101)
     assert "TT26-0001" in thanked.text
-    again = await loa.tap(10, "🎁 Record those with no code as gifts")
+    again = await loa.tap(10, "🎁 No code: gifts from a benefactor via the bank")
     assert "0 pledges marked received, 1 gifts recorded" in again.text
     assert loa.db.call(received, main) == 3_750_000
 
@@ -242,3 +242,27 @@ async def test_a_citizen_or_a_bad_file_changes_nothing(loa):
     summary = await loa.tap(10, "phat sinh")
     assert "Code and amount match (to be marked received): <b>3</b>" in summary.text
     assert loa.db.call(received, main) == 0
+
+
+def test_the_command_line_reports_then_applies(ready, db_url, monkeypatch, capsys):
+    from bot.cli import main
+
+    db, main_id, _other = ready
+    monkeypatch.setenv("LOA_DATABASE_URL", db_url)
+    file = str(DATA / "techcombank.xlsx")
+    assert main(["reconcile", file, "--campaign", "tt26", "--lang", "en"]) == 0
+    out = capsys.readouterr().out
+    assert "Code and amount match (to be marked received): 3 · ₫3,500,000" in out
+    assert "TT26-0003 · pledged ₫200,000" in out and db.call(received, main_id) == 0
+    assert main(["reconcile", file, "--campaign", "TT26", "--apply", "--gifts"]) == 0
+    assert "Xong: 3" in capsys.readouterr().out
+    assert db.call(received, main_id) == 3_750_000
+    for args, message in [
+            ([str(DATA / "password.xlsx"), "--campaign", "TT26"], "password"),
+            ([str(DATA / "agribank.csv"), "--campaign", "TT26", "--lang", "en"],
+             "--column credit=N"),
+            ([file, "--campaign", "XX99"], "no campaign with the code prefix XX99")]:
+        assert main(["reconcile", *args]) == 1
+        assert message in capsys.readouterr().err
+    assert main(["reconcile", str(DATA / "agribank.csv"), "--campaign", "TT26",
+                 "--column", "credit=2"]) == 0
