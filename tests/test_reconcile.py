@@ -231,6 +231,19 @@ async def test_a_citizen_or_a_bad_file_changes_nothing(loa):
     main, _other = loa.db.call(world)
     loa.emu.send_document(20, "vietcombank.xlsx", (DATA / "vietcombank.xlsx").read_bytes())
     assert "Only officers can reconcile" in (await loa.next(20)).text
+    forged = await loa.emu.wait_callback_answer(loa.emu.press(20, "rc:a"))
+    assert forged.show_alert and "expired" in forged.text
+
+    def elsewhere(s):  # Lô Ku's campaign, outside officer 10's scope
+        admin = actor_for(s, ensure_user(s, 1)[0], frozenset({1}))
+        return create_campaign(s, admin, CampaignDraft(
+            name="Lô Ku", description="", starts_on=OPENED, ends_on=date(2026, 12, 31),
+            area_id=by_code(s, "23656").id, money_target=0)).id
+
+    outside = loa.db.call(elsewhere)
+    await loa.send(10, "/reconcile")
+    forged = await loa.emu.wait_callback_answer(loa.emu.press(10, f"rc:c:{outside}"))
+    assert forged.show_alert and forged.text == "This button is not valid."
     await loa.send(10, "/reconcile")
     await loa.tap(10, "TT26 · Vì người nghèo 804")
     loa.emu.send_document(10, "usd.xlsx", (DATA / "usd.xlsx").read_bytes())
