@@ -212,8 +212,9 @@ async def _statement(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
         file = await context.bot.get_file(data["file_id"])
         content = bytes(await file.download_as_bytearray())
         found = await svc.db.run(_read, data, content)
-    except StatementProblem as problem:
-        await svc.db.run(end_dialog, person.id)
+    except StatementProblem as problem:  # nothing changed; the next file is for the same campaign
+        await svc.db.run(save_dialog, person.id, FLOW, "file", file_id=None, name=None,
+                         columns=None, campaign_id=data.get("campaign_id"))
         await reply(update, problem_text(person._, problem), edit=False)
         return None
     if isinstance(found, Question):
