@@ -254,6 +254,17 @@ async def test_a_citizen_or_a_bad_file_changes_nothing(loa):
     summary = await loa.tap(10, "phat sinh")
     assert "Code and amount match (to be marked received): <b>3</b>" in summary.text
     assert loa.db.call(received, main) == 0
+    await loa.tap(10, "✍ Assign one to a pledge")
+    assert "did not find line “99”" in (await loa.send(10, "99 TT26-0003")).text
+    assert "registered pledge “TT26-0099”" in (await loa.send(10, "8 TT26-0099")).text
+    assigned = await loa.send(10, "8 tt26 3")
+    assert assigned.text.startswith("TT26-0003 is marked received: ₫250,000 on 5 Nov 2026")
+    assert loa.db.call(received, main) == 250_000
+    for _tap in range(2):  # a double tap: the plan is made again inside the transaction
+        loa.emu.press(10, "rc:a")
+    assert "3 pledges marked received" in (await loa.next(10)).text
+    assert "Nothing left to apply" in (await loa.next(10)).text
+    assert loa.db.call(received, main) == 3_750_000
 
 
 def test_the_command_line_reports_then_applies(ready, db_url, monkeypatch, capsys):
