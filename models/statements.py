@@ -397,14 +397,15 @@ def _text(value: Any) -> str:
 
 
 def transaction_key(credit: Credit, seen: Counter) -> str:
-    """The bank's reference; without one, a hash of day, amount and folded description (the
-    n-th identical line of one statement gets #n, so two equal gifts stay two)."""
-    if credit.reference:
-        return "ref:" + credit.reference[:60]
-    base = f"{credit.on.isoformat()}|{credit.amount}|{fold(credit.description)}"
-    seen[base] += 1
+    """The bank's reference; without one, a hash of day, amount and folded description. The
+    n-th identical one in a statement gets #n, so two equal gifts stay two."""
+    base = credit.reference[:56] if credit.reference else \
+        f"{credit.on.isoformat()}|{credit.amount}|{fold(credit.description)}"
+    seen[base] += 1  # a reference a bank repeats is counted the same way
     if seen[base] > 1:
         base += f"#{seen[base]}"
+    if credit.reference:
+        return "ref:" + base
     return "h:" + hashlib.sha256(base.encode()).hexdigest()[:40]
 
 

@@ -7,6 +7,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import func, select
 
+from bot.app import build_application, serving
+from bot.cli import main as loa_main
+from bot.emulator import Emulator
 from handlers.reconcile import thanks
 from models.areas import by_code
 from models.campaigns import CampaignDraft, create_campaign
@@ -25,7 +28,7 @@ from models.reconcile import (
 )
 from models.statements import Statement, read_statement
 from models.users import AccessDenied, Role, actor_for, ensure_user, grant, update_user
-from tests.conftest import loa_config
+from tests.conftest import TOKEN, loa_config
 
 DATA = Path(__file__).parent / "data"
 NOW = datetime(2026, 11, 7, 3, 0, tzinfo=UTC)
@@ -270,16 +273,14 @@ async def test_a_citizen_or_a_bad_file_changes_nothing(loa):
 
 
 def test_the_command_line_reports_then_applies(ready, db_url, monkeypatch, capsys):
-    from bot.cli import main
-
     db, main_id, _other = ready
     monkeypatch.setenv("LOA_DATABASE_URL", db_url)
     file = str(DATA / "techcombank.xlsx")
-    assert main(["reconcile", file, "--campaign", "tt26", "--lang", "en"]) == 0
+    assert loa_main(["reconcile", file, "--campaign", "tt26", "--lang", "en"]) == 0
     out = capsys.readouterr().out
     assert "Code and amount match (to be marked received): 3 · ₫3,500,000" in out
     assert "TT26-0003 · pledged ₫200,000" in out and db.call(received, main_id) == 0
-    assert main(["reconcile", file, "--campaign", "TT26", "--apply", "--gifts"]) == 0
+    assert loa_main(["reconcile", file, "--campaign", "TT26", "--apply", "--gifts"]) == 0
     assert "Xong: 3" in capsys.readouterr().out
     assert db.call(received, main_id) == 3_750_000
     for args, message in [
@@ -287,7 +288,25 @@ def test_the_command_line_reports_then_applies(ready, db_url, monkeypatch, capsy
             ([str(DATA / "agribank.csv"), "--campaign", "TT26", "--lang", "en"],
              "--column credit=N"),
             ([file, "--campaign", "XX99"], "no campaign with the code prefix XX99")]:
-        assert main(["reconcile", *args]) == 1
+        assert loa_main(["reconcile", *args]) == 1
         assert message in capsys.readouterr().err
-    assert main(["reconcile", str(DATA / "agribank.csv"), "--campaign", "TT26",
+    assert loa_main(["reconcile", str(DATA / "agribank.csv"), "--campaign", "TT26",
                  "--column", "credit=2"]) == 0
+
+
+async def test_the_summary_survives_a_restart(areas_db, db_url):
+    main, _other = areas_db.call(world)
+    areas_db.call(lambda s: update_user(s, ensure_user(s, 10)[0], language="en",
+                                        consent_at=NOW))
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        emu.add_user(10, "Officer", language_code="en")
+        config = loa_config(emu.api_url, db_url)
+        async with serving(build_application(config, areas_db)):
+            emu.send_document(10, "bidv.csv", (DATA / "bidv.csv").read_bytes())
+            await emu.next_message(10)
+            emu.press_button(10, "TT26 · Vì người nghèo 804")
+            assert "Bank statement" in (await emu.next_message(10)).text
+        async with serving(build_application(config, areas_db)):  # Loa restarted
+            emu.press_button(10, "✅ Apply")
+            assert "3 pledges marked received" in (await emu.next_message(10)).text
+    assert areas_db.call(received, main) == 3_500_000

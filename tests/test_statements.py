@@ -98,3 +98,12 @@ def test_amounts_and_days_as_banks_write_them():
                       ("2026-11-02", date(2026, 11, 2)), ("02-11-26", date(2026, 11, 2))]:
         assert parse_day(text) == day, text
     assert parse_day("31/02/2026") is None and parse_day("Tổng cộng") is None
+
+
+def test_identical_lines_stay_distinct_and_keep_their_keys():
+    text = ("Ngày giao dịch,Số tiền ghi có,Nội dung,Số tham chiếu\n"
+            "02/11/2026,500000,ung ho,\n02/11/2026,500000,ung ho,\n"
+            "02/11/2026,200000,TT26-1,R1\n02/11/2026,300000,TT26-2,R1\n").encode()
+    keys = [c.key for c in read_statement("s.csv", text).credits]
+    assert len(set(keys)) == 4 and keys[2:] == ["ref:R1", "ref:R1#2"]
+    assert keys == [c.key for c in read_statement("s.csv", text).credits]
