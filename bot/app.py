@@ -41,6 +41,7 @@ from handlers import (
     pledges,
     privacy,
     private_only,
+    reconcile,
     totals,
 )
 from handlers.router import text_router, unknown_command_handler
@@ -83,8 +84,10 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(totals.handlers())
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
+    app.add_handlers(reconcile.handlers())
     app.add_handlers(leave.handlers({**campaigns.BACK, **pledges.BACK, **pledge_desk.BACK,
-                                     **broadcasts.BACK, **deadlines.BACK}))
+                                     **broadcasts.BACK, **deadlines.BACK,
+                                     **reconcile.BACK}))
     app.add_handler(inputs.amount_handler({**pledges.AMOUNT_STEPS, **pledge_desk.AMOUNT_STEPS}))
     app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
     app.add_handler(CommandHandler("help", menu.help_command))
@@ -94,7 +97,8 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
                                  **pledge_desk.TEXT_STEPS, **broadcasts.TEXT_STEPS,
-                                 **deadlines.TEXT_STEPS}, (leave.is_leave_word, leave.leave)))
+                                 **deadlines.TEXT_STEPS, **reconcile.TEXT_STEPS},
+                             (leave.is_leave_word, leave.leave), reconcile.statement_sent))
     app.add_handler(unknown_command_handler())
     app.add_error_handler(_on_error)
     return app

@@ -113,6 +113,13 @@ def cmd_users(config: Config, args: argparse.Namespace) -> None:
         print(row)
 
 
+def cmd_reconcile(config: Config, args: argparse.Namespace) -> None:
+    """Print what the statement would change; with --apply, change it (one transaction)."""
+    from bot.reconcile_cli import reconcile
+
+    reconcile(config, _db(config), args, Failure)
+
+
 def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="loa", description="Loa, the commune loudspeaker bot.")
     p.add_argument("--config", help="config file (default: LOA_CONFIG or ./config.toml)")
@@ -140,6 +147,18 @@ def parser() -> argparse.ArgumentParser:
     u = sub.add_parser("users", help="list users and their roles")
     u.add_argument("--role", choices=[r.value for r in Role])
     u.set_defaults(fn=cmd_users)
+    rc = sub.add_parser("reconcile", help="check a bank statement against a campaign's pledges")
+    rc.add_argument("file")
+    rc.add_argument("--campaign", required=True, help="the campaign's code prefix, e.g. TT26")
+    rc.add_argument("--apply", action="store_true", help="apply (without it, only report)")
+    rc.add_argument("--accept-amounts", action="store_true",
+                    help="with --apply: receive code matches with another amount as paid")
+    rc.add_argument("--gifts", action="store_true",
+                    help="with --apply: record credits with no code as gifts through the bank")
+    rc.add_argument("--column", action="append", default=[], metavar="ROLE=N",
+                    help="the column (1 = A) holding date, credit or description")
+    rc.add_argument("--lang", choices=["vi", "en"], default="vi")
+    rc.set_defaults(fn=cmd_reconcile)
     return p
 
 

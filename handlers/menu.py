@@ -46,6 +46,8 @@ COMMANDS = (
     Command("report", Role.VILLAGE_HEAD, N_("Send your area's report"), VILLAGE),
     Command("campaign", Role.OFFICER, N_("Open or run a campaign"), DESK),
     Command("pledges", Role.OFFICER, N_("Track the pledges of your area"), DESK),
+    Command("reconcile", Role.OFFICER, N_("Check the bank statement against the pledges"),
+            DESK),
     Command("broadcast", Role.OFFICER, N_("Send an announcement to your area"), DESK),
     Command("broadcasts", Role.OFFICER, N_("Recent broadcasts and their figures"), DESK),
     Command("deadline", Role.OFFICER, N_("Set a reporting deadline"), DESK),

@@ -40,6 +40,7 @@ from models.pledges import (
     officer_pledges,
     reject_pledge,
 )
+from models.reconcile import is_bank_gift
 from models.users import AccessDenied, Actor, Role, get_user
 
 FLOW = "desk"
@@ -86,14 +87,14 @@ async def show_list(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
         lines.append(_("Campaign: {value}", value=escape(names.get(campaign_id, "?"))))
     here = f"{campaign_id}:{status}:{kind}:{page}"
     for i, p in enumerate(rows, 1):
-        lines.append(f"{i}. <b>{p.reference}</b> · {escape(p.display_name or _('anonymous'))}"
+        lines.append(f"{i}. <b>{p.reference}</b> · {escape(pledger_name(_, p))}"
                      f" · {describe(_, p, svc.config.working_days)}"
                      f" · {_(STATUS_NAMES[PledgeStatus(p.status)])}"
                      + received_note(_, p) + (" · ⏳" if p.held else ""))
     if not rows:
         lines.append(_("No pledge matches."))
     keys = [[InlineKeyboardButton(pages.button_text(
-        f"{p.reference} · {p.display_name or _('anonymous')} · {_.money(p.amount)}"),
+        f"{p.reference} · {pledger_name(_, p)} · {_.money(p.amount)}"),
         callback_data=f"pd:o:{p.id}:0:{here}")] for p in rows]
 
     def chip(text: str, data: str, on: bool) -> InlineKeyboardButton:
@@ -136,6 +137,14 @@ async def list_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
         return
     await query.answer()
     await show_list(update, context, person, campaign_id, status, kind, page_no)
+
+
+def pledger_name(_: Translator, pledge: Pledge) -> str:
+    """The name the officer sees: money with no code in the bank statement came from "a
+    benefactor through the bank" (a gift recorded by /reconcile), in the reader's language."""
+    if is_bank_gift(pledge):
+        return _("a benefactor through the bank")
+    return pledge.display_name or _("anonymous")
 
 
 def received_note(_: Translator, pledge: Pledge) -> str:
@@ -239,7 +248,7 @@ async def show_pledge(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     back = back or DEFAULT_LIST
     working_days = services(context).config.working_days
     lines = [f"<b>{pledge.reference}</b> · {escape(campaign.name)}",
-             _("From: {name} ({kind})", name=escape(pledge.display_name or _("anonymous")),
+             _("From: {name} ({kind})", name=escape(pledger_name(_, pledge)),
                kind=_(PLEDGER_KINDS[PledgerKind(pledge.pledger_kind)]).lower()),
              _("Pledge: {value}", value=describe(_, pledge, working_days)),
              _("Status: {status}", status=_(STATUS_NAMES[PledgeStatus(pledge.status)]))]

@@ -53,9 +53,14 @@ async def step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: s
 MAX_TEXT = 4096  # a Telegram message is at most this long anyway
 
 
+Document = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me], Awaitable[None]]
+
+
 def text_router(steps: dict[tuple[str, str], TextStep],
-                leave: tuple[Callable[[str], bool], TextStep]) -> MessageHandler:
-    """Typed text to the person's step; `leave` = (is it a word that leaves, how to leave)."""
+                leave: tuple[Callable[[str], bool], TextStep],
+                document: Document | None = None) -> MessageHandler:
+    """Typed text to the person's step; `leave` = (is it a word that leaves, how to leave);
+    a file sent when no step waits for one goes to `document` (a bank statement)."""
     is_leave_word, leave_flow = leave
 
     async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -69,6 +74,9 @@ def text_router(steps: dict[tuple[str, str], TextStep],
             return
         dialog = await services(context).db.run(get_dialog, person.id)
         step = steps.get((dialog.flow, dialog.step)) if dialog else None
+        if step is None and message.document and document is not None:
+            await document(update, context, person)
+            return
         if step is None:
             await reply(update, person._("I did not understand that. Send /help to see what "
                                          "you can do."))

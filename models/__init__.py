@@ -14,5 +14,7 @@ from models import (  # noqa: F401
     invites,
     outbox,
     pledges,
+    reconcile,
+    statements,
     users,
 )

@@ -1,10 +1,11 @@
 """Pledging as older citizens on cheap phones do it (issue 9): ⬅/✖ under every question,
 amounts read the way people type them, receipts that let people act, a readable desk."""
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 from sqlmodel import select
 
+from bot.context import local_today
 from models.campaigns import Campaign
 from models.dialogs import get_dialog
 from models.pledges import Pledge
@@ -180,7 +181,7 @@ async def test_received_with_an_amount_and_a_day_as_typed(loa):
     assert "Loa không đọc được số tiền “nhiều”" in bad_amount.plain
     assert pledges(loa)[0].status == "registered"
     done = await loa.send(421, "1tr8 hôm qua")
-    yesterday = date.today() - timedelta(days=1)
+    yesterday = local_today(loa.config) - timedelta(days=1)  # the deployment's day, not UTC's
     assert f"1.800.000{NBSP}₫ ngày {yesterday:%d/%m/%Y}" in done.plain
     saved = pledges(loa)[0]
     assert (saved.received_amount, saved.received_on) == (1_800_000, yesterday)
