@@ -3,7 +3,7 @@
 import csv
 import io
 
-from bot.tables import cell, csv_file
+from bot.sheets import cell, csv_file
 
 
 def test_cells_that_would_run_as_formulas_are_text():
