@@ -19,7 +19,6 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from datetime import date, datetime
 from itertools import islice
 from pathlib import Path
 from typing import IO, Any
@@ -31,7 +30,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
 from bot.i18n import Translator
-from models.tables import DATE, DATETIME, INTEGER, MONEY, TEXT, Column, Table
+from models.tables import DATE, DATETIME, MONEY, TEXT, Column, Table
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = '#,##0 "₫"'

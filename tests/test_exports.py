@@ -1,0 +1,245 @@
+"""Exports: the workbooks and CSV files officers take to the office, opened as Excel would
+(openpyxl, csv), their figures against the database, and the officer's scope."""
+
+import csv
+import io
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import openpyxl
+import pytest
+
+from bot.i18n import Translator
+from bot.sheets import MONEY_FORMAT, write_csv, write_xlsx
+from models.areas import ancestors, by_code
+from models.broadcasts import Broadcast, BroadcastStatus
+from models.campaigns import CampaignDraft, create_campaign
+from models.deadlines import Deadline, Report
+from models.exports import (
+    NotInside,
+    broadcast_table,
+    exportable_campaigns,
+    pledges_table,
+    reports_table,
+    totals_tables,
+)
+from models.outbox import Delivery, DeliveryStatus
+from models.pledges import PledgeDraft, mark_received, register_pledge, totals
+from models.users import AccessDenied, Role, actor_for, ensure_user, grant, update_user
+
+NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
+TODAY = date(2026, 11, 20)
+TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+VI, EN = Translator("vi", TZ), Translator("en", TZ)
+ADMINS = frozenset({1})
+NAMES = ['=HYPERLINK("http://x.example","Bấm")', "+1", "Nguyễn Thị Hồng Nhung", " -2+3"]
+
+
+def actor(s, user_id):
+    return actor_for(s, ensure_user(s, user_id)[0], ADMINS)
+
+
+def seed(s):
+    """A district campaign with pledges from two hamlets of Tân Thành and one from Long
+    Thạnh; an officer of Tân Thành (50) and one of Long Thạnh (51)."""
+    grant(s, 50, Role.OFFICER, "28042")
+    grant(s, 51, Role.OFFICER, "28039")
+    campaign = create_campaign(s, actor(s, 1), CampaignDraft(
+        name="Vì người nghèo 2026", description="Thư ngỏ", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 31), area_id=by_code(s, "804").id, money_target=10**9,
+        targets=[("Nhà Đại đoàn kết", 7)]))
+    homes = ["28042-A1", "28042-A1", "28042-A2", "28039"]
+    for i, (name, home) in enumerate(zip(NAMES, homes, strict=True)):
+        user = update_user(s, ensure_user(s, 100 + i, name)[0], area_id=by_code(s, home).id)
+        pledge = register_pledge(s, user, PledgeDraft(campaign.id, "individual", name, "money",
+                                                      500_000 * (i + 1), True),
+                                 f"tok{i}", NOW, TODAY)[0]
+        if i == 0:
+            mark_received(s, actor(s, 1), pledge.id, 400_000, date(2026, 11, 21), NOW)
+    return campaign.id
+
+
+def book(tables, _=VI):
+    buffer = io.BytesIO()
+    write_xlsx(buffer, tables, _)
+    return openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+
+
+def rows(sheet):
+    return [[c.value for c in row] for row in sheet.iter_rows()]
+
+
+@pytest.fixture
+def seeded(areas_db):
+    return areas_db, areas_db.call(seed)
+
+
+def test_pledges_workbook_has_types_formats_levels_and_a_frozen_filtered_header(seeded):
+    db, campaign_id = seeded
+    admin = db.call(actor, 1)
+    table = pledges_table(db.session, admin, campaign_id, batch=2)  # several pages
+    assert table.total == 4
+    sheet = book([table])["Khoản ủng hộ"]
+    header, *body = rows(sheet)
+    assert header[:6] == ["Mã", "Lúc đăng ký", "Người ủng hộ", "Tên", "Loại", "Số tiền"]
+    assert header[-4:] == ["Địa bàn", "huyện", "xã / thị trấn", "ấp / khu phố"]
+    assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:Q{len(body) + 1}"
+    assert [r[0][-4:] for r in body] == ["0001", "0002", "0003", "0004"]  # every page, in order
+    first = next(sheet.iter_rows(min_row=2, max_row=2))
+    amount, registered, received_on = first[5], first[1], first[11]
+    assert amount.value == 500_000 and amount.data_type == "n"
+    assert amount.number_format == MONEY_FORMAT
+    assert registered.value == datetime(2026, 11, 20, 10, 0)  # 03:00 UTC is 10:00 in Vietnam
+    assert registered.number_format == "dd/mm/yyyy hh:mm"
+    assert received_on.value == datetime(2026, 11, 21) and received_on.number_format == \
+        "dd/mm/yyyy"
+    assert first[9].value == "đã nhận" and first[10].value == 400_000
+    assert body[0][-4:] == ["Ấp 1, Tân Thành", "Thủ Thừa", "Tân Thành", "Ấp 1"]
+    assert body[3][-4:] == ["Long Thạnh", "Thủ Thừa", "Long Thạnh", None]
+    assert sheet.column_dimensions["D"].width > len("Tên") + 2  # sized to the names
+
+
+def test_names_that_are_formulas_stay_text(seeded):
+    db, campaign_id = seeded
+    table = pledges_table(db.session, db.call(actor, 1), campaign_id)
+    sheet = book([table]).active
+    names = [c for (c,) in sheet.iter_rows(min_row=2, min_col=4, max_col=4)]
+    assert [c.value for c in names] == ["'" + NAMES[0], "'+1", NAMES[2], "' -2+3"]
+    assert all(c.data_type == "s" for c in names)  # a string, never a formula
+
+
+def test_english_headers(seeded):
+    db, campaign_id = seeded
+    sheet = book([pledges_table(db.session, db.call(actor, 1), campaign_id)], EN).active
+    header = rows(sheet)[0]
+    assert header[:6] == ["Reference", "Registered at", "Pledger", "Name", "Kind", "Amount"]
+    assert rows(sheet)[1][2] == "Individual"
+
+
+def test_csv_round_trip_with_vietnamese_names(seeded, tmp_path):
+    db, campaign_id = seeded
+    path = tmp_path / "pledges.csv"
+    with path.open("w", encoding="utf-8-sig", newline="") as fh:
+        write_csv(fh, pledges_table(db.session, db.call(actor, 1), campaign_id), VI)
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")
+    with path.open(encoding="utf-8-sig", newline="") as fh:
+        header, *body = list(csv.reader(fh))
+    assert header[3] == "Tên" and body[2][3] == "Nguyễn Thị Hồng Nhung"
+    assert body[0][3] == "'" + NAMES[0]
+    assert body[0][5] == "500000" and body[0][1] == "2026-11-20 10:00"
+    assert body[0][11] == "2026-11-21"
+
+
+def test_narrowed_to_an_area_and_areas_outside_refused(seeded):
+    db, campaign_id = seeded
+    admin = db.call(actor, 1)
+    table = pledges_table(db.session, admin, campaign_id, "28042-A1")
+    assert table.total == 2 and len(list(table.rows)) == 2
+    with pytest.raises(NotInside):
+        pledges_table(db.session, admin, campaign_id, "625")  # Kbang, another province
+    with pytest.raises(LookupError):
+        pledges_table(db.session, admin, campaign_id, "nowhere")
+
+
+def test_totals_sheet_equals_the_database(seeded):
+    db, campaign_id = seeded
+    workbook = book(totals_tables(db.session, db.call(actor, 1), campaign_id))
+    figures = db.call(totals, campaign_id, 5)
+    summary, by_area = workbook["Tổng hợp"], workbook["Theo địa bàn"]
+    lines = rows(summary)
+    assert lines[0] == ["Tính trên", "Gồm", "Đã đăng ký", "Đã nhận", "Số khoản ủng hộ"]
+    overall = figures.overall
+    assert lines[1] == ["Cả cuộc vận động", "Thủ Thừa", overall.pledged, overall.received,
+                        overall.pledges]
+    assert lines[1][2:] == [5_000_000, 400_000, 4]
+    assert lines[2] == ["Mọi địa bàn một cấp", "xã / thị trấn", 5_000_000, 400_000, 4]
+    assert lines[3] == ["Mọi địa bàn một cấp", "ấp / khu phố", 3_000_000, 400_000, 3]
+    assert lines[4][:2] == ["Một loại người ủng hộ", "Cá nhân"]
+    assert lines[4][2:] == [figures.by_kind["individual"].pledged,
+                            figures.by_kind["individual"].received, 4]
+    header, *body = rows(by_area)
+    assert header == ["Địa bàn", "huyện", "xã / thị trấn", "ấp / khu phố", "Đã đăng ký",
+                      "Đã nhận", "Số khoản ủng hộ"]
+    sheet_figures = {tuple(r[1:4]): r[4:] for r in body}
+    for area, sums in figures.by_area:
+        names = db.call(ancestors, area)[1:]  # below the province
+        key = tuple([n.name for n in names] + [None] * (3 - len(names)))
+        assert sheet_figures[key] == [sums.pledged, sums.received, sums.pledges]
+    assert sheet_figures[("Thủ Thừa", "Mỹ An", None)] == [0, 0, 0]  # every area, even quiet
+    assert by_area.cell(2, 5).number_format == MONEY_FORMAT
+
+
+def test_reports_of_a_deadline_with_missing_areas(seeded):
+    db, _campaign_id = seeded
+
+    def make(s):
+        deadline = Deadline(title="Kết quả vận động", area_id=by_code(s, "28042").id,
+                            level="ấp", due_at=NOW + timedelta(days=1), offsets="1d",
+                            fields=[{"name": "Số hộ", "kind": "number"},
+                                    {"name": "Số tiền", "kind": "money"},
+                                    {"name": "Ghi chú", "kind": "text"}])
+        s.add(deadline)
+        s.flush()
+        ensure_user(s, 60, "Trưởng ấp Một")
+        s.add(Report(deadline_id=deadline.id, area_id=by_code(s, "28042-A1").id,
+                     values={"Số hộ": 12, "Số tiền": 3_500_000, "Ghi chú": "=1+1"},
+                     reported_by=60, reported_at=NOW, late=False))
+        return deadline.id
+
+    deadline_id = db.call(make)
+    header, *body = rows(book([reports_table(db.session, db.call(actor, 50), deadline_id)])
+                         .active)
+    assert header == ["Địa bàn", "xã", "ấp", "Tình hình báo cáo", "Người báo cáo", "Lúc báo cáo",
+                      "Số hộ", "Số tiền", "Ghi chú"]
+    assert body[0] == ["Ấp 1", "Tân Thành", "Ấp 1", "đã báo cáo", "Trưởng ấp Một",
+                       datetime(2026, 11, 20, 10, 0), 12, 3_500_000, "'=1+1"]
+    missing = [r for r in body if r[3] == "chưa báo cáo"]
+    assert len(missing) == len(body) - 1 >= 4 and missing[0][4:] == [None] * 5
+    with pytest.raises(AccessDenied):
+        reports_table(db.session, db.call(actor, 51), deadline_id)
+
+
+def test_recipients_of_a_broadcast(seeded):
+    db, _campaign_id = seeded
+
+    def make(s):
+        broadcast = Broadcast(created_by=50, area_id=by_code(s, "28042").id, roles="citizen",
+                              text="Họp dân", status=BroadcastStatus.DONE)
+        s.add(broadcast)
+        s.flush()
+        s.add(Delivery(broadcast_id=broadcast.id, chat_id=100, status=DeliveryStatus.SENT,
+                       sent_at=NOW))
+        s.add(Delivery(broadcast_id=broadcast.id, chat_id=102, status=DeliveryStatus.BLOCKED,
+                       error="Forbidden: bot was blocked by the user"))
+        return broadcast.id
+
+    broadcast_id = db.call(make)
+    table = broadcast_table(db.session, db.call(actor, 50), broadcast_id, batch=1)
+    header, *body = rows(book([table]).active)
+    assert header == ["Mã Telegram", "Tên", "Địa bàn", "Ngôn ngữ", "Kết quả gửi", "Gửi lúc", "Lỗi"]
+    assert body[0][:3] == [100, "'" + NAMES[0], "Ấp 1, Tân Thành, Thủ Thừa"]
+    assert body[0][4:6] == ["đã gửi", datetime(2026, 11, 20, 10, 0)]
+    assert body[1][4:] == ["đã chặn Loa", None, "Forbidden: bot was blocked by the user"]
+    with pytest.raises(AccessDenied):
+        broadcast_table(db.session, db.call(actor, 51), broadcast_id)
+
+
+def test_an_officer_exports_only_inside_their_scope(seeded):
+    db, campaign_id = seeded
+
+    def own_campaign(s):
+        return create_campaign(s, actor(s, 50), CampaignDraft(
+            name="Áo ấm Tân Thành", description="", starts_on=date(2026, 11, 1),
+            ends_on=date(2026, 12, 31), area_id=by_code(s, "28042").id, money_target=0)).id
+
+    own = db.call(own_campaign)
+    assert [c.id for c in db.call(lambda s: exportable_campaigns(s, actor(s, 50)))] == [own]
+    assert db.call(lambda s: exportable_campaigns(s, actor(s, 51))) == []
+    for officer in (50, 51):  # the district's campaign is above both
+        with pytest.raises(AccessDenied):
+            pledges_table(db.session, db.call(actor, officer), campaign_id)
+    with pytest.raises(AccessDenied):
+        totals_tables(db.session, db.call(actor, 51), own)
+    with pytest.raises(AccessDenied):
+        pledges_table(db.session, db.call(actor, 100), own)  # a citizen
+    assert pledges_table(db.session, db.call(actor, 50), own).total == 0
