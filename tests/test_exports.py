@@ -13,7 +13,7 @@ from bot.i18n import Translator
 from bot.sheets import MONEY_FORMAT, write_csv, write_xlsx
 from models.areas import ancestors, by_code
 from models.broadcasts import Broadcast, BroadcastStatus
-from models.campaigns import CampaignDraft, create_campaign
+from models.campaigns import Campaign, CampaignDraft, create_campaign
 from models.deadlines import Deadline, Report
 from models.exports import (
     NotInside,
@@ -243,3 +243,59 @@ def test_an_officer_exports_only_inside_their_scope(seeded):
     with pytest.raises(AccessDenied):
         pledges_table(db.session, db.call(actor, 100), own)  # a citizen
     assert pledges_table(db.session, db.call(actor, 50), own).total == 0
+
+
+# ---- the command line -------------------------------------------------------------------------
+
+def run_cli(monkeypatch, db_url, *args):
+    from bot.cli import main
+
+    monkeypatch.setenv("LOA_DATABASE_URL", db_url)
+    monkeypatch.delenv("LOA_CONFIG", raising=False)
+    return main(["export", *args])
+
+
+def test_loa_export_from_the_office_computer(seeded, db_url, tmp_path, monkeypatch, capsys):
+    db, campaign_id = seeded
+    prefix = db.call(lambda s: s.get(Campaign, campaign_id).ref_prefix)
+    out = tmp_path / "p.xlsx"
+    assert run_cli(monkeypatch, db_url, "pledges", "--campaign", prefix.lower(), "-o",
+                   str(out)) == 0
+    assert capsys.readouterr().out.strip() == f"{out}: 4 rows"
+    assert rows(openpyxl.load_workbook(out).active)[0][0] == "Mã"
+    out = tmp_path / "t.csv"
+    assert run_cli(monkeypatch, db_url, "totals", "--campaign", prefix, "--area", "28042",
+                   "--lang", "en", "-o", str(out)) == 0
+    header, *body = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines()))
+    assert header[0] == "Area" and body[0][:4] == ["Tân Thành", "Thủ Thừa", "Tân Thành", ""]
+    assert body[0][-3:] == ["3000000", "400000", "3"]
+    capsys.readouterr()
+    for args, message in [
+        (("pledges", "--campaign", "ZZ99", "-o", "x.xlsx"),
+         "loa: no campaign with the reference prefix 'ZZ99'"),
+        (("pledges", "--campaign", prefix, "--area", "NOPE", "-o", "x.xlsx"),
+         "loa: no area with code 'NOPE'"),
+        (("totals", "--campaign", prefix, "--area", "625", "-o", "x.xlsx"),
+         "loa: area '625' is not inside the campaign's area"),
+        (("pledges", "--campaign", prefix, "-o", "x.pdf"),
+         "loa: unknown format 'pdf': use --format xlsx or --format csv"),
+        (("reports", "--deadline", "99", "-o", "x.csv"), "loa: no deadline #99"),
+        (("broadcast", "--id", "99", "-o", "x.csv"), "loa: no broadcast #99"),
+    ]:
+        assert run_cli(monkeypatch, db_url, *args) == 1
+        assert capsys.readouterr().err.strip() == message
+    assert not list(tmp_path.glob("*.part"))
+
+
+def test_the_progress_bar_is_drawn_a_few_times_a_second():
+    from bot.cli import ProgressBar
+
+    stream, now = io.StringIO(), [0.0]
+    bar = ProgressBar(100_000, stream, clock=lambda: now[0])
+    for done in range(1000, 100_001, 1000):
+        now[0] += 0.01  # a thousand rows every 10 ms
+        bar(done)
+    bar.finish(100_000)
+    drawn = stream.getvalue().split("\r")[1:]
+    assert 4 <= len(drawn) <= 7  # one second of work: about five redraws, not a hundred
+    assert drawn[-1] == f"[{'#' * 30}] 100000/100000 rows\n"
