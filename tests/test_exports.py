@@ -9,12 +9,14 @@ from zoneinfo import ZoneInfo
 import openpyxl
 import pytest
 
+from bot.context import local_today
 from bot.i18n import Translator
 from bot.sheets import MONEY_FORMAT, write_csv, write_xlsx
 from models.areas import ancestors, by_code
 from models.broadcasts import Broadcast, BroadcastStatus
 from models.campaigns import Campaign, CampaignDraft, create_campaign
 from models.deadlines import Deadline, Report
+from models.dialogs import Dialog
 from models.exports import (
     NotInside,
     broadcast_table,
@@ -299,3 +301,45 @@ def test_the_progress_bar_is_drawn_a_few_times_a_second():
     drawn = stream.getvalue().split("\r")[1:]
     assert 4 <= len(drawn) <= 7  # one second of work: about five redraws, not a hundred
     assert drawn[-1] == f"[{'#' * 30}] 100000/100000 rows\n"
+
+
+# ---- /export in the chat ----------------------------------------------------------------------
+
+async def test_export_in_chat_sends_the_file_and_refuses_outside_the_scope(loa):
+    district = loa.db.call(seed)
+    own = loa.db.call(lambda s: create_campaign(s, actor(s, 50), CampaignDraft(
+        name="Áo ấm Tân Thành", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 31), area_id=by_code(s, "28042").id, money_target=0)))
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.onboard(701, name="Dân")
+    assert (await loa.send(701, "/export")).plain == \
+        "Chỉ cán bộ mới lấy được số liệu của địa bàn mình ra tệp."
+
+    asked = await loa.send(700, "🧾 Xuất báo cáo")
+    assert asked.plain == "Bạn muốn lấy số liệu nào ra tệp?"
+    assert asked.buttons()[-1] == ["✖ Hủy"]
+    which = await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    assert which.buttons() == [[f"{own.ref_prefix} · Áo ấm Tân Thành"], ["⬅ Quay lại", "✖ Hủy"]]
+    loa.emu.press(700, f"ex:i:{district}")  # the district's campaign: not this officer's
+    refused = await loa.next(700)
+    assert refused.plain == "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
+
+    await loa.send(700, "/export")
+    await loa.tap(700, "📊 Tổng hợp một cuộc vận động theo địa bàn")
+    fmt = await loa.tap(700, f"{own.ref_prefix} · Áo ấm Tân Thành")
+    assert fmt.buttons()[0] == ["📗 Excel (.xlsx)", "📄 CSV (UTF-8)"]
+    back = await loa.tap(700, "⬅ Quay lại")
+    assert back.plain == "Lấy tổng hợp của cuộc vận động nào?"
+    await loa.tap(700, f"{own.ref_prefix} · Áo ấm Tân Thành")
+    loa.emu.press_button(700, "📗 Excel (.xlsx)")
+    document = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None,
+                                      timeout=10)
+    today = local_today(loa.config).isoformat()
+    assert document.content["document"]["file_name"] == f"loa-{own.ref_prefix}-totals-{today}.xlsx"
+    assert document.plain.startswith("📊 Tổng hợp một cuộc vận động theo địa bàn: "
+                                     f"{own.ref_prefix} · Áo ấm Tân Thành · ")
+    workbook = openpyxl.load_workbook(io.BytesIO(loa.emu.file_bytes(document.document)))
+    assert workbook.sheetnames == ["Tổng hợp", "Theo địa bàn"]
+    assert rows(workbook["Tổng hợp"])[1] == ["Cả cuộc vận động", "Tân Thành", 0, 0, 0]
+    assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
