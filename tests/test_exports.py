@@ -86,6 +86,7 @@ def test_pledges_workbook_has_types_formats_levels_and_a_frozen_filtered_header(
     assert header[:6] == ["Mã", "Lúc đăng ký", "Người ủng hộ", "Tên", "Loại", "Số tiền"]
     assert header[-4:] == ["Địa bàn", "huyện", "xã / thị trấn", "ấp / khu phố"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:Q{len(body) + 1}"
+    assert sheet["A1"].font.b and not sheet["A2"].font.b
     assert [r[0][-4:] for r in body] == ["0001", "0002", "0003", "0004"]  # every page, in order
     first = next(sheet.iter_rows(min_row=2, max_row=2))
     amount, registered, received_on = first[5], first[1], first[11]
