@@ -30,7 +30,6 @@ from itertools import islice
 from pathlib import Path
 from typing import IO, Any
 
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.utils import get_column_letter
 
 from bot.i18n import Translator
@@ -70,7 +69,7 @@ def _converter(column: Column, _: Translator, for_csv: bool) -> Callable[[Any], 
     """How one column's values become cell values, decided once per column."""
     if column.labels is not None:
         labels = {key: _(msgid) for key, msgid in column.labels.items()}
-        return lambda v: None if v is None else cell(labels.get(v, str(v)))
+        return lambda v: None if v is None else cell(_clean(labels.get(v, str(v))))
     if column.kind == TEXT:
         return lambda v: None if v is None else cell(_clean(str(v)))
     if column.kind == DATETIME:
@@ -84,9 +83,12 @@ def _converter(column: Column, _: Translator, for_csv: bool) -> Callable[[Any], 
     return lambda v: v  # integers and money: numbers as they are
 
 
+NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff\ud800-\udfff]")
+
+
 def _clean(text: str) -> str:
-    """Control characters have no place in a cell (openpyxl refuses them)."""
-    return ILLEGAL_CHARACTERS_RE.sub("", text)
+    """Control characters (and what XML cannot carry) have no place in a cell."""
+    return NOT_XML.sub("", text)
 
 
 def _width(value: Any, kind: str) -> int:

@@ -35,7 +35,7 @@ def test_a_workbook_of_several_sheets_with_title_lines_above_the_table():
     report = Table("Báo cáo [cấp trên]", [Column("Đơn vị", translate=False),
                                            Column("Số tiền", MONEY, translate=False),
                                            Column("Ngày", DATE, translate=False)],
-                   [["Xã Tân Thành\x07", 1_500_000, date(2026, 12, 3)], ["@Ấp 1", -5, None]],
+                   [["Xã Tân Thành\x07\ud800", 1_500_000, date(2026, 12, 3)], ["@Ấp 1", -5, None]],
                    above=["KẾT QUẢ VẬN ĐỘNG", "Ủy ban MTTQ huyện Thủ Thừa", "03/12/2026"])
     twin = Table("Báo cáo [cấp trên]", report.columns, [])
     buffer = io.BytesIO()
