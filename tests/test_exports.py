@@ -344,3 +344,13 @@ async def test_export_in_chat_sends_the_file_and_refuses_outside_the_scope(loa):
     assert workbook.sheetnames == ["Tổng hợp", "Theo địa bàn"]
     assert rows(workbook["Tổng hợp"])[1] == ["Cả cuộc vận động", "Tân Thành", 0, 0, 0]
     assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
+    await loa.send(700, "/export")
+    await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    await loa.tap(700, f"{own.ref_prefix} · Áo ấm Tân Thành")
+    loa.emu.press_button(700, "📄 CSV (UTF-8)")
+    sent = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None
+                                  and m.document != document.document, timeout=10)
+    assert sent.content["document"]["file_name"] == f"loa-{own.ref_prefix}-pledges-{today}.csv"
+    data = loa.emu.file_bytes(sent.document)
+    assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig").startswith("Mã,")
+    assert sent.plain.endswith("· 0 dòng")
