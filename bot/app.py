@@ -32,6 +32,7 @@ from handlers import (
     broadcasts,
     campaigns,
     deadlines,
+    exports,
     inputs,
     invites,
     leave,
@@ -85,9 +86,10 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
     app.add_handlers(reconcile.handlers())
+    app.add_handlers(exports.handlers())
     app.add_handlers(leave.handlers({**campaigns.BACK, **pledges.BACK, **pledge_desk.BACK,
                                      **broadcasts.BACK, **deadlines.BACK,
-                                     **reconcile.BACK}))
+                                     **reconcile.BACK, **exports.BACK}))
     app.add_handler(inputs.amount_handler({**pledges.AMOUNT_STEPS, **pledge_desk.AMOUNT_STEPS}))
     app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
     app.add_handler(CommandHandler("help", menu.help_command))

@@ -1,4 +1,4 @@
-"""The `loa` command: run the bot, the sandbox, migrations, area imports and roles.
+"""The `loa` command: run the bot, the sandbox, migrations, area imports, roles and exports.
 
 Every failure a person can cause (a missing token, a bad file, an unknown area) ends with one
 clear line and a non-zero exit, never a traceback.
@@ -10,19 +10,24 @@ import argparse
 import logging
 import os
 import sys
-from collections.abc import Sequence
+import time
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import TextIO
 
 from sqlalchemy.exc import OperationalError
 from telegram.error import InvalidToken, NetworkError
 
 from bot.config import Config, ConfigError, load_config
 from bot.db import Database
+from bot.exporting import FORMATS, expected_rows, tables, write
+from bot.i18n import Translator
 from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import AreaImportError, import_areas, parse_csv
+from models.exports import NotInside, campaign_by_prefix
 from models.invites import revoke_role
-from models.users import AccessDenied, NotAVillage, Role, grant, list_users
+from models.users import AccessDenied, Actor, NotAVillage, Role, User, grant, list_users
 
 log = logging.getLogger("loa")
 
@@ -118,6 +123,96 @@ def cmd_reconcile(config: Config, args: argparse.Namespace) -> None:
     from bot.reconcile_cli import reconcile
 
     reconcile(config, _db(config), args, Failure)
+class ProgressBar:
+    """Rows done of the rows expected, on one line of stderr, redrawn at most five times a
+    second (a 100,000-row export takes seconds; the office computer should not look stuck)."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO = sys.stderr,
+                 clock: Callable[[], float] = time.monotonic, every: float = 0.2):
+        self.total, self.stream, self.clock, self.every = max(total, 1), stream, clock, every
+        self.shown = float("-inf")
+
+    def __call__(self, done: int) -> None:
+        now = self.clock()
+        if now - self.shown < self.every:
+            return
+        self.shown = now
+        filled = self.WIDTH * min(done, self.total) // self.total
+        self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] "
+                          f"{done}/{self.total} rows")
+        self.stream.flush()
+
+    def finish(self, done: int) -> None:
+        self.shown = float("-inf")
+        self(done)
+        self.stream.write("\n")
+
+
+LARGE = 10_000  # rows from which an export shows its progress
+CLI_ACTOR = Actor(User(id=0, name="loa"), Role.ADMIN, None)  # the operator: every area
+
+
+def cmd_export(config: Config, args: argparse.Namespace) -> None:
+    path = Path(args.output)
+    fmt = (args.format or path.suffix.lstrip(".")).lower()
+    if fmt not in FORMATS:
+        raise Failure(f"unknown format {fmt!r}: use --format xlsx or --format csv")
+    lang = args.lang or config.default_language
+    if lang not in config.languages:
+        raise Failure(f"unknown language {lang!r}: use one of {', '.join(config.languages)}")
+    db = _db(config)
+    what = args.export
+    area = getattr(args, "area", None)
+    if what in ("pledges", "totals"):
+        campaign = db.call(campaign_by_prefix, args.campaign)
+        if campaign is None:
+            raise Failure(f"no campaign with the reference prefix {args.campaign!r}")
+        item_id = campaign.id
+    else:
+        item_id = args.deadline if what == "reports" else args.id
+    try:
+        found = tables(db, CLI_ACTOR, what, item_id, area)
+    except NotInside:
+        raise Failure(f"area {area!r} is not inside the campaign's area") from None
+    except (LookupError, AccessDenied):
+        raise Failure(f"no area with code {area!r}" if area and what in ("pledges", "totals")
+                      else f"no {'deadline' if what == 'reports' else what} #{item_id}"
+                      ) from None
+    expected = expected_rows(found)
+    bar = ProgressBar(expected) if expected >= LARGE else None
+    try:
+        rows = write(path, found, what, fmt, Translator(lang, config.timezone), bar)
+    except OSError as exc:
+        raise Failure(f"{path}: cannot write it ({exc.strerror or exc})") from None
+    if bar is not None:
+        bar.finish(rows)
+    print(f"{path}: {rows} rows")
+
+
+def _export_parsers(sub) -> None:
+    export = sub.add_parser("export", help="write pledges, totals, reports or a broadcast's "
+                                           "recipients to .xlsx or CSV").add_subparsers(
+        dest="export", required=True)
+    helps = {"pledges": "the pledges of a campaign",
+             "totals": "a campaign's totals rolled up the area tree",
+             "reports": "the reports of a deadline, missing areas included",
+             "broadcast": "the recipients of a broadcast and what became of each message"}
+    for what, text in helps.items():
+        e = export.add_parser(what, help=text)
+        if what in ("pledges", "totals"):
+            e.add_argument("--campaign", required=True, metavar="PREFIX",
+                           help="the campaign's reference prefix, as in TT26-0042")
+            e.add_argument("--area", metavar="CODE", help="only this area of the campaign")
+        elif what == "reports":
+            e.add_argument("--deadline", required=True, type=int, metavar="ID")
+        else:
+            e.add_argument("--id", required=True, type=int, metavar="N")
+        e.add_argument("--format", help="xlsx or csv (default: from the file name)")
+        e.add_argument("-o", "--output", required=True, metavar="FILE")
+        e.add_argument("--lang", help="language of the headers (default: Vietnamese)")
+        e.set_defaults(fn=cmd_export)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -159,6 +254,7 @@ def parser() -> argparse.ArgumentParser:
                     help="the column (1 = A) holding date, credit or description")
     rc.add_argument("--lang", choices=["vi", "en"], default="vi")
     rc.set_defaults(fn=cmd_reconcile)
+    _export_parsers(sub)
     return p
 
 

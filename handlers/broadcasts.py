@@ -20,7 +20,7 @@ from bot.config import Config
 from bot.context import Me, escape, local_today, officer, presser, reply, services
 from bot.delivery import progress_text
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from bot.tables import csv_file
+from bot.sheets import csv_file
 from handlers.area_picker import Picker
 from handlers.inputs import example_moment, read_moment
 from handlers.menu import ROLE_NAMES

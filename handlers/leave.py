@@ -18,7 +18,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import Me, me, reply, services
 from bot.i18n import N_
-from handlers import broadcasts, campaigns, deadlines, invites, pledge_desk, pledges
+from handlers import broadcasts, campaigns, deadlines, exports, invites, pledge_desk, pledges
 from handlers.menu import main_menu
 from handlers.router import BACK, CANCEL
 from models import onboarding
@@ -43,6 +43,7 @@ DROPPED = {
     deadlines.FLOW: N_("the deadline you were setting"),
     deadlines.CHANGE: N_("the change to the deadline (it stays as it was)"),
     deadlines.REPORT: N_("the report you were filling in (nothing was sent)"),
+    exports.FLOW: N_("the export (no file was made)"),
 }
 
 

@@ -53,7 +53,7 @@ INTERNAL_ERROR = ("went wrong", "đã có lỗi")  # en, vi: the internal-error 
 
 COMMANDS = ["/start", "/help", "/pledge", "/campaigns", "/mypledges", "/totals", "/honour",
             "/privacy", "/language", "/area", "/campaign", "/pledges", "/broadcast",
-            "/broadcasts", "/deadline", "/deadlines", "/report", "/invite", "/cancel",
+            "/broadcasts", "/deadline", "/deadlines", "/export", "/report", "/invite", "/cancel",
             "/forget", "/start bogus-invite-code", "/nonsense"]
 TYPED = ["500k", "1 triệu rưỡi", "2tr5", "0", "-5", "10 tỷ", "999999999999999999999", "12",
          "hủy", "thôi", "Ấp 1", "tan thanh", "17/10/2023 - 18/11/2023", "30/11/2099 08:00",

@@ -1,0 +1,184 @@
+"""/export: an officer takes the figures of their area away as a file. What (the pledges or the
+totals of a campaign, the reports of a deadline, the recipients of a broadcast) → which one
+(only those inside their scope) → Excel or CSV → Loa sends the file.
+
+Every press is checked again on the server: the list offered is the officer's, and the export
+itself refuses anything outside their scope, whatever the callback data says. The file is built
+in a worker thread into a temporary file, so Loa keeps answering others meanwhile and a large
+export never sits in memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+from pathlib import Path
+
+from sqlmodel import Session
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
+
+from bot import pages
+from bot.context import Me, escape, local_today, officer, reply, services
+from bot.exporting import FORMATS, filename, tables, write
+from bot.i18n import N_
+from handlers.router import nav_row, step_press
+from models.broadcasts import first_words
+from models.dialogs import end_dialog, save_dialog
+from models.exports import exportable_broadcasts, exportable_campaigns, exportable_deadlines
+from models.numbers import whole
+from models.users import AccessDenied, Actor, Role
+
+FLOW = "export"
+WHAT = {
+    "pledges": N_("🗂 Pledges of a campaign"),
+    "totals": N_("📊 Totals of a campaign, by area"),
+    "reports": N_("📝 Reports of a deadline"),
+    "broadcast": N_("📣 Recipients of a broadcast"),
+}
+WHICH = {
+    "pledges": N_("Which campaign's pledges?"),
+    "totals": N_("Which campaign's totals?"),
+    "reports": N_("The reports of which deadline?"),
+    "broadcast": N_("The recipients of which broadcast?"),
+}
+FORMAT_NAMES = {"xlsx": N_("📗 Excel (.xlsx)"), "csv": N_("📄 CSV (UTF-8)")}
+FILE_WORDS = {"broadcast": "recipients"}  # loa-broadcast7-recipients-2026-12-03.xlsx
+
+
+def _officers(actor: Actor) -> bool:
+    return actor.at_least(Role.OFFICER)
+
+
+def exportable(session: Session, actor: Actor, what: str) -> list[tuple[int, str, str]]:
+    """(id, button label, name in the file's name) of what this officer may export."""
+    if what in ("pledges", "totals"):
+        return [(c.id, f"{c.ref_prefix} · {c.name}", c.ref_prefix)
+                for c in exportable_campaigns(session, actor)]
+    if what == "reports":
+        return [(d.id, f"#{d.id} · {d.title}", f"deadline{d.id}")
+                for d in exportable_deadlines(session, actor)]
+    return [(b.id, f"#{b.id} · {pages.visible(first_words(b.text))}", f"broadcast{b.id}")
+            for b in exportable_broadcasts(session, actor)]
+
+
+async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    person = await officer(update, context, N_("Only officers can export the figures of "
+                                               "their area."))
+    if person is not None:
+        await ask_what(update, context, person, edit=False)
+
+
+async def ask_what(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                   edit: bool = True) -> None:
+    _ = person._
+    await services(context).db.run(save_dialog, person.id, FLOW, "what")
+    rows = [[InlineKeyboardButton(_(label), callback_data=f"ex:w:{what}")]
+            for what, label in WHAT.items()]
+    await reply(update, _("What would you like as a file?"),
+                InlineKeyboardMarkup([*rows, nav_row(_, back=False)]), edit=edit)
+
+
+async def what_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("what",), allowed=_officers)
+    if found is None or found.value not in WHAT:
+        return
+    await services(context).db.run(save_dialog, found.person.id, FLOW, "which",
+                                   what=found.value)
+    await show_which(update, context, found.person, found.value)
+
+
+async def show_which(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                     what: str, page: int = 0) -> None:
+    _ = person._
+    items = await services(context).db.run(exportable, person.actor, what)
+    if not items:
+        await reply(update, _("There is nothing of that kind in your area yet."),
+                    InlineKeyboardMarkup([nav_row(_)]))
+        return
+    await pages.show(update, _(WHICH[what]), pages.choices(
+        [(label, f"ex:i:{item_id}") for item_id, label, _name in items], page,
+        lambda n: f"ex:p:{n}", extra=[nav_row(_)]))
+
+
+async def ask_which(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    """⬅ from the format question."""
+    dialog = await services(context).db.run(save_dialog, person.id, FLOW, "which")
+    await show_which(update, context, person, dialog.data["what"])
+
+
+async def page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("which",), allowed=_officers)
+    if found is not None:
+        await show_which(update, context, found.person, found.data["what"],
+                         whole(found.value) or 0)
+
+
+async def which_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("which",), allowed=_officers)
+    if found is None:
+        return
+    person, what = found.person, found.data["what"]
+    item_id = whole(found.value)
+    items = await services(context).db.run(exportable, person.actor, what)
+    chosen = next((item for item in items if item[0] == item_id), None)
+    if chosen is None:  # a forged or stale press: not one of this officer's
+        await reply(update, person._("This is outside your area: Loa cannot export it."))
+        return
+    await services(context).db.run(save_dialog, person.id, FLOW, "format", item_id=item_id,
+                                   label=chosen[1], name=chosen[2])
+    await ask_format(update, person)
+
+
+async def ask_format(update: Update, person: Me) -> None:
+    _ = person._
+    rows = [[InlineKeyboardButton(_(label), callback_data=f"ex:f:{fmt}")
+             for fmt, label in FORMAT_NAMES.items()]]
+    await reply(update, _("Excel or CSV? Excel keeps money and dates as numbers you can add "
+                          "up; CSV opens in any program."),
+                InlineKeyboardMarkup([*rows, nav_row(_)]))
+
+
+async def format_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("format",), allowed=_officers)
+    if found is None or found.value not in FORMATS:
+        return
+    person, data, fmt = found.person, found.data, found.value
+    _ = person._
+    svc = services(context)
+    await svc.db.run(end_dialog, person.id)
+    await reply(update, _("Preparing the file…"))
+    what = data["what"]
+    name = filename(data["name"], FILE_WORDS.get(what, what), fmt, local_today(svc.config))
+    with tempfile.TemporaryDirectory(prefix="loa-export-") as folder:
+        path = Path(folder) / name
+        try:
+            rows = await asyncio.to_thread(_build, svc.db, person, what, data["item_id"], fmt,
+                                           path)
+        except (AccessDenied, LookupError):
+            await reply(update, _("This is outside your area: Loa cannot export it."),
+                        edit=False)
+            return
+        caption = _("{what}: {name} · {rows}", what=_(WHAT[what]), name=escape(data["label"]),
+                    rows=_.ngettext("{n} row", "{n} rows", rows))
+        with path.open("rb") as fh:
+            await update.effective_chat.send_document(fh, filename=name,
+                                                      caption=pages.shorten(caption, 1000))
+
+
+def _build(db, person: Me, what: str, item_id: int, fmt: str, path: Path) -> int:
+    """In a worker thread: the export's tables, checked against the scope again, to the file."""
+    return write(path, tables(db, person.actor, what, item_id), what, fmt, person._)
+
+
+BACK = {(FLOW, "which"): ask_what, (FLOW, "format"): ask_which}
+
+
+def handlers() -> list:
+    return [
+        CommandHandler("export", export_command),
+        CallbackQueryHandler(what_pressed, pattern=r"^ex:w:"),
+        CallbackQueryHandler(page_pressed, pattern=r"^ex:p:"),
+        CallbackQueryHandler(which_pressed, pattern=r"^ex:i:"),
+        CallbackQueryHandler(format_pressed, pattern=r"^ex:f:"),
+    ]

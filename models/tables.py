@@ -1,0 +1,39 @@
+"""What an export is before it becomes a file: a titled table of typed columns and its rows.
+
+The domain (models/exports.py) says what each column holds; bot/sheets.py decides how each kind
+is written (.xlsx or CSV). Headers and the labels of coded values are gettext message ids, so
+a table is translated only when it is written, in the reader's language.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+TEXT, INTEGER, MONEY, DATE, DATETIME = "text", "integer", "money", "date", "datetime"
+KINDS = (TEXT, INTEGER, MONEY, DATE, DATETIME)
+
+
+@dataclass(frozen=True)
+class Column:
+    header: str  # a message id (N_), or the words themselves when `translate` is False
+    kind: str = TEXT
+    translate: bool = True
+    labels: Mapping[str, str] | None = None  # coded value → message id ("received" → …)
+
+    def __post_init__(self) -> None:
+        if self.kind not in KINDS:
+            raise ValueError(f"unknown column kind {self.kind!r}")
+
+
+@dataclass
+class Table:
+    """A sheet of a workbook, or a CSV file: `above` lines (a title, the unit, a date) over
+    the header row, then the rows, read once, as they come (they may be streamed)."""
+
+    title: str
+    columns: Sequence[Column]
+    rows: Iterable[Sequence[Any]]
+    total: int | None = None  # how many rows to expect, for a progress bar
+    above: Sequence[str] = field(default_factory=tuple)

@@ -1,0 +1,56 @@
+"""Files Loa produces open safely in a spreadsheet: no cell runs as a formula."""
+
+import csv
+import io
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from bot.sheets import cell, csv_file
+
+
+def test_cells_that_would_run_as_formulas_are_text():
+    for dangerous in ("=1+1", "+84909", "-2+3", "@SUM(A1)", "\t=1", "\r=1",
+                      '=HYPERLINK("http://x","y")'):
+        assert cell(dangerous) == "'" + dangerous
+    for harmless in ("Lan", "Nguyễn Văn A", "1+1", "", "a=b"):
+        assert cell(harmless) == harmless
+    assert cell(-5) == -5 and cell(1_500_000) == 1_500_000 and cell(None) is None
+
+
+def test_a_csv_file_has_a_bom_and_quoted_formulas():
+    data = csv_file(["name", "amount"], [["=cmd|' /C calc'!A0", 500_000], ["Bình", -1]])
+    assert data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig"))))
+    assert rows == [["name", "amount"], ["'=cmd|' /C calc'!A0", "500000"], ["Bình", "-1"]]
+
+
+def test_a_workbook_of_several_sheets_with_title_lines_above_the_table():
+    import openpyxl
+
+    from bot.i18n import Translator
+    from bot.sheets import MONEY_FORMAT, write_xlsx
+    from models.tables import DATE, MONEY, Column, Table
+
+    _ = Translator("vi", ZoneInfo("Asia/Ho_Chi_Minh"))
+    report = Table("Báo cáo [cấp trên]", [Column("Đơn vị", translate=False),
+                                           Column("Số tiền", MONEY, translate=False),
+                                           Column("Ngày", DATE, translate=False)],
+                   [["Xã Tân Thành\x07\ud800", 1_500_000, date(2026, 12, 3)], ["@Ấp 1", -5, None]],
+                   above=["KẾT QUẢ VẬN ĐỘNG", "Ủy ban MTTQ huyện Thủ Thừa", "03/12/2026"])
+    twin = Table("Báo cáo [cấp trên]", report.columns, [])
+    buffer = io.BytesIO()
+    assert write_xlsx(buffer, [report, twin], _) == 2
+    book = openpyxl.load_workbook(io.BytesIO(buffer.getvalue()))
+    assert book.sheetnames == ["Báo cáo cấp trên", "Báo cáo cấp trên 2"]
+    sheet = book.worksheets[0]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert values[:3] == [["KẾT QUẢ VẬN ĐỘNG", None, None], ["Ủy ban MTTQ huyện Thủ Thừa",
+                                                             None, None], ["03/12/2026", None,
+                                                                           None]]
+    assert values[4:] == [["Đơn vị", "Số tiền", "Ngày"],
+                          ["Xã Tân Thành", 1_500_000, datetime(2026, 12, 3)],
+                          ["'@Ấp 1", -5, None]]
+    assert sheet.freeze_panes == "A6" and sheet.auto_filter.ref == "A5:C7"
+    assert sheet["B6"].number_format == MONEY_FORMAT and sheet["C6"].is_date
+    assert sheet.column_dimensions["A"].width == len("Xã Tân Thành") + 2
+    assert book.worksheets[1].auto_filter.ref == "A1:C1"  # no title lines, no rows
