@@ -12,6 +12,7 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
@@ -24,7 +25,7 @@ from bot.exporting import FORMATS, expected_rows, tables, write
 from bot.i18n import Translator
 from bot.logs import setup_logging
 from bot.migrate import upgrade
-from models.areas import AreaImportError, import_areas, parse_csv
+from models.areas import AreaImportError, by_code, import_areas, parse_csv
 from models.exports import NotInside, campaign_by_prefix
 from models.invites import revoke_role
 from models.users import AccessDenied, Actor, NotAVillage, Role, User, grant, list_users
@@ -165,7 +166,13 @@ def cmd_export(config: Config, args: argparse.Namespace) -> None:
     db = _db(config)
     what = args.export
     area = getattr(args, "area", None)
-    if what in ("pledges", "totals"):
+    actor = CLI_ACTOR
+    if what == "upward" and area:  # the part of that area, as its officer would report it
+        scope = db.call(by_code, area)
+        if scope is None:
+            raise Failure(f"no area with code {area!r}")
+        actor, area = Actor(CLI_ACTOR.user, Role.OFFICER, scope), None
+    if what in ("pledges", "totals", "upward"):
         campaign = db.call(campaign_by_prefix, args.campaign)
         if campaign is None:
             raise Failure(f"no campaign with the reference prefix {args.campaign!r}")
@@ -173,10 +180,12 @@ def cmd_export(config: Config, args: argparse.Namespace) -> None:
     else:
         item_id = args.deadline if what == "reports" else args.id
     try:
-        found = tables(db, CLI_ACTOR, what, item_id, area)
+        found = tables(db, actor, what, item_id, datetime.now(config.timezone).date(), area)
     except NotInside:
         raise Failure(f"area {area!r} is not inside the campaign's area") from None
     except (LookupError, AccessDenied):
+        if what == "upward":  # an officer of that area could not report on this campaign
+            raise Failure(f"area {args.area!r} and the campaign's area do not meet") from None
         raise Failure(f"no area with code {area!r}" if area and what in ("pledges", "totals")
                       else f"no {'deadline' if what == 'reports' else what} #{item_id}"
                       ) from None
@@ -192,19 +201,21 @@ def cmd_export(config: Config, args: argparse.Namespace) -> None:
 
 
 def _export_parsers(sub) -> None:
-    export = sub.add_parser("export", help="write pledges, totals, reports or a broadcast's "
-                                           "recipients to .xlsx or CSV").add_subparsers(
-        dest="export", required=True)
+    export = sub.add_parser("export", help="write pledges, totals, reports, a broadcast's "
+                            "recipients or the report upward to .xlsx or CSV"
+                            ).add_subparsers(dest="export", required=True)
     helps = {"pledges": "the pledges of a campaign",
              "totals": "a campaign's totals rolled up the area tree",
              "reports": "the reports of a deadline, missing areas included",
-             "broadcast": "the recipients of a broadcast and what became of each message"}
+             "broadcast": "the recipients of a broadcast and what became of each message",
+             "upward": "a campaign's result as reported to the level above, a row per area"}
     for what, text in helps.items():
         e = export.add_parser(what, help=text)
-        if what in ("pledges", "totals"):
+        if what in ("pledges", "totals", "upward"):
             e.add_argument("--campaign", required=True, metavar="PREFIX",
                            help="the campaign's reference prefix, as in TT26-0042")
-            e.add_argument("--area", metavar="CODE", help="only this area of the campaign")
+            e.add_argument("--area", metavar="CODE", help="only this area of the campaign"
+                           if what != "upward" else "report as this area's officer would")
         elif what == "reports":
             e.add_argument("--deadline", required=True, type=int, metavar="ID")
         else:

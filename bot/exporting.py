@@ -12,18 +12,24 @@ from pathlib import Path
 from bot.db import Database
 from bot.i18n import Translator
 from bot.sheets import Progress, write_csv, write_xlsx
-from models.exports import broadcast_table, pledges_table, reports_table, totals_tables
+from models.exports import (
+    broadcast_table,
+    pledges_table,
+    reports_table,
+    totals_tables,
+    upward_table,
+)
 from models.tables import Table
 from models.users import Actor
 
-WHAT = ("pledges", "totals", "reports", "broadcast")
+WHAT = ("pledges", "totals", "reports", "broadcast", "upward")
 FORMATS = ("xlsx", "csv")
 #: A CSV file holds one table: for the totals, the one row per area (a pivot table's input);
 #: the summary sheet is in the workbook only.
 CSV_TABLE = {"totals": 1}
 
 
-def tables(db: Database, actor: Actor, what: str, item_id: int,
+def tables(db: Database, actor: Actor, what: str, item_id: int, today: date,
            area_code: str | None = None) -> list[Table]:
     """The tables of an export, once the actor's right to it is checked (AccessDenied,
     LookupError, NotInside otherwise)."""
@@ -32,6 +38,7 @@ def tables(db: Database, actor: Actor, what: str, item_id: int,
         "totals": lambda: totals_tables(db.session, actor, item_id, area_code),
         "reports": lambda: [reports_table(db.session, actor, item_id)],
         "broadcast": lambda: [broadcast_table(db.session, actor, item_id)],
+        "upward": lambda: [upward_table(db.session, actor, item_id, today)],
     }
     return makers[what]()
 

@@ -25,6 +25,7 @@ from bot.delivery import Dispatcher
 from bot.i18n import N_
 from models.areas import label, short_labels
 from models.base import utcnow
+from models.campaigns import take_ended
 from models.deadlines import (
     Clockwork,
     Deadline,
@@ -33,6 +34,7 @@ from models.deadlines import (
     reporting_areas,
     take_due,
 )
+from models.figures import totals
 from models.onboarding import erase_unconsented
 from models.outbox import enqueue
 from models.pledges import take_pledge_reminders
@@ -78,7 +80,7 @@ class Reminders:
             if erased:
                 log.info("erased %d people who never consented", erased)
         return (self._deadline_reminders(session, now) + self._summaries(session, now)
-                + self._pledge_reminders(session, now))
+                + self._pledge_reminders(session, now) + self._results(session, now))
 
     def _deadline_reminders(self, session: Session, now: datetime) -> int:
         count, clock = 0, clockwork(self.config)
@@ -152,5 +154,27 @@ class Reminders:
             count += 1
         if count:
             log.info("pledge reminders: %d", count)
+        return count
+
+    def _results(self, session: Session, now: datetime) -> int:
+        """The day after a campaign ends, those who ran it hear its result, with the report
+        to the level above one press away."""
+        today = now.astimezone(self.config.timezone).date()
+        count = 0
+        for campaign, people in take_ended(session, today, now):
+            overall = totals(session, campaign.id).overall
+            for person in people:
+                _ = translator(self.config, person.language)
+                text = _("🏁 The campaign “{name}” ended on {date}: {pledged} pledged, {received} "
+                         "received ({n}). The report to the level above is ready as a "
+                         "workbook.", name=escape(campaign.name), date=_.date(campaign.ends_on),
+                         pledged=_.money(overall.pledged), received=_.money(overall.received),
+                         n=_.ngettext("{n} pledge", "{n} pledges", overall.pledges))
+                markup = InlineKeyboardMarkup([[InlineKeyboardButton(
+                    _("📤 Report to the level above (Excel)"),
+                    callback_data=f"ex:up:{campaign.id}")]])
+                enqueue(session, person.id, text, markup.to_dict())
+                count += 1
+            log.info("campaign %s ended: result to %d officers", campaign.id, len(people))
         return count
 

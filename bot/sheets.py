@@ -33,7 +33,7 @@ from typing import IO, Any
 from openpyxl.utils import get_column_letter
 
 from bot.i18n import Translator
-from models.tables import DATE, DATETIME, MONEY, TEXT, Column, Table
+from models.tables import DATE, DATETIME, MONEY, TEXT, Column, Phrase, Table
 
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 MONEY_FORMAT = '#,##0 "₫"'
@@ -61,8 +61,19 @@ def csv_file(header: Sequence[str], rows: Iterable[Sequence[Any]]) -> bytes:
     return buffer.getvalue().encode("utf-8-sig")
 
 
+def words(value: str | Phrase, _: Translator, translate: bool = True) -> str:
+    """A header or a title line in the reader's language."""
+    if isinstance(value, Phrase):
+        return value.render(_, _.date)
+    return _(value) if translate else value
+
+
 def headers(table: Table, _: Translator) -> list[str]:
-    return [_(c.header) if c.translate else c.header for c in table.columns]
+    return [words(c.header, _, c.translate) for c in table.columns]
+
+
+def above(table: Table, _: Translator) -> list[str]:
+    return [_clean(words(line, _, translate=False)) for line in table.above]
 
 
 def _converter(column: Column, _: Translator, for_csv: bool) -> Callable[[Any], Any]:
@@ -71,7 +82,8 @@ def _converter(column: Column, _: Translator, for_csv: bool) -> Callable[[Any], 
         labels = {key: _(msgid) for key, msgid in column.labels.items()}
         return lambda v: None if v is None else cell(_clean(labels.get(v, str(v))))
     if column.kind == TEXT:
-        return lambda v: None if v is None else cell(_clean(str(v)))
+        return lambda v: None if v is None else cell(_clean(
+            words(v, _) if isinstance(v, Phrase) else str(v)))
     if column.kind == DATETIME:
         if for_csv:
             return lambda v: None if v is None else _.local(v).strftime("%Y-%m-%d %H:%M")
@@ -198,8 +210,8 @@ def _write_sheet(out: IO[str], table: Table, _: Translator, done: int,
     out.write("".join(f'<col min="{i}" max="{i}" width="{w}" customWidth="1"/>'
                       for i, w in enumerate(widths, 1)))
     out.write("</cols><sheetData>")
-    for number, line in enumerate(table.above, 1):
-        out.write(_text_row(number, [cell(_clean(line))]))
+    for number, line in enumerate(above(table, _), 1):
+        out.write(_text_row(number, [cell(line)]))
     out.write(_text_row(top, [cell(_clean(n)) for n in names], style=1))
     letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
     writers = [_cell_writer(c.kind) for c in columns]
@@ -300,8 +312,8 @@ def write_csv(target: IO[str], table: Table, _: Translator,
     caller's encoding: open(path, "w", encoding="utf-8-sig", newline="")). Title lines, if any,
     come first, then an empty line. The number of rows written."""
     writer = csv.writer(target)
-    for line in table.above:
-        writer.writerow([cell(_clean(line))])
+    for line in above(table, _):
+        writer.writerow([cell(line)])
     if table.above:
         writer.writerow([])
     writer.writerow([cell(name) for name in headers(table, _)])

@@ -19,13 +19,18 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot import pages
-from bot.context import Me, escape, local_today, officer, reply, services
+from bot.context import Me, escape, local_today, officer, presser, reply, services
 from bot.exporting import FORMATS, filename, tables, write
 from bot.i18n import N_
 from handlers.router import nav_row, step_press
 from models.broadcasts import first_words
 from models.dialogs import end_dialog, save_dialog
-from models.exports import exportable_broadcasts, exportable_campaigns, exportable_deadlines
+from models.exports import (
+    exportable_broadcasts,
+    exportable_campaigns,
+    exportable_deadlines,
+    reportable_campaigns,
+)
 from models.numbers import whole
 from models.users import AccessDenied, Actor, Role
 
@@ -35,15 +40,17 @@ WHAT = {
     "totals": N_("📊 Totals of a campaign, by area"),
     "reports": N_("📝 Reports of a deadline"),
     "broadcast": N_("📣 Recipients of a broadcast"),
+    "upward": N_("📤 Report to the level above"),
 }
 WHICH = {
     "pledges": N_("Which campaign's pledges?"),
     "totals": N_("Which campaign's totals?"),
     "reports": N_("The reports of which deadline?"),
     "broadcast": N_("The recipients of which broadcast?"),
+    "upward": N_("The result of which campaign, for the level above?"),
 }
 FORMAT_NAMES = {"xlsx": N_("📗 Excel (.xlsx)"), "csv": N_("📄 CSV (UTF-8)")}
-FILE_WORDS = {"broadcast": "recipients"}  # loa-broadcast7-recipients-2026-12-03.xlsx
+FILE_WORDS = {"broadcast": "recipients", "upward": "report"}  # loa-TT26-report-2026-12-03.xlsx
 
 
 def _officers(actor: Actor) -> bool:
@@ -52,9 +59,10 @@ def _officers(actor: Actor) -> bool:
 
 def exportable(session: Session, actor: Actor, what: str) -> list[tuple[int, str, str]]:
     """(id, button label, name in the file's name) of what this officer may export."""
-    if what in ("pledges", "totals"):
-        return [(c.id, f"{c.ref_prefix} · {c.name}", c.ref_prefix)
-                for c in exportable_campaigns(session, actor)]
+    if what in ("pledges", "totals", "upward"):
+        found = reportable_campaigns(session, actor) if what == "upward" else \
+            exportable_campaigns(session, actor)
+        return [(c.id, f"{c.ref_prefix} · {c.name}", c.ref_prefix) for c in found]
     if what == "reports":
         return [(d.id, f"#{d.id} · {d.title}", f"deadline{d.id}")
                 for d in exportable_deadlines(session, actor)]
@@ -144,31 +152,55 @@ async def format_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if found is None or found.value not in FORMATS:
         return
     person, data, fmt = found.person, found.data, found.value
+    await services(context).db.run(end_dialog, person.id)
+    await send_file(update, context, person, data["what"], data["item_id"], data["label"],
+                    data["name"], fmt, edit=True)
+
+
+async def upward_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """ex:up:<campaign>, under the result Loa sends when a campaign ends: the report to the
+    level above at once, as a workbook, if the presser may still have it."""
+    person = await presser(update, context)
+    if person is None:
+        return
+    await update.callback_query.answer()
+    items = await services(context).db.run(exportable, person.actor, "upward")  # [] unless
+    # an officer's (or an admin's): no one else has a campaign to report on
+    chosen = next((i for i in items if i[0] == whole(update.callback_query.data[6:])), None)
+    if chosen is None:
+        await reply(update, person._("This is outside your area: Loa cannot export it."),
+                    edit=False)
+        return
+    await send_file(update, context, person, "upward", *chosen, "xlsx", edit=False)
+
+
+async def send_file(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, what: str,
+                    item_id: int, label: str, name: str, fmt: str, edit: bool) -> None:
+    """Build the export in a worker thread into a temporary file and send it; "Preparing"
+    takes the place of the last question (`edit`), or comes under a notice it would erase."""
     _ = person._
     svc = services(context)
-    await svc.db.run(end_dialog, person.id)
-    await reply(update, _("Preparing the file…"))
-    what = data["what"]
-    name = filename(data["name"], FILE_WORDS.get(what, what), fmt, local_today(svc.config))
+    await reply(update, _("Preparing the file…"), edit=edit)
+    name = filename(name, FILE_WORDS.get(what, what), fmt, local_today(svc.config))
     with tempfile.TemporaryDirectory(prefix="loa-export-") as folder:
         path = Path(folder) / name
         try:
-            rows = await asyncio.to_thread(_build, svc.db, person, what, data["item_id"], fmt,
-                                           path)
+            rows = await asyncio.to_thread(_build, svc.db, person, what, item_id, fmt, path,
+                                           local_today(svc.config))
         except (AccessDenied, LookupError):
             await reply(update, _("This is outside your area: Loa cannot export it."),
                         edit=False)
             return
-        caption = _("{what}: {name} · {rows}", what=_(WHAT[what]), name=escape(data["label"]),
+        caption = _("{what}: {name} · {rows}", what=_(WHAT[what]), name=escape(label),
                     rows=_.ngettext("{n} row", "{n} rows", rows))
         with path.open("rb") as fh:
             await update.effective_chat.send_document(fh, filename=name,
                                                       caption=pages.shorten(caption, 1000))
 
 
-def _build(db, person: Me, what: str, item_id: int, fmt: str, path: Path) -> int:
+def _build(db, person: Me, what: str, item_id: int, fmt: str, path: Path, today) -> int:
     """In a worker thread: the export's tables, checked against the scope again, to the file."""
-    return write(path, tables(db, person.actor, what, item_id), what, fmt, person._)
+    return write(path, tables(db, person.actor, what, item_id, today), what, fmt, person._)
 
 
 BACK = {(FLOW, "which"): ask_what, (FLOW, "format"): ask_which}
@@ -181,4 +213,5 @@ def handlers() -> list:
         CallbackQueryHandler(page_pressed, pattern=r"^ex:p:"),
         CallbackQueryHandler(which_pressed, pattern=r"^ex:i:"),
         CallbackQueryHandler(format_pressed, pattern=r"^ex:f:"),
+        CallbackQueryHandler(upward_pressed, pattern=r"^ex:up:\d+$"),
     ]

@@ -17,7 +17,7 @@ from bot.config import Config
 from bot.context import Me, escape, local_today, officer, presser, reply, services, translator
 from bot.i18n import N_, Translator
 from handlers.inputs import read_amount
-from handlers.pledges import PLEDGE_KINDS, PLEDGER_KINDS, STATUS_NAMES, describe
+from handlers.pledges import PLEDGE_KINDS, describe
 from handlers.router import EXPIRED, nav_row
 from models.amounts import amount_then_other
 from models.areas import SHORT, get_area, label
@@ -27,6 +27,8 @@ from models.dates import Lean, split_trailing_day
 from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.outbox import enqueue
 from models.pledges import (
+    PLEDGER_KINDS,
+    STATUS_NAMES,
     Pledge,
     PledgeChange,
     PledgeFilter,

@@ -35,6 +35,8 @@ from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.numbers import whole
 from models.pledges import (
     ORGANISATIONS,
+    PLEDGER_KINDS,
+    STATUS_NAMES,
     CampaignNotOpen,
     Pledge,
     PledgeDraft,
@@ -60,23 +62,10 @@ FLOW, MINE, PHONE = "pledge", "mypledge", "pledge_phone"
 NAME_MAX, ITEM_MAX = 80, 120  # a name to show; goods described in words
 MINE_PAGE = 10
 
-PLEDGER_KINDS = {
-    PledgerKind.INDIVIDUAL: N_("Individual"),
-    PledgerKind.HOUSEHOLD: N_("Household"),
-    PledgerKind.BUSINESS: N_("Business"),
-    PledgerKind.AGENCY: N_("Agency or unit"),
-    PledgerKind.ORGANISATION: N_("Organisation"),
-}
 PLEDGE_KINDS = {
     PledgeKind.MONEY: N_("💵 Money"),
     PledgeKind.IN_KIND: N_("📦 In kind"),
     PledgeKind.SALARY: N_("📅 One day's salary"),
-}
-STATUS_NAMES = {
-    PledgeStatus.REGISTERED: N_("registered"),
-    PledgeStatus.RECEIVED: N_("received"),
-    PledgeStatus.CANCELLED: N_("cancelled"),
-    PledgeStatus.REJECTED: N_("rejected"),
 }
 
 

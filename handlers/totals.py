@@ -14,12 +14,12 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot import charts, pages
 from bot.context import Me, escape, me, reply, services
 from bot.i18n import Translator
-from handlers.pledges import PLEDGER_KINDS, describe
+from handlers.pledges import describe
 from models.areas import get_area
 from models.campaigns import Campaign, public_campaigns
 from models.figures import Sums, honour_roll, totals
 from models.numbers import whole
-from models.pledges import Pledge, PledgeKind, PledgerKind, PledgeStatus
+from models.pledges import PLEDGER_KINDS, Pledge, PledgeKind, PledgerKind, PledgeStatus
 from models.series import CampaignSeries, campaign_series
 from models.users import get_user
 

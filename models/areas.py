@@ -109,6 +109,15 @@ def ancestors(session: Session, area: Area) -> list[Area]:
     return [found[i] for i in ids if i in found]
 
 
+def formal_name(area: Area) -> str:
+    """The name with its level, as a report heads it: "Xã Tân Thành", "Huyện Thủ Thừa";
+    "Ấp 1" stays as it is."""
+    if fold(area.name).startswith(fold(area.level)):
+        return area.name
+    level = area.level.strip()
+    return f"{level[:1].upper()}{level[1:]} {area.name}" if level else area.name
+
+
 SHORT = 2  # "Ấp 1, Tân Thành": enough to tell an area apart in a confirmation
 
 

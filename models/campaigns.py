@@ -11,14 +11,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Text
+from sqlalchemy import BigInteger, Column, Text, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.areas import Area, fold, get_area, is_within
 from models.base import telegram_id_column, utcnow
 from models.dates import InputProblem
 from models.numbers import ascii_digits
-from models.users import AccessDenied, Actor, Role
+from models.users import AccessDenied, Actor, Role, User
 
 NAME_MAX = 200
 DESCRIPTION_MAX = 3500  # the open letter; a Telegram message holds 4096 characters
@@ -52,6 +52,7 @@ class Campaign(SQLModel, table=True):
     created_by: int | None = Field(default=None, sa_column=telegram_id_column(
         foreign_key="user.id", ondelete="SET NULL"))
     created_at: datetime = Field(default_factory=utcnow)
+    result_sent_at: datetime | None = None  # its officers were told the result, once
 
 
 class CampaignTarget(SQLModel, table=True):
@@ -211,3 +212,23 @@ def relayable(session: Session, actor: Actor, today: date, limit: int = 5) -> li
         found.update({c.id: c for c in open_campaigns(session, actor.scope, today)
                       if is_within(actor.scope, get_area(session, c.area_id))})
     return list(found.values())[:limit]
+
+
+def take_ended(session: Session, today: date, now: datetime) -> list[tuple[Campaign, list[User]]]:
+    """Campaigns over by `today` whose officers have not been told the result, each claimed
+    once (however many processes look), with whom to tell: whoever started it, and the
+    officers of its area, while Telegram still reaches them."""
+    taken = []
+    for campaign in session.exec(select(Campaign).where(
+            col(Campaign.ends_on) < today, col(Campaign.result_sent_at).is_(None))).all():
+        if session.execute(update(Campaign).where(col(Campaign.id) == campaign.id,
+                                                  col(Campaign.result_sent_at).is_(None))
+                           .values(result_sent_at=now)).rowcount != 1:
+            continue
+        people = list(session.exec(select(User).where(
+            (col(User.id) == campaign.created_by)
+            | ((User.role == Role.OFFICER) & (User.scope_area_id == campaign.area_id)),
+            col(User.unreachable_at).is_(None)).order_by(User.id)))
+        taken.append((campaign, people))
+    return taken
+

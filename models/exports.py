@@ -17,41 +17,29 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
+from datetime import date
 from typing import Any
 
 from sqlmodel import Session, col, func, select
 
-from models.areas import Area, by_code, get_area, is_within, label
+from models.areas import Area, by_code, formal_name, get_area, is_within, label
 from models.broadcasts import Broadcast, BroadcastStatus, managed_broadcast, recent
 from models.campaigns import Campaign, CampaignTarget, campaigns_run_by, managed_campaign
 from models.deadlines import Deadline, overview
-from models.figures import Sums, totals
+from models.figures import Quantities, Sums, UpwardRow, totals, upward_report
 from models.outbox import Delivery, DeliveryStatus
-from models.pledges import Pledge, PledgeKind, PledgerKind, PledgeStatus
-from models.tables import DATE, DATETIME, INTEGER, MONEY, TEXT, Column, Table
+from models.pledges import PLEDGER_KINDS, STATUS_NAMES, Pledge, PledgeKind, PledgeStatus
+from models.tables import DATE, DATETIME, INTEGER, MONEY, TEXT, Column, Phrase, Table
 from models.users import AccessDenied, Actor, Role, User
 from models.wording import N_
 
 BATCH = 2000  # rows a query
 Sessions = Callable[[], AbstractContextManager[Session]]
 
-PLEDGER_LABELS = {
-    PledgerKind.INDIVIDUAL: N_("Individual"),
-    PledgerKind.HOUSEHOLD: N_("Household"),
-    PledgerKind.BUSINESS: N_("Business"),
-    PledgerKind.AGENCY: N_("Agency or unit"),
-    PledgerKind.ORGANISATION: N_("Organisation"),
-}
 KIND_LABELS = {
     PledgeKind.MONEY: N_("Money"),
     PledgeKind.IN_KIND: N_("Goods (in kind)"),
     PledgeKind.SALARY: N_("A day's salary"),
-}
-STATUS_LABELS = {
-    PledgeStatus.REGISTERED: N_("registered"),
-    PledgeStatus.RECEIVED: N_("received"),
-    PledgeStatus.CANCELLED: N_("cancelled"),
-    PledgeStatus.REJECTED: N_("rejected"),
 }
 HELD_LABELS = {"held": N_("held for review")}
 REPORT_LABELS = {"on_time": N_("reported"), "late": N_("reported late"),
@@ -78,6 +66,18 @@ class NotInside(ValueError):
 
 def exportable_campaigns(session: Session, actor: Actor) -> list[Campaign]:
     return campaigns_run_by(session, actor)
+
+
+def reportable_campaigns(session: Session, actor: Actor) -> list[Campaign]:
+    """Campaigns an officer reports on upward: those in their scope, and those of a larger
+    area their own lies in (a commune's part of the district's drive), newest first."""
+    if actor.role is Role.ADMIN or not actor.at_least(Role.OFFICER) or actor.scope is None:
+        return campaigns_run_by(session, actor)
+    ids = [int(i) for i in actor.scope.path.strip("/").split("/")]
+    return list(session.exec(select(Campaign).join(Area, col(Area.id) == Campaign.area_id)
+                             .where(col(Area.path).startswith(actor.scope.path, autoescape=True)
+                                    | col(Campaign.area_id).in_(ids))
+                             .order_by(col(Campaign.id).desc())))
 
 
 def exportable_deadlines(session: Session, actor: Actor) -> list[Deadline]:
@@ -164,10 +164,10 @@ class Tree:
 
 PLEDGE_COLUMNS = [
     Column(N_("Reference")), Column(N_("Registered at"), DATETIME),
-    Column(N_("Pledger"), labels=PLEDGER_LABELS), Column(N_("Name")),
+    Column(N_("Pledger"), labels=PLEDGER_KINDS), Column(N_("Name")),
     Column(N_("Kind"), labels=KIND_LABELS), Column(N_("Amount"), MONEY), Column(N_("Item")),
     Column(N_("Quantity"), INTEGER), Column(N_("Target")),
-    Column(N_("Status"), labels=STATUS_LABELS), Column(N_("Received amount"), MONEY),
+    Column(N_("Status"), labels=STATUS_NAMES), Column(N_("Received amount"), MONEY),
     Column(N_("Received on"), DATE), Column(N_("Review"), labels=HELD_LABELS),
 ]
 
@@ -251,7 +251,7 @@ def totals_tables(sessions: Sessions, actor: Actor, campaign_id: int,
         lines += [("kind", kind, s.pledged, s.received, s.pledges)
                   for kind, s in sorted(figures.by_kind.items())]
     summary = Table(N_("Totals"), [Column(N_("Counted over"), labels=SCOPE_LABELS),
-                                   Column(N_("Which"), labels=PLEDGER_LABELS), *SUM_COLUMNS],
+                                   Column(N_("Which"), labels=PLEDGER_KINDS), *SUM_COLUMNS],
                     lines, len(lines))
     return [summary, areas]
 
@@ -329,3 +329,59 @@ def _delivery_rows(sessions: Sessions, broadcast_id: int,
         if len(page) < batch:
             return
         last = page[-1][0]
+
+
+# ---- (e) the report to the level above --------------------------------------------------------
+
+UPWARD_COLUMNS = [
+    Column(N_("No."), INTEGER), Column(N_("Area")),
+    Column(N_("Units and organisations giving"), INTEGER),
+    Column(N_("Individuals and households giving"), INTEGER),
+    Column(N_("Money pledged"), MONEY), Column(N_("Money received"), MONEY),
+    Column(N_("Goods: pledges"), INTEGER), Column(N_("Goods: value pledged"), MONEY),
+    Column(N_("Goods: value received"), MONEY),
+]
+UPWARD_SUMS = [Column(N_("Pledged in all (money and goods)"), MONEY),
+               Column(N_("Received in all"), MONEY)]
+
+
+def upward_table(sessions: Sessions, actor: Actor, campaign_id: int, today: date) -> Table:
+    """The campaign's result laid out the way the Front reports it to the level above: who
+    reports and to whom, then one row per area below the reporting one, then the totals. The
+    figures are upward_report's, the same the level above sees in Loa: nobody retypes them."""
+    with sessions() as session:
+        report = upward_report(session, actor, campaign_id)
+        reporter = session.get(User, actor.id)
+        parent = get_area(session, report.unit.parent_id)
+    above: list[str | Phrase] = [
+        Phrase(N_("Report on the result of the campaign “{campaign}”"),
+               {"campaign": report.campaign.name}),
+        Phrase(N_("Reporting unit: {unit}"), {"unit": formal_name(report.unit)}),
+        *([Phrase(N_("To the level above: {area}"), {"area": formal_name(parent)})]
+          if parent else []),
+        Phrase(N_("Campaign from {start} to {end}"),
+               {"start": report.starts_on, "end": report.ends_on}),
+        Phrase(N_("Report date: {date}"), {"date": today}),
+        *([Phrase(N_("Prepared by: {name}"), {"name": reporter.name})]
+          if reporter and reporter.name else []),
+    ]
+    columns = [*UPWARD_COLUMNS]
+    for target in report.targets:
+        columns += [Column(Phrase(N_("{item} (target {quantity}): pledged"),
+                                  {"item": target.name, "quantity": target.quantity}), INTEGER),
+                    Column(Phrase(N_("{item}: received"), {"item": target.name}), INTEGER)]
+    columns += UPWARD_SUMS
+
+    def line(number: int | None, name: str | Phrase, row: UpwardRow) -> tuple[Any, ...]:
+        items = [getattr(row.items.get(t.id, Quantities()), side)
+                 for t in report.targets for side in ("pledged", "received")]
+        return (number, name, row.units, row.individuals, row.money_pledged,
+                row.money_received, row.in_kind_pledges, row.in_kind_pledged,
+                row.in_kind_received, *items, row.sums.pledged, row.sums.received)
+
+    rows = [line(n, Phrase(N_("{area} (given directly)"), {"area": formal_name(row.area)})
+                 if row.own else formal_name(row.area), row)
+            for n, row in enumerate(report.rows, 1)]
+    rows.append(line(None, Phrase(N_("Total")), report.total))
+    return Table(N_("Report"), columns, rows, len(rows), above)
+

@@ -17,7 +17,7 @@ from typing import Any
 from sqlalchemy import BigInteger, case, cast, distinct
 from sqlmodel import Session, col, func, select
 
-from models.areas import Area, get_area
+from models.areas import Area, get_area, is_within
 from models.campaigns import Campaign, CampaignTarget
 from models.pledges import COUNTED, ORGANISATIONS, Pledge, PledgeKind, PledgeStatus
 from models.users import AccessDenied, Actor, Role
@@ -233,19 +233,21 @@ def upward_report(session: Session, actor: Actor, campaign_id: int) -> UpwardRep
     - in kind: how many pledges, their stated value, the value received;
     - items: per item target (houses...), the quantity pledged and the quantity received;
     - sums: all counted pledges (money and in kind) as /totals counts them.
-    Officers whose scope covers the campaign's area, and admins, may have it."""
+    Officers whose scope covers the campaign's area, and admins, have the whole campaign. An
+    officer of an area inside it (a commune in a district's drive) has their own area's part:
+    its rows are the areas below theirs, the figures the same ones the district sees."""
     campaign = session.get(Campaign, campaign_id)
     if campaign is None:
         raise LookupError(campaign_id)
-    root = get_area(session, campaign.area_id)
-    if not (actor.at_least(Role.OFFICER) and actor.covers(root)):
-        raise AccessDenied("the campaign's area is outside the officer's scope")
+    root = reported_area(session, actor, campaign)
     children = list(session.exec(select(Area).where(Area.parent_id == root.id)
                                  .order_by(Area.search_name, Area.id)))
     rows = {a.id: UpwardRow(a) for a in children}
     rows[root.id] = UpwardRow(root, own=True)
     branch = _branch(session, root)
     public = public_pledges(campaign_id)
+    if root.id != campaign.area_id:  # a part of the campaign: only what counts inside it
+        public = public & col(Area.path).startswith(root.path, autoescape=True)
     for top, kind, status, target_id, count, pledged, received, quantity in session.exec(
             select(branch, Pledge.kind, Pledge.status, Pledge.target_id, func.count(),
                    _total(Pledge.amount), _total(Pledge.received_amount),
@@ -286,6 +288,18 @@ def upward_report(session: Session, actor: Actor, campaign_id: int) -> UpwardRep
         CampaignTarget.campaign_id == campaign_id).order_by(CampaignTarget.id)))
     return UpwardReport(campaign, actor.scope or root, campaign.starts_on, campaign.ends_on,
                         targets, shown, total)
+
+
+def reported_area(session: Session, actor: Actor, campaign: Campaign) -> Area:
+    """The area an officer reports on for a campaign: the campaign's own when their scope
+    covers it, their scope when it lies inside the campaign's area; AccessDenied otherwise."""
+    area = get_area(session, campaign.area_id)
+    if actor.at_least(Role.OFFICER) and actor.covers(area):
+        return area
+    if actor.at_least(Role.OFFICER) and actor.scope is not None and \
+            is_within(actor.scope, area):
+        return actor.scope
+    raise AccessDenied("the campaign's area and the officer's scope do not meet")
 
 
 def _branch(session: Session, root: Area) -> Any:

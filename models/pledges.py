@@ -23,6 +23,7 @@ from models.areas import Area, get_area, is_within
 from models.base import telegram_id_column, utcnow
 from models.campaigns import Campaign, takes_pledges
 from models.users import AccessDenied, Actor, Role, User
+from models.wording import N_
 
 SIMILAR_WITHIN = timedelta(days=1)
 
@@ -58,6 +59,21 @@ class PledgeStatus(StrEnum):
 
 
 COUNTED = (PledgeStatus.REGISTERED, PledgeStatus.RECEIVED)
+
+#: The names of kinds of pledger and of statuses, translated where they are shown.
+PLEDGER_KINDS = {
+    PledgerKind.INDIVIDUAL: N_("Individual"),
+    PledgerKind.HOUSEHOLD: N_("Household"),
+    PledgerKind.BUSINESS: N_("Business"),
+    PledgerKind.AGENCY: N_("Agency or unit"),
+    PledgerKind.ORGANISATION: N_("Organisation"),
+}
+STATUS_NAMES = {
+    PledgeStatus.REGISTERED: N_("registered"),
+    PledgeStatus.RECEIVED: N_("received"),
+    PledgeStatus.CANCELLED: N_("cancelled"),
+    PledgeStatus.REJECTED: N_("rejected"),
+}
 
 
 def money_column(nullable: bool = False) -> Column:

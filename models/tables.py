@@ -7,8 +7,9 @@ a table is translated only when it is written, in the reader's language.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 TEXT, INTEGER, MONEY, DATE, DATETIME = "text", "integer", "money", "date", "datetime"
@@ -16,8 +17,22 @@ KINDS = (TEXT, INTEGER, MONEY, DATE, DATETIME)
 
 
 @dataclass(frozen=True)
+class Phrase:
+    """Words with values in them ("Reporting unit: {unit}"), translated when written: a
+    title line, a header naming an item target, the totals row's label. Dates in the values
+    are written the reader's way."""
+
+    message: str  # a message id (N_)
+    values: Mapping[str, Any] = field(default_factory=dict)
+
+    def render(self, _: Callable[..., str], day: Callable[[date], str]) -> str:
+        return _(self.message, **{k: day(v) if isinstance(v, date) else v
+                                  for k, v in self.values.items()})
+
+
+@dataclass(frozen=True)
 class Column:
-    header: str  # a message id (N_), or the words themselves when `translate` is False
+    header: str | Phrase  # a message id (N_), or the words themselves when `translate` is False
     kind: str = TEXT
     translate: bool = True
     labels: Mapping[str, str] | None = None  # coded value → message id ("received" → …)
@@ -36,4 +51,4 @@ class Table:
     columns: Sequence[Column]
     rows: Iterable[Sequence[Any]]
     total: int | None = None  # how many rows to expect, for a progress bar
-    above: Sequence[str] = field(default_factory=tuple)
+    above: Sequence[str | Phrase] = field(default_factory=tuple)

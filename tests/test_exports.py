@@ -24,8 +24,9 @@ from models.exports import (
     pledges_table,
     reports_table,
     totals_tables,
+    upward_table,
 )
-from models.figures import totals
+from models.figures import totals, upward_report
 from models.outbox import Delivery, DeliveryStatus
 from models.pledges import PledgeDraft, mark_received, register_pledge
 from models.users import AccessDenied, Role, actor_for, ensure_user, grant, update_user
@@ -305,6 +306,70 @@ def test_the_progress_bar_is_drawn_a_few_times_a_second():
     assert drawn[-1] == f"[{'#' * 30}] 100000/100000 rows\n"
 
 
+# ---- the report to the level above ------------------------------------------------------------
+
+def test_the_report_to_the_level_above_as_the_front_lays_it_out(seeded):
+    db, campaign_id = seeded
+    db.call(lambda s: update_user(s, ensure_user(s, 50)[0], name="Trần Văn Tâm"))
+    district = book([upward_table(db.session, db.call(actor, 1), campaign_id, TODAY)])
+    lines = rows(district.active)
+    assert [line[0] for line in lines[:5]] == [
+        "BÁO CÁO KẾT QUẢ CUỘC VẬN ĐỘNG “Vì người nghèo 2026”",
+        "Đơn vị báo cáo: Huyện Thủ Thừa", "Kính gửi cấp trên: Tỉnh Long An",
+        "Thời gian vận động: từ 01/11/2026 đến 31/12/2026", "Ngày báo cáo: 20/11/2026"]
+    header = lines[6]
+    assert header == ["STT", "Địa bàn", "Số tập thể, đơn vị ủng hộ",
+                      "Số cá nhân, hộ gia đình ủng hộ", "Tiền đăng ký", "Tiền đã nhận",
+                      "Hiện vật: số lượt", "Hiện vật: giá trị đăng ký",
+                      "Hiện vật: giá trị đã nhận", "Nhà Đại đoàn kết (chỉ tiêu 7): đăng ký",
+                      "Nhà Đại đoàn kết: đã nhận", "Tổng đăng ký (tiền và hiện vật)",
+                      "Tổng đã nhận"]
+    body, total = lines[7:-1], lines[-1]
+    assert len(body) == 12 and body[0][:2] == [1, "Xã Bình An"]  # every commune, even at 0
+    by_name = {line[1]: line for line in body}
+    assert by_name["Xã Tân Thành"][2:6] == [0, 3, 3_000_000, 400_000]
+    assert by_name["Xã Long Thạnh"][2:6] == [0, 1, 2_000_000, 0]
+    assert by_name["Thị trấn Thủ Thừa"][2:] == [0] * 11
+    overall = db.call(totals, campaign_id).overall
+    assert total[1] == "Tổng cộng" and total[-2:] == [overall.pledged, overall.received]
+    assert total[2:] == [sum(line[i] for line in body) for i in range(2, len(header))]
+    money = district.active.cell(row=8, column=5)
+    assert money.number_format == MONEY_FORMAT and district.active.freeze_panes == "A8"
+
+    # Tân Thành's officer reports its part of the district's drive: the hamlets, the same
+    # figures the district sees on Tân Thành's line
+    commune = rows(book([upward_table(db.session, db.call(actor, 50), campaign_id,
+                                      TODAY)]).active)
+    assert commune[1][0] == "Đơn vị báo cáo: Xã Tân Thành"
+    assert commune[2][0] == "Kính gửi cấp trên: Huyện Thủ Thừa"
+    assert commune[5][0] == "Người lập: Trần Văn Tâm"
+    assert [line[1] for line in commune[8:-1]][:2] == ["Ấp 1", "Ấp 2"]
+    assert commune[-1][2:] == by_name["Xã Tân Thành"][2:]
+    english = rows(book([upward_table(db.session, db.call(actor, 50), campaign_id, TODAY)],
+                        EN).active)
+    assert english[0][0] == "Report on the result of the campaign “Vì người nghèo 2026”"
+    assert english[-1][1] == "Total"
+    with pytest.raises(AccessDenied):  # a citizen
+        upward_table(db.session, db.call(actor, 100), campaign_id, TODAY)
+    assert db.call(lambda s: upward_report(s, actor(s, 50), campaign_id).unit.code) == "28042"
+
+
+def test_loa_export_upward_from_the_office_computer(seeded, db_url, tmp_path, monkeypatch,
+                                                    capsys):
+    db, campaign_id = seeded
+    prefix = db.call(lambda s: s.get(Campaign, campaign_id).ref_prefix)
+    out = tmp_path / "bao-cao.xlsx"
+    assert run_cli(monkeypatch, db_url, "upward", "--campaign", prefix, "--area", "28042",
+                   "-o", str(out)) == 0
+    lines = rows(openpyxl.load_workbook(out).active)
+    assert lines[1][0] == "Đơn vị báo cáo: Xã Tân Thành" and lines[-1][4] == 3_000_000
+    capsys.readouterr()
+    assert run_cli(monkeypatch, db_url, "upward", "--campaign", prefix, "--area", "625",
+                   "-o", str(out)) == 1
+    assert capsys.readouterr().err.strip() == \
+        "loa: area '625' and the campaign's area do not meet"
+
+
 # ---- /export in the chat ----------------------------------------------------------------------
 
 async def test_export_in_chat_sends_the_file_and_refuses_outside_the_scope(loa):
@@ -355,3 +420,64 @@ async def test_export_in_chat_sends_the_file_and_refuses_outside_the_scope(loa):
     data = loa.emu.file_bytes(sent.document)
     assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig").startswith("Mã,")
     assert sent.plain.endswith("· 0 dòng")
+
+
+async def test_the_report_upward_in_chat_for_a_communes_part(loa):
+    district = loa.db.call(seed)
+    prefix = loa.db.call(lambda s: s.get(Campaign, district).ref_prefix)
+    other = loa.db.call(lambda s: create_campaign(s, actor(s, 51), CampaignDraft(
+        name="Long Thạnh giúp nhau", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 31), area_id=by_code(s, "28039").id, money_target=0)))
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.send(700, "/export")
+    which = await loa.tap(700, "📤 Báo cáo lên cấp trên")
+    assert which.plain == "Báo cáo kết quả cuộc vận động nào lên cấp trên?"
+    assert which.buttons()[0] == [f"{prefix} · Vì người nghèo 2026"]  # the district's drive
+    loa.emu.press(700, f"ex:i:{other.id}")  # another commune's campaign, forged
+    assert (await loa.next(700)).plain == \
+        "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
+    await loa.send(700, "/export")
+    await loa.tap(700, "📤 Báo cáo lên cấp trên")
+    await loa.tap(700, f"{prefix} · Vì người nghèo 2026")
+    loa.emu.press_button(700, "📗 Excel (.xlsx)")
+    document = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None,
+                                      timeout=10)
+    today = local_today(loa.config).isoformat()
+    assert document.content["document"]["file_name"] == f"loa-{prefix}-report-{today}.xlsx"
+    lines = rows(openpyxl.load_workbook(io.BytesIO(loa.emu.file_bytes(document.document))).active)
+    assert lines[1][0] == "Đơn vị báo cáo: Xã Tân Thành"
+    assert lines[5][0] == "Người lập: Tím" and lines[-1][1:6] == ["Tổng cộng", 0, 3, 3_000_000,
+                                                                  400_000]
+
+
+async def test_when_a_campaign_ends_its_officers_get_the_result_and_the_report(loa):
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    loa.db.call(grant, 702, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.onboard(701, name="Dân")
+    await loa.onboard(702, name="Hoa", lang="en")
+    campaign = loa.db.call(lambda s: create_campaign(s, actor(s, 700), CampaignDraft(
+        name="Áo ấm Tân Thành", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 11, 30), area_id=by_code(s, "28042").id, money_target=0)))
+    the_last_day = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 23:00 in Vietnam
+    assert await loa.services.reminders.tick(the_last_day) == 0
+    after = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 00:30 on 1 December in Vietnam
+    assert await loa.services.reminders.tick(after) == 2
+    told = await loa.next(700)
+    assert told.plain == ("🏁 Cuộc vận động “Áo ấm Tân Thành” đã kết thúc ngày 30/11/2026: "
+                          "đăng ký 0 ₫, đã nhận 0 ₫ (0 khoản). Báo cáo lên cấp trên đã sẵn "
+                          "sàng dưới dạng tệp Excel.").replace(" ₫", "\u00a0₫")
+    assert (await loa.next(702)).buttons() == [["📤 Report to the level above (Excel)"]]
+    await loa.quiet(701)
+    assert await loa.services.reminders.tick(after + timedelta(days=1)) == 0  # told once
+
+    loa.emu.press_button(700, "📤 Báo cáo lên cấp trên (Excel)")
+    document = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None,
+                                      timeout=10)
+    lines = rows(openpyxl.load_workbook(io.BytesIO(loa.emu.file_bytes(document.document))).active)
+    assert lines[0][0] == "BÁO CÁO KẾT QUẢ CUỘC VẬN ĐỘNG “Áo ấm Tân Thành”"
+    assert loa.db.call(lambda s: s.get(Campaign, campaign.id).result_sent_at) is not None
+    loa.emu.press(701, f"ex:up:{campaign.id}")  # a citizen forging the button
+    assert (await loa.next(701)).plain == \
+        "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."

@@ -112,7 +112,13 @@ def test_the_report_to_the_level_above_counts_what_totals_counts(areas_db):
 
         assert upward_report(s, actor(s, 12), campaign.id).unit.code == "80"
         assert upward_report(s, actor(s, 1), campaign.id).unit.code == "804"  # an admin
-        for outside in (11, 13, 31):  # a commune's officer, a village head, a citizen
+        part = upward_report(s, actor(s, 11), campaign.id)  # Bình An's officer: its part
+        villages = [a.code for a in s.exec(select(Area).where(
+            Area.parent_id == by_code(s, "28054").id).order_by(Area.search_name))]
+        assert part.unit.code == "28054"
+        assert [r.area.code for r in part.rows] == villages  # no own row: its 200 million is held
+        assert figures(part.total) == by["28054"]
+        for outside in (13, 31):  # a village head, a citizen
             with pytest.raises(AccessDenied):
                 upward_report(s, actor(s, outside), campaign.id)
     areas_db.call(check)
