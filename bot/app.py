@@ -37,6 +37,7 @@ from handlers import (
     invites,
     leave,
     menu,
+    my_pledges,
     onboarding,
     pledge_desk,
     pledges,
@@ -81,16 +82,18 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(invites.handlers())
     app.add_handlers(campaigns.handlers())
     app.add_handlers(pledges.handlers())
+    app.add_handlers(my_pledges.handlers())
     app.add_handlers(pledge_desk.handlers())
     app.add_handlers(totals.handlers())
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
     app.add_handlers(reconcile.handlers())
     app.add_handlers(exports.handlers())
-    app.add_handlers(leave.handlers({**campaigns.BACK, **pledges.BACK, **pledge_desk.BACK,
-                                     **broadcasts.BACK, **deadlines.BACK,
+    app.add_handlers(leave.handlers({**campaigns.BACK, **pledges.BACK, **my_pledges.BACK,
+                                     **pledge_desk.BACK, **broadcasts.BACK, **deadlines.BACK,
                                      **reconcile.BACK, **exports.BACK}))
-    app.add_handler(inputs.amount_handler({**pledges.AMOUNT_STEPS, **pledge_desk.AMOUNT_STEPS}))
+    app.add_handler(inputs.amount_handler({**pledges.AMOUNT_STEPS, **my_pledges.AMOUNT_STEPS,
+                                            **pledge_desk.AMOUNT_STEPS}))
     app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
     app.add_handler(CommandHandler("help", menu.help_command))
     app.add_handler(menu.menu_button_handler(config.languages, {
@@ -98,7 +101,8 @@ def build_application(config: Config, db: Database) -> Application:
         if isinstance(handler, CommandHandler) for name in handler.commands}))
     app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
-                                 **pledge_desk.TEXT_STEPS, **broadcasts.TEXT_STEPS,
+                                 **my_pledges.TEXT_STEPS, **pledge_desk.TEXT_STEPS,
+                                 **broadcasts.TEXT_STEPS,
                                  **deadlines.TEXT_STEPS, **reconcile.TEXT_STEPS},
                              (leave.is_leave_word, leave.leave), reconcile.statement_sent))
     app.add_handler(unknown_command_handler())

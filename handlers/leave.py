@@ -18,7 +18,16 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import Me, me, reply, services
 from bot.i18n import N_
-from handlers import broadcasts, campaigns, deadlines, exports, invites, pledge_desk, pledges
+from handlers import (
+    broadcasts,
+    campaigns,
+    deadlines,
+    exports,
+    invites,
+    my_pledges,
+    pledge_desk,
+    pledges,
+)
 from handlers.menu import main_menu
 from handlers.router import BACK, CANCEL
 from models import onboarding
@@ -34,7 +43,7 @@ DROPPED = {
     onboarding.CHANGE_AREA: N_("changing your area (it stays as it was)"),
     invites.FLOW: N_("the invite (no link was made)"),
     pledges.FLOW: N_("the pledge you were registering"),
-    pledges.MINE: N_("the change to your pledge (it stays as it was)"),
+    my_pledges.MINE: N_("the change to your pledge (it stays as it was)"),
     pledges.PHONE: N_("sharing your phone number (nothing was stored)"),
     pledge_desk.FLOW: N_("the change on the pledge desk (the pledge stays as it was)"),
     broadcasts.FLOW: N_("the announcement you were writing (nothing was sent)"),
