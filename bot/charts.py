@@ -29,7 +29,7 @@ SHORT_UNITS = ((1_000_000_000, N_("{n}B")), (1_000_000, N_("{n}M")), (1_000, N_(
 
 
 def short_money(_: Translator, amount: float) -> str:
-    """An axis label in the reader's words: "1,5 tỷ", "500 tr"; "1.5B", "500M" in English."""
+    """An axis label in the reader's words: "1,5 tỷ", "500 triệu"; "1.5B", "500M" in English."""
     for unit, words in SHORT_UNITS:
         if abs(amount) >= unit:
             return _(words, n=format_decimal(amount / unit, "#,##0.#", locale=_.locale))

@@ -128,7 +128,7 @@ def test_charts_render_for_one_area_and_for_three_hundred(count):
 def test_money_on_the_axis_in_the_readers_words():
     assert [charts.short_money(VI, n) for n in (0, 500_000, 1_500_000, 500_000_000,
                                                 1_500_000_000)] == \
-        ["0", "500 nghìn", "1,5 tr", "500 tr", "1,5 tỷ"]
+        ["0", "500 nghìn", "1,5 triệu", "500 triệu", "1,5 tỷ"]
     assert [charts.short_money(EN, n) for n in (500_000_000, 1_500_000_000)] == ["500M", "1.5B"]
 
 

@@ -83,9 +83,10 @@ def test_pledges_workbook_has_types_formats_levels_and_a_frozen_filtered_header(
     admin = db.call(actor, 1)
     table = pledges_table(db.session, admin, campaign_id, batch=2)  # several pages
     assert table.total == 4
-    sheet = book([table])["Khoản ủng hộ"]
+    sheet = book([table])["Danh sách ủng hộ"]
     header, *body = rows(sheet)
-    assert header[:6] == ["Mã", "Lúc đăng ký", "Người ủng hộ", "Tên", "Loại", "Số tiền"]
+    assert header[:6] == ["Mã ủng hộ", "Thời gian đăng ký", "Đối tượng ủng hộ", "Tên", "Hình thức",
+                          "Số tiền"]
     assert header[-4:] == ["Địa bàn", "huyện", "xã / thị trấn", "ấp / khu phố"]
     assert sheet.freeze_panes == "A2" and sheet.auto_filter.ref == f"A1:Q{len(body) + 1}"
     assert sheet["A1"].font.b and not sheet["A2"].font.b
@@ -152,14 +153,14 @@ def test_totals_sheet_equals_the_database(seeded):
     figures = db.call(totals, campaign_id, 5)
     summary, by_area = workbook["Tổng hợp"], workbook["Theo địa bàn"]
     lines = rows(summary)
-    assert lines[0] == ["Tính trên", "Gồm", "Đã đăng ký", "Đã nhận", "Số khoản ủng hộ"]
+    assert lines[0] == ["Tính theo", "Cụ thể", "Đã đăng ký", "Đã nhận", "Số khoản ủng hộ"]
     overall = figures.overall
     assert lines[1] == ["Cả cuộc vận động", "Thủ Thừa", overall.pledged, overall.received,
                         overall.pledges]
     assert lines[1][2:] == [5_000_000, 400_000, 4]
-    assert lines[2] == ["Mọi địa bàn một cấp", "xã / thị trấn", 5_000_000, 400_000, 4]
-    assert lines[3] == ["Mọi địa bàn một cấp", "ấp / khu phố", 3_000_000, 400_000, 3]
-    assert lines[4][:2] == ["Một loại người ủng hộ", "Cá nhân"]
+    assert lines[2] == ["Cộng các địa bàn cùng cấp", "xã / thị trấn", 5_000_000, 400_000, 4]
+    assert lines[3] == ["Cộng các địa bàn cùng cấp", "ấp / khu phố", 3_000_000, 400_000, 3]
+    assert lines[4][:2] == ["Theo đối tượng ủng hộ", "Cá nhân"]
     assert lines[4][2:] == [figures.by_kind["individual"].pledged,
                             figures.by_kind["individual"].received, 4]
     header, *body = rows(by_area)
@@ -194,7 +195,7 @@ def test_reports_of_a_deadline_with_missing_areas(seeded):
     deadline_id = db.call(make)
     header, *body = rows(book([reports_table(db.session, db.call(actor, 50), deadline_id)])
                          .active)
-    assert header == ["Địa bàn", "xã", "ấp", "Tình hình báo cáo", "Người báo cáo", "Lúc báo cáo",
+    assert header == ["Địa bàn", "xã", "ấp", "Báo cáo", "Người báo cáo", "Thời gian báo cáo",
                       "Số hộ", "Số tiền", "Ghi chú"]
     assert body[0] == ["Ấp 1", "Tân Thành", "Ấp 1", "đã báo cáo", "Trưởng ấp Một",
                        datetime(2026, 11, 20, 10, 0), 12, 3_500_000, "'=1+1"]
@@ -221,7 +222,8 @@ def test_recipients_of_a_broadcast(seeded):
     broadcast_id = db.call(make)
     table = broadcast_table(db.session, db.call(actor, 50), broadcast_id, batch=1)
     header, *body = rows(book([table]).active)
-    assert header == ["Mã Telegram", "Tên", "Địa bàn", "Ngôn ngữ", "Kết quả gửi", "Gửi lúc", "Lỗi"]
+    assert header == ["Mã Telegram", "Tên", "Địa bàn", "Ngôn ngữ", "Kết quả gửi", "Thời gian gửi",
+                      "Lý do không gửi được"]
     assert body[0][:3] == [100, "'" + NAMES[0], "Ấp 1, Tân Thành, Thủ Thừa"]
     assert body[0][4:6] == ["đã gửi", datetime(2026, 11, 20, 10, 0)]
     assert body[1][4:] == ["đã chặn Loa", None, "Forbidden: bot was blocked by the user"]
@@ -267,7 +269,7 @@ def test_loa_export_from_the_office_computer(seeded, db_url, tmp_path, monkeypat
     assert run_cli(monkeypatch, db_url, "pledges", "--campaign", prefix.lower(), "-o",
                    str(out)) == 0
     assert capsys.readouterr().out.strip() == f"{out}: 4 rows"
-    assert rows(openpyxl.load_workbook(out).active)[0][0] == "Mã"
+    assert rows(openpyxl.load_workbook(out).active)[0][0] == "Mã ủng hộ"
     out = tmp_path / "t.csv"
     assert run_cli(monkeypatch, db_url, "totals", "--campaign", prefix, "--area", "28042",
                    "--lang", "en", "-o", str(out)) == 0
@@ -315,14 +317,14 @@ def test_the_report_to_the_level_above_as_the_front_lays_it_out(seeded):
     lines = rows(district.active)
     assert [line[0] for line in lines[:5]] == [
         "BÁO CÁO KẾT QUẢ CUỘC VẬN ĐỘNG “Vì người nghèo 2026”",
-        "Đơn vị báo cáo: Huyện Thủ Thừa", "Kính gửi cấp trên: Tỉnh Long An",
+        "Đơn vị báo cáo: Huyện Thủ Thừa", "Đơn vị nhận báo cáo: Tỉnh Long An",
         "Thời gian vận động: từ 01/11/2026 đến 31/12/2026", "Ngày báo cáo: 20/11/2026"]
     header = lines[6]
     assert header == ["STT", "Địa bàn", "Số tập thể, đơn vị ủng hộ",
-                      "Số cá nhân, hộ gia đình ủng hộ", "Tiền đăng ký", "Tiền đã nhận",
-                      "Hiện vật: số lượt", "Hiện vật: giá trị đăng ký",
-                      "Hiện vật: giá trị đã nhận", "Nhà Đại đoàn kết (chỉ tiêu 7): đăng ký",
-                      "Nhà Đại đoàn kết: đã nhận", "Tổng đăng ký (tiền và hiện vật)",
+                      "Số cá nhân, hộ gia đình ủng hộ", "Số tiền đăng ký", "Số tiền đã nhận",
+                      "Hiện vật: số khoản", "Hiện vật quy ra tiền: đăng ký",
+                      "Hiện vật quy ra tiền: đã nhận", "Nhà Đại đoàn kết (chỉ tiêu 7): đăng ký",
+                      "Nhà Đại đoàn kết: đã nhận", "Tổng đăng ký (tiền và hiện vật quy ra tiền)",
                       "Tổng đã nhận"]
     body, total = lines[7:-1], lines[-1]
     assert len(body) == 12 and body[0][:2] == [1, "Xã Bình An"]  # every commune, even at 0
@@ -341,8 +343,8 @@ def test_the_report_to_the_level_above_as_the_front_lays_it_out(seeded):
     commune = rows(book([upward_table(db.session, db.call(actor, 50), campaign_id,
                                       TODAY)]).active)
     assert commune[1][0] == "Đơn vị báo cáo: Xã Tân Thành"
-    assert commune[2][0] == "Kính gửi cấp trên: Huyện Thủ Thừa"
-    assert commune[5][0] == "Người lập: Trần Văn Tâm"
+    assert commune[2][0] == "Đơn vị nhận báo cáo: Huyện Thủ Thừa"
+    assert commune[5][0] == "Người lập biểu: Trần Văn Tâm"
     assert [line[1] for line in commune[8:-1]][:2] == ["Ấp 1", "Ấp 2"]
     assert commune[-1][2:] == by_name["Xã Tân Thành"][2:]
     english = rows(book([upward_table(db.session, db.call(actor, 50), campaign_id, TODAY)],
@@ -381,30 +383,30 @@ async def test_export_in_chat_sends_the_file_and_refuses_outside_the_scope(loa):
     await loa.onboard(700, name="Tím")
     await loa.onboard(701, name="Dân")
     assert (await loa.send(701, "/export")).plain == \
-        "Chỉ cán bộ mới lấy được số liệu của địa bàn mình ra tệp."
+        "Chỉ cán bộ mới xuất được số liệu của địa bàn mình ra tệp."
 
-    asked = await loa.send(700, "🧾 Xuất báo cáo")
-    assert asked.plain == "Bạn muốn lấy số liệu nào ra tệp?"
+    asked = await loa.send(700, "🧾 Xuất số liệu")
+    assert asked.plain == "Bạn muốn xuất số liệu nào ra tệp?"
     assert asked.buttons()[-1] == ["✖ Hủy"]
     which = await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
     assert which.buttons() == [[f"{own.ref_prefix} · Áo ấm Tân Thành"], ["⬅ Quay lại", "✖ Hủy"]]
     loa.emu.press(700, f"ex:i:{district}")  # the district's campaign: not this officer's
     refused = await loa.next(700)
-    assert refused.plain == "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
+    assert refused.plain == "Mục này ngoài địa bàn của bạn nên Loa không xuất ra tệp được."
 
     await loa.send(700, "/export")
-    await loa.tap(700, "📊 Tổng hợp một cuộc vận động theo địa bàn")
+    await loa.tap(700, "📊 Bảng tổng hợp một cuộc vận động, theo địa bàn")
     fmt = await loa.tap(700, f"{own.ref_prefix} · Áo ấm Tân Thành")
-    assert fmt.buttons()[0] == ["📗 Excel (.xlsx)", "📄 CSV (UTF-8)"]
+    assert fmt.buttons()[0] == ["📗 Excel (.xlsx)", "📄 CSV (bảng đơn giản)"]
     back = await loa.tap(700, "⬅ Quay lại")
-    assert back.plain == "Lấy tổng hợp của cuộc vận động nào?"
+    assert back.plain == "Lấy bảng tổng hợp của cuộc vận động nào?"
     await loa.tap(700, f"{own.ref_prefix} · Áo ấm Tân Thành")
     loa.emu.press_button(700, "📗 Excel (.xlsx)")
     document = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None,
                                       timeout=10)
     today = local_today(loa.config).isoformat()
     assert document.content["document"]["file_name"] == f"loa-{own.ref_prefix}-totals-{today}.xlsx"
-    assert document.plain.startswith("📊 Tổng hợp một cuộc vận động theo địa bàn: "
+    assert document.plain.startswith("📊 Bảng tổng hợp một cuộc vận động, theo địa bàn: "
                                      f"{own.ref_prefix} · Áo ấm Tân Thành · ")
     workbook = openpyxl.load_workbook(io.BytesIO(loa.emu.file_bytes(document.document)))
     assert workbook.sheetnames == ["Tổng hợp", "Theo địa bàn"]
@@ -413,12 +415,12 @@ async def test_export_in_chat_sends_the_file_and_refuses_outside_the_scope(loa):
     await loa.send(700, "/export")
     await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
     await loa.tap(700, f"{own.ref_prefix} · Áo ấm Tân Thành")
-    loa.emu.press_button(700, "📄 CSV (UTF-8)")
+    loa.emu.press_button(700, "📄 CSV (bảng đơn giản)")
     sent = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None
                                   and m.document != document.document, timeout=10)
     assert sent.content["document"]["file_name"] == f"loa-{own.ref_prefix}-pledges-{today}.csv"
     data = loa.emu.file_bytes(sent.document)
-    assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig").startswith("Mã,")
+    assert data.startswith(b"\xef\xbb\xbf") and data.decode("utf-8-sig").startswith("Mã ủng hộ,")
     assert sent.plain.endswith("· 0 dòng")
 
 
@@ -431,14 +433,14 @@ async def test_the_report_upward_in_chat_for_a_communes_part(loa):
     loa.db.call(grant, 700, Role.OFFICER, "28042")
     await loa.onboard(700, name="Tím")
     await loa.send(700, "/export")
-    which = await loa.tap(700, "📤 Báo cáo lên cấp trên")
+    which = await loa.tap(700, "📤 Báo cáo kết quả lên cấp trên")
     assert which.plain == "Báo cáo kết quả cuộc vận động nào lên cấp trên?"
     assert which.buttons()[0] == [f"{prefix} · Vì người nghèo 2026"]  # the district's drive
     loa.emu.press(700, f"ex:i:{other.id}")  # another commune's campaign, forged
     assert (await loa.next(700)).plain == \
-        "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
+        "Mục này ngoài địa bàn của bạn nên Loa không xuất ra tệp được."
     await loa.send(700, "/export")
-    await loa.tap(700, "📤 Báo cáo lên cấp trên")
+    await loa.tap(700, "📤 Báo cáo kết quả lên cấp trên")
     await loa.tap(700, f"{prefix} · Vì người nghèo 2026")
     loa.emu.press_button(700, "📗 Excel (.xlsx)")
     document = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None,
@@ -447,7 +449,7 @@ async def test_the_report_upward_in_chat_for_a_communes_part(loa):
     assert document.content["document"]["file_name"] == f"loa-{prefix}-report-{today}.xlsx"
     lines = rows(openpyxl.load_workbook(io.BytesIO(loa.emu.file_bytes(document.document))).active)
     assert lines[1][0] == "Đơn vị báo cáo: Xã Tân Thành"
-    assert lines[5][0] == "Người lập: Tím" and lines[-1][1:6] == ["Tổng cộng", 0, 3, 3_000_000,
+    assert lines[5][0] == "Người lập biểu: Tím" and lines[-1][1:6] == ["Tổng cộng", 0, 3, 3_000_000,
                                                                   400_000]
 
 
@@ -466,13 +468,14 @@ async def test_when_a_campaign_ends_its_officers_get_the_result_and_the_report(l
     assert await loa.services.reminders.tick(after) == 2
     told = await loa.next(700)
     assert told.plain == ("🏁 Cuộc vận động “Áo ấm Tân Thành” đã kết thúc ngày 30/11/2026: "
-                          "đăng ký 0 ₫, đã nhận 0 ₫ (0 khoản). Báo cáo lên cấp trên đã sẵn "
-                          "sàng dưới dạng tệp Excel.").replace(" ₫", "\u00a0₫")
+                          "đăng ký 0 ₫, đã nhận 0 ₫ (0 khoản). Báo cáo kết quả lên cấp trên "
+                          "đã làm sẵn thành tệp Excel, bấm nút dưới đây để nhận."
+                          ).replace(" ₫", "\u00a0₫")
     assert (await loa.next(702)).buttons() == [["📤 Report to the level above (Excel)"]]
     await loa.quiet(701)
     assert await loa.services.reminders.tick(after + timedelta(days=1)) == 0  # told once
 
-    loa.emu.press_button(700, "📤 Báo cáo lên cấp trên (Excel)")
+    loa.emu.press_button(700, "📤 Báo cáo kết quả lên cấp trên (Excel)")
     document = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None,
                                       timeout=10)
     lines = rows(openpyxl.load_workbook(io.BytesIO(loa.emu.file_bytes(document.document))).active)
@@ -480,4 +483,4 @@ async def test_when_a_campaign_ends_its_officers_get_the_result_and_the_report(l
     assert loa.db.call(lambda s: s.get(Campaign, campaign.id).result_sent_at) is not None
     loa.emu.press(701, f"ex:up:{campaign.id}")  # a citizen forging the button
     assert (await loa.next(701)).plain == \
-        "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
+        "Mục này ngoài địa bàn của bạn nên Loa không xuất ra tệp được."
