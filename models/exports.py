@@ -357,7 +357,7 @@ def upward_table(sessions: Sessions, actor: Actor, campaign_id: int, today: date
         Phrase(N_("Report on the result of the campaign “{campaign}”"),
                {"campaign": report.campaign.name}),
         Phrase(N_("Reporting unit: {unit}"), {"unit": formal_name(report.unit)}),
-        *([Phrase(N_("To the level above: {area}"), {"area": formal_name(parent)})]
+        *([Phrase(N_("Receiving unit: {area}"), {"area": formal_name(parent)})]
           if parent else []),
         Phrase(N_("Campaign from {start} to {end}"),
                {"start": report.starts_on, "end": report.ends_on}),
@@ -383,5 +383,5 @@ def upward_table(sessions: Sessions, actor: Actor, campaign_id: int, today: date
                  if row.own else formal_name(row.area), row)
             for n, row in enumerate(report.rows, 1)]
     rows.append(line(None, Phrase(N_("Total")), report.total))
-    return Table(N_("Report"), columns, rows, len(rows), above)
+    return Table(N_("Result report"), columns, rows, len(rows), above)
 

@@ -195,8 +195,8 @@ def test_reports_of_a_deadline_with_missing_areas(seeded):
     deadline_id = db.call(make)
     header, *body = rows(book([reports_table(db.session, db.call(actor, 50), deadline_id)])
                          .active)
-    assert header == ["Địa bàn", "xã", "ấp", "Báo cáo", "Người báo cáo", "Thời gian báo cáo",
-                      "Số hộ", "Số tiền", "Ghi chú"]
+    assert header == ["Địa bàn", "xã", "ấp", "Tình hình báo cáo", "Người báo cáo",
+                      "Thời gian báo cáo", "Số hộ", "Số tiền", "Ghi chú"]
     assert body[0] == ["Ấp 1", "Tân Thành", "Ấp 1", "đã báo cáo", "Trưởng ấp Một",
                        datetime(2026, 11, 20, 10, 0), 12, 3_500_000, "'=1+1"]
     missing = [r for r in body if r[3] == "chưa báo cáo"]
