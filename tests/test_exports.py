@@ -481,3 +481,58 @@ async def test_when_a_campaign_ends_its_officers_get_the_result_and_the_report(l
     loa.emu.press(701, f"ex:up:{campaign.id}")  # a citizen forging the button
     assert (await loa.next(701)).plain == \
         "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
+
+
+async def test_the_result_is_not_sent_to_a_creator_who_is_a_citizen_now_nor_twice_after_a_crash(
+        loa, monkeypatch):
+    from sqlmodel import select
+
+    import bot.reminders
+    from models.users import revoke
+
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    loa.db.call(grant, 702, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.onboard(702, name="Hoa")
+    campaign = loa.db.call(lambda s: create_campaign(s, actor(s, 700), CampaignDraft(
+        name="Áo ấm", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 11, 30), area_id=by_code(s, "28042").id, money_target=0)))
+    loa.db.call(revoke, 700)  # the creator is a citizen again before the campaign ends
+    after = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)
+
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("killed between the claim and the message")
+    monkeypatch.setattr(bot.reminders, "enqueue", crash)
+    with pytest.raises(RuntimeError):
+        await loa.services.reminders.tick(after)
+    assert loa.db.call(lambda s: s.get(Campaign, campaign.id).result_sent_at) is None
+    monkeypatch.undo()
+    assert await loa.services.reminders.tick(after) == 1  # after the restart: once, to 702
+    assert await loa.services.reminders.tick(after) == 0
+    assert (await loa.next(702)).buttons() == [["📤 Báo cáo lên cấp trên (Excel)"]]
+    await loa.quiet(700)
+    assert loa.db.call(lambda s: s.exec(select(Delivery).where(
+        Delivery.chat_id == 700, Delivery.text.contains("Áo ấm"))).all()) == []
+    loa.emu.press(700, f"ex:up:{campaign.id}")  # the old button, pressed as a citizen
+    assert (await loa.next(700)).plain == \
+        "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
+
+
+def test_campaigns_over_before_the_upgrade_are_not_announced(areas_db, db_url):
+    from alembic import command
+    from sqlmodel import select
+
+    from bot.migrate import alembic_config, upgrade
+
+    def make(s, name, ends_on):
+        return create_campaign(s, actor(s, 1), CampaignDraft(
+            name=name, description="", starts_on=date(2020, 1, 1), ends_on=ends_on,
+            area_id=by_code(s, "804").id, money_target=0)).id
+
+    old = areas_db.call(make, "Cũ", date(2021, 1, 31))
+    running = areas_db.call(make, "Đang chạy", date(2099, 1, 31))
+    areas_db.engine.dispose()
+    command.downgrade(alembic_config(db_url), "0009")
+    upgrade(db_url)
+    sent = areas_db.call(lambda s: {c.id: c.result_sent_at for c in s.exec(select(Campaign))})
+    assert sent[old] is not None and sent[running] is None
