@@ -23,8 +23,9 @@ from bot.context import Me, escape, local_today, officer, presser, reply, servic
 from bot.exporting import FORMATS, filename, tables, write
 from bot.i18n import N_
 from handlers.router import nav_row, step_press
+from models.areas import fold
 from models.broadcasts import first_words
-from models.dialogs import end_dialog, save_dialog
+from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.exports import (
     exportable_broadcasts,
     exportable_campaigns,
@@ -157,6 +158,39 @@ async def format_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                     data["name"], fmt, edit=True)
 
 
+#: Words an officer may type instead of pressing a format (folded: lower case, no diacritics)
+TYPED_FORMATS = {"excel": "xlsx", "exel": "xlsx", "xlsx": "xlsx", "xls": "xlsx", "csv": "csv"}
+
+
+async def format_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                       text: str) -> None:
+    """"excel" or "csv" typed instead of pressed: taken as the press; anything else is
+    answered with what to type or press, and the question again."""
+    found = {TYPED_FORMATS[w] for w in fold(text).replace(".", " ").replace("(", " ")
+             .replace(")", " ").split() if w in TYPED_FORMATS}
+    if len(found) != 1 or not _officers(person.actor):
+        await reply(update, person._("Loa could not tell which kind of file you want. Type "
+                                     "excel or csv, or press a button below."))
+        await ask_format(update, person)
+        return
+    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
+    await services(context).db.run(end_dialog, person.id)
+    data = dialog.data
+    await send_file(update, context, person, data["what"], data["item_id"], data["label"],
+                    data["name"], found.pop(), edit=False)
+
+
+async def press_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                      text: str) -> None:
+    """Typing where Loa waits for a press: say so, and ask again."""
+    await reply(update, person._("Please choose by pressing one of the buttons below."))
+    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
+    if dialog.step == "what":
+        await ask_what(update, context, person, edit=False)
+    else:
+        await show_which(update, context, person, dialog.data["what"])
+
+
 async def upward_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ex:up:<campaign>, under the result Loa sends when a campaign ends: the report to the
     level above at once, as a workbook, if the presser may still have it."""
@@ -204,6 +238,8 @@ def _build(db, person: Me, what: str, item_id: int, fmt: str, path: Path, today)
 
 
 BACK = {(FLOW, "which"): ask_what, (FLOW, "format"): ask_which}
+TEXT_STEPS = {(FLOW, "what"): press_typed, (FLOW, "which"): press_typed,
+              (FLOW, "format"): format_typed}
 
 
 def handlers() -> list:

@@ -536,3 +536,48 @@ def test_campaigns_over_before_the_upgrade_are_not_announced(areas_db, db_url):
     upgrade(db_url)
     sent = areas_db.call(lambda s: {c.id: c.result_sent_at for c in s.exec(select(Campaign))})
     assert sent[old] is not None and sent[running] is None
+
+
+async def test_typed_instead_of_pressed_forged_presses_cancel_and_a_group(loa):
+    own = loa.db.call(lambda s: create_campaign(s, actor(s, 1), CampaignDraft(
+        name="Áo ấm", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 31), area_id=by_code(s, "28042").id, money_target=0)))
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.onboard(701, name="Dân")
+    refused = await loa.send(701, "/export")
+    for forged in ("ex:w:pledges", f"ex:i:{own.id}", "ex:f:xlsx", "ex:p:3"):
+        loa.emu.press(701, forged, refused.message_id)  # a citizen's: nothing but "expired"
+    assert (await loa.next(701)).plain == "Nút này đã hết hạn."
+    await loa.quiet(701)  # pressed again, it says so already: no "something went wrong"
+    assert loa.db.call(lambda s: s.get(Dialog, 701)) is None
+
+    await loa.send(700, "/export")
+    hint = await loa.send(700, "pledges")  # typed where a press is awaited
+    assert hint.plain == "Bạn hãy chọn bằng cách bấm một nút bên dưới."
+    assert (await loa.next(700)).plain == "Bạn muốn lấy số liệu nào ra tệp?"
+    await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    await loa.tap(700, f"{own.ref_prefix} · Áo ấm")
+    hint = await loa.send(700, "bảng tính")
+    assert hint.plain == ("Loa không biết bạn muốn loại tệp nào. Gõ excel hoặc csv, "
+                          "hoặc bấm một nút bên dưới.")
+    assert (await loa.next(700)).buttons()[0] == ["📗 Excel (.xlsx)", "📄 CSV (UTF-8)"]
+    loa.emu.send_text(700, "  EXCEL ")  # an older officer types the word
+    document = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None,
+                                      timeout=10)
+    assert document.content["document"]["file_name"].endswith(".xlsx")
+    assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
+
+    await loa.send(700, "/export")
+    await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    await loa.tap(700, f"{own.ref_prefix} · Áo ấm")
+    await loa.send(700, "/cancel")
+    assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
+    loa.emu.press(700, "ex:f:csv")  # the format button after /cancel: expired, no file
+    assert (await loa.next(700)).document is None
+    await loa.quiet(700)
+
+    loa.emu.add_group(-1001234, "Ấp 1")
+    loa.emu.send_text(700, "/export", chat_id=-1001234)
+    assert "t.me/loa_test_bot" in (await loa.next(-1001234)).plain
+    await loa.quiet(700)
