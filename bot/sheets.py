@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -236,11 +237,17 @@ def _write_sheet(out: IO[str], table: Table, _: Translator, done: int,
     columns = list(table.columns)
     names = [_clean(n) for n in headers(table, _)]
     rows = iter(table.rows)
-    sample = list(islice(rows, SAMPLE))
+    # a table already in memory (a report, totals) is sized by all its rows, the totals row
+    # included; a streamed one by its first rows
+    sample = list(table.rows) if isinstance(table.rows, Sequence) else list(islice(rows, SAMPLE))
+    rows = iter(()) if isinstance(table.rows, Sequence) else rows
     convert = [_converter(c, _, for_csv=False) for c in columns]
-    widths = [min(max([min(len(name), HEADER_WRAP), *(_width(conv(r[i]), c.kind)
-                                                       for r in sample)]) + 2, WIDEST)
+    bold = len(sample) - 1 if table.totals_last else -1  # bold figures are wider
+    widths = [min(max([min(len(name), HEADER_WRAP),
+                       *(_width(conv(r[i]), c.kind) * (1.15 if n == bold else 1)
+                         for n, r in enumerate(sample))]) + 2, WIDEST)
               for i, (c, name, conv) in enumerate(zip(columns, names, convert, strict=True))]
+    widths = [math.ceil(w) for w in widths]
     tall = max((_header_lines(n, w) for n, w in zip(names, widths, strict=True)), default=1)
     top = len(table.above) + (2 if table.above else 1)  # the header's row: title lines, a gap
     out.write(f'{XML_HEAD}<worksheet xmlns="{MAIN}" xmlns:r="{RELS}">'
@@ -336,6 +343,8 @@ def _package(names: list[str], filters: list[str]) -> dict[str, str]:
     defined = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
         f"{_xml(q)}!{_absolute(ref)}</definedName>"
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'  # the header on each page
+        f"{_xml(q)}!${_header_row(ref)}:${_header_row(ref)}</definedName>"
         for i, (q, ref) in enumerate(zip(quoted, filters, strict=True)))
     sheet_rels = "".join(
         f'<Relationship Id="rId{i}" Type="{RELS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
@@ -364,6 +373,11 @@ def _package(names: list[str], filters: list[str]) -> dict[str, str]:
             '</Relationships>'),
         "xl/styles.xml": STYLES,
     }
+
+
+def _header_row(ref: str) -> str:
+    """A5:Q9 → 5: the filter starts on the header's row."""
+    return re.match(r"[A-Z]+(\d+)", ref).group(1)
 
 
 def _absolute(ref: str) -> str:

@@ -105,3 +105,23 @@ def test_long_headers_wrap_instead_of_widening_their_column():
     sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
     assert sheet.column_dimensions["A"].width < len(header)
     assert sheet.row_dimensions[1].height >= 30  # room for the wrapped header
+
+
+def test_a_report_is_sized_by_its_totals_row_and_prints_its_header_on_every_page():
+    """300 communes of 267 million and a total of 80 billion: the total showed as ### when
+    the columns were sized by the first 200 rows."""
+    import openpyxl
+
+    from bot.i18n import Translator
+    from bot.sheets import write_xlsx
+    from models.tables import MONEY, Column, Table
+
+    _ = Translator("vi", ZoneInfo("Asia/Ho_Chi_Minh"))
+    rows = [[f"Xã {i}", 267_000_000] for i in range(300)] + [["Tổng cộng", 80_100_000_000]]
+    buffer = io.BytesIO()
+    write_xlsx(buffer, [Table("Báo cáo", [Column("Địa bàn", translate=False),
+                                          Column("Tiền", MONEY, translate=False)], rows,
+                              above=["BÁO CÁO"], totals_last=True)], _)
+    sheet = openpyxl.load_workbook(io.BytesIO(buffer.getvalue())).active
+    assert sheet.column_dimensions["B"].width >= len("80,100,000,000 ₫") * 1.15 + 2
+    assert sheet.print_title_rows == "$3:$3"
