@@ -30,6 +30,7 @@ from models.figures import totals, upward_report
 from models.outbox import Delivery, DeliveryStatus
 from models.pledges import PledgeDraft, mark_received, register_pledge
 from models.users import AccessDenied, Role, actor_for, ensure_user, grant, update_user
+from tests.conftest import ADMIN
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
@@ -573,6 +574,7 @@ async def test_typed_instead_of_pressed_forged_presses_cancel_and_a_group(loa):
     await loa.tap(700, f"{own.ref_prefix} · Áo ấm")
     await loa.send(700, "/cancel")
     assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
+    assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
     loa.emu.press(700, "ex:f:csv")  # the format button after /cancel: expired, no file
     assert (await loa.next(700)).document is None
     await loa.quiet(700)
@@ -581,3 +583,27 @@ async def test_typed_instead_of_pressed_forged_presses_cancel_and_a_group(loa):
     loa.emu.send_text(700, "/export", chat_id=-1001234)
     assert "t.me/loa_test_bot" in (await loa.next(-1001234)).plain
     await loa.quiet(700)
+
+
+async def test_among_many_campaigns_part_of_a_name_typed_finds_one(loa):
+    def make(s):
+        district = by_code(s, "804").id
+        return [create_campaign(s, actor(s, 1), CampaignDraft(
+            name=name, description="", starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 31),
+            area_id=district, money_target=0)) for name in
+            [f"Đợt {i}" for i in range(23)] + ["Tết ấm cho người nghèo", "Tết sum vầy"]]
+    made = loa.db.call(make)
+    await loa.onboard(ADMIN, name="Admin")
+    await loa.send(ADMIN, "/export")
+    first = await loa.tap(ADMIN, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    assert first.buttons()[-1] == ["1/3", "▶"]
+    found = await loa.send(ADMIN, "tet")  # no diacritics, as typed on an old phone
+    assert [row[0].split(" · ")[1] for row in found.buttons()[:-1]] == [
+        "Tết sum vầy", "Tết ấm cho người nghèo"]
+    nothing = await loa.send(ADMIN, "<b>Trung thu</b>")
+    assert nothing.plain == ("Loa không tìm thấy mục nào tên “<b>Trung thu</b>”. Bấm một nút "
+                             "bên dưới, hoặc gõ một phần của tên.")
+    assert (await loa.next(ADMIN)).buttons()[-1] == ["1/3", "▶"]
+    asked = await loa.send(ADMIN, made[0].ref_prefix.lower())
+    assert asked.buttons()[0] == ["📗 Excel (.xlsx)", "📄 CSV (UTF-8)"]
+    assert loa.db.call(lambda s: s.get(Dialog, ADMIN)).data["item_id"] == made[0].id
