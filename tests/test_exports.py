@@ -607,3 +607,20 @@ async def test_among_many_campaigns_part_of_a_name_typed_finds_one(loa):
     asked = await loa.send(ADMIN, made[0].ref_prefix.lower())
     assert asked.buttons()[0] == ["📗 Excel (.xlsx)", "📄 CSV (UTF-8)"]
     assert loa.db.call(lambda s: s.get(Dialog, ADMIN)).data["item_id"] == made[0].id
+
+
+async def test_two_taps_on_excel_send_one_file(loa):
+    own = loa.db.call(lambda s: create_campaign(s, actor(s, 1), CampaignDraft(
+        name="Áo ấm", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 31), area_id=by_code(s, "28042").id, money_target=0)))
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.send(700, "/export")
+    await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    question = await loa.tap(700, f"{own.ref_prefix} · Áo ấm")
+    loa.emu.press(700, "ex:f:xlsx", question.message_id)
+    loa.emu.press(700, "ex:f:xlsx", question.message_id)  # a second tap before the file
+    await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None, timeout=10)
+    with pytest.raises(TimeoutError):
+        await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None
+                               and m.message_id > question.message_id + 1, timeout=1)
