@@ -269,12 +269,13 @@ def _write_sheet(out: IO[str], table: Table, _: Translator, done: int,
         else writers
     report = _reporter(progress)
     number = top
-    for row, last in _marked(_chain(sample, rows)):
+    bold_row = top + len(sample) if table.totals_last else 0  # such a table is in memory
+    for row in _chain(sample, rows):
         number += 1
         cells = "".join(write(f"{letter}{number}", value)
                         for letter, write, conv, raw in zip(
-                            letters, last_writers if last else writers, convert, row,
-                            strict=True)
+                            letters, last_writers if number == bold_row else writers, convert,
+                            row, strict=True)
                         if (value := conv(raw)) is not None)
         out.write(f'<row r="{number}">{cells}</row>')
         report(done + number - top)
@@ -286,17 +287,6 @@ def _write_sheet(out: IO[str], table: Table, _: Translator, done: int,
 def _chain(sample: list, rows: Iterator) -> Iterator:
     yield from sample
     yield from rows
-
-
-def _marked(rows: Iterator) -> Iterator[tuple[Any, bool]]:
-    """Each row with whether it is the last (one row read ahead)."""
-    previous, started = None, False
-    for row in rows:
-        if started:
-            yield previous, False
-        previous, started = row, True
-    if started:
-        yield previous, True
 
 
 #: Printed (the report upward is signed on paper): landscape, as wide as the page, as long as
