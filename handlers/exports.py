@@ -51,6 +51,7 @@ WHICH = {
     "upward": N_("The result of which campaign, for the level above?"),
 }
 FORMAT_NAMES = {"xlsx": N_("📗 Excel (.xlsx)"), "csv": N_("📄 CSV (UTF-8)")}
+NOT_OFFICER = N_("Only officers can export the figures of their area.")
 FILE_WORDS = {"broadcast": "recipients", "upward": "report"}  # loa-TT26-report-2026-12-03.xlsx
 
 
@@ -72,8 +73,7 @@ def exportable(session: Session, actor: Actor, what: str) -> list[tuple[int, str
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await officer(update, context, N_("Only officers can export the figures of "
-                                               "their area."))
+    person = await officer(update, context, NOT_OFFICER)
     if person is not None:
         await ask_what(update, context, person, edit=False)
 
@@ -232,8 +232,10 @@ async def upward_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if person is None:
         return
     await update.callback_query.answer()
-    items = await services(context).db.run(exportable, person.actor, "upward")  # [] unless
-    # an officer's (or an admin's): no one else has a campaign to report on
+    if not _officers(person.actor):  # an officer then, a citizen now
+        await reply(update, person._(NOT_OFFICER), edit=False)
+        return
+    items = await services(context).db.run(exportable, person.actor, "upward")
     chosen = next((i for i in items if i[0] == whole(update.callback_query.data[6:])), None)
     if chosen is None:
         await reply(update, person._("This is outside your area: Loa cannot export it."),

@@ -481,6 +481,12 @@ async def test_when_a_campaign_ends_its_officers_get_the_result_and_the_report(l
     assert loa.db.call(lambda s: s.get(Campaign, campaign.id).result_sent_at) is not None
     loa.emu.press(701, f"ex:up:{campaign.id}")  # a citizen forging the button
     assert (await loa.next(701)).plain == \
+        "Chỉ cán bộ mới lấy được số liệu của địa bàn mình ra tệp."
+    loa.db.call(grant, 703, Role.OFFICER, "28039")  # an officer of another commune
+    await loa.onboard(703, name="Ba")
+    menu = await loa.send(703, "/export")
+    loa.emu.press(703, f"ex:up:{campaign.id}", menu.message_id)
+    assert (await loa.next(703)).plain == \
         "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
 
 
@@ -516,7 +522,7 @@ async def test_the_result_is_not_sent_to_a_creator_who_is_a_citizen_now_nor_twic
         Delivery.chat_id == 700, Delivery.text.contains("Áo ấm"))).all()) == []
     loa.emu.press(700, f"ex:up:{campaign.id}")  # the old button, pressed as a citizen
     assert (await loa.next(700)).plain == \
-        "Mục này ngoài địa bàn của bạn: Loa không lấy ra tệp được."
+        "Chỉ cán bộ mới lấy được số liệu của địa bàn mình ra tệp."
 
 
 def test_campaigns_over_before_the_upgrade_are_not_announced(areas_db, db_url):
