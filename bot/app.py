@@ -102,8 +102,8 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handler(text_router({**onboarding.TEXT_STEPS, **invites.TEXT_STEPS,
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
                                  **my_pledges.TEXT_STEPS, **pledge_desk.TEXT_STEPS,
-                                 **broadcasts.TEXT_STEPS,
-                                 **deadlines.TEXT_STEPS, **reconcile.TEXT_STEPS},
+                                 **broadcasts.TEXT_STEPS, **deadlines.TEXT_STEPS,
+                                 **reconcile.TEXT_STEPS, **exports.TEXT_STEPS},
                              (leave.is_leave_word, leave.leave), reconcile.statement_sent))
     app.add_handler(unknown_command_handler())
     app.add_error_handler(_on_error)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
+from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.config import Config
@@ -134,6 +135,10 @@ async def reply(update: Update, text: str,
     on an edited message); anything else sends a new message."""
     query = update.callback_query
     if query is not None and edit and (markup is None or isinstance(markup, InlineKeyboardMarkup)):
-        await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        try:
+            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=markup)
+        except BadRequest as error:  # a stale button pressed twice: it already says so
+            if "not modified" not in error.message.lower():
+                raise
         return
     await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML, reply_markup=markup)

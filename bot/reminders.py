@@ -34,12 +34,12 @@ from models.deadlines import (
     reporting_areas,
     take_due,
 )
-from models.figures import totals
+from models.figures import reported_area, totals
 from models.onboarding import erase_unconsented
 from models.outbox import enqueue
 from models.pledges import take_pledge_reminders
 from models.schedule import SNOOZES, QuietHours, snooze_span
-from models.users import User
+from models.users import AccessDenied, User, actor_for
 
 TICK = 20  # seconds between looks at the database
 SWEEP_EVERY = timedelta(hours=1)  # for people who started and never consented
@@ -158,12 +158,18 @@ class Reminders:
 
     def _results(self, session: Session, now: datetime) -> int:
         """The day after a campaign ends, those who ran it hear its result, with the report
-        to the level above one press away."""
+        to the level above one press away: only those who may still have that report (whoever
+        started it and is a citizen now, or an officer elsewhere, is not told)."""
         today = now.astimezone(self.config.timezone).date()
         count = 0
         for campaign, people in take_ended(session, today, now):
-            overall = totals(session, campaign.id).overall
+            overall, before = totals(session, campaign.id).overall, count
             for person in people:
+                try:
+                    reported_area(session, actor_for(session, person, self.config.admins),
+                                  campaign)
+                except AccessDenied:
+                    continue
                 _ = translator(self.config, person.language)
                 text = _("🏁 The campaign “{name}” ended on {date}: {pledged} pledged, {received} "
                          "received ({n}). The report to the level above is ready as a "
@@ -175,6 +181,6 @@ class Reminders:
                     callback_data=f"ex:up:{campaign.id}")]])
                 enqueue(session, person.id, text, markup.to_dict())
                 count += 1
-            log.info("campaign %s ended: result to %d officers", campaign.id, len(people))
+            log.info("campaign %s ended: result to %d officers", campaign.id, count - before)
         return count
 

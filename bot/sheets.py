@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 import zipfile
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -143,13 +144,37 @@ def write_xlsx(target: str | Path | IO[bytes], tables: Sequence[Table], _: Trans
 
 
 def _sheet_title(title: str, taken: set[str]) -> str:
-    """Excel's rules: at most 31 characters, none of []:*?/\\, unique in the workbook."""
-    base = "".join(ch for ch in title if ch not in "[]:*?/\\")[:31] or "Sheet"
+    """Excel's rules: at most 31 characters (an emoji counts two), none of []:*?/\\, no
+    apostrophe at either end, not "History" (Excel's own), unique in the workbook."""
+    base = _utf16_cut(_clean("".join(ch for ch in title if ch not in "[]:*?/\\")), 31)
+    base = base.strip("'").strip() or "Sheet"
+    if base.lower() == "history":
+        base = "Sheet"
     name, n = base, 1
     while name.lower() in taken:
         n += 1
-        name = f"{base[:28]} {n}"
+        name = f"{_utf16_cut(base, 28).rstrip(chr(39))} {n}"
     return name
+
+
+CELL_LIMIT = 32_767  # characters (UTF-16 units) an Excel cell holds
+
+
+def _utf16_cut(text: str, limit: int) -> str:
+    """The text cut to `limit` UTF-16 units, as Excel counts, never inside an emoji."""
+    if len(text) * 2 <= limit:  # fast path: cannot be over
+        return text
+    units = 0
+    for i, ch in enumerate(text):
+        units += 2 if ord(ch) > 0xFFFF else 1
+        if units > limit:
+            return text[:i]
+    return text
+
+
+def _inline(text: str) -> str:
+    """An inline string's <is>: the text escaped, cut to what a cell holds."""
+    return f'<is><t xml:space="preserve">{_xml(_utf16_cut(text, CELL_LIMIT))}</t></is>'
 
 
 def _xml(text: str) -> str:
@@ -158,7 +183,11 @@ def _xml(text: str) -> str:
 
 
 EPOCH = datetime(1899, 12, 30)
-STYLE = {MONEY: 2, DATE: 3, DATETIME: 4}  # cellXfs of STYLES; 1 is the header's
+#: cellXfs of STYLES by kind, plain and bold (the totals row; dates stay plain); 1 is the
+#: header's, 5 bold text (a title line) or a bold number
+STYLE = {MONEY: 2, DATE: 3, DATETIME: 4}
+BOLD = {None: 5, MONEY: 6, DATE: 3, DATETIME: 4}
+HEADER_WRAP = 18  # characters a header may take before it wraps, rather than widen its column
 
 
 def _serial(value: date | datetime) -> str:
@@ -168,41 +197,61 @@ def _serial(value: date | datetime) -> str:
     return repr((value - EPOCH) / timedelta(days=1))
 
 
-def _cell_writer(kind: str) -> Callable[[str, Any], str]:
+def _cell_writer(kind: str, bold: bool = False) -> Callable[[str, Any], str]:
     """How a column's (converted) values become <c> elements, decided once per column."""
-    style = STYLE.get(kind)
+    style = BOLD.get(kind, BOLD[None]) if bold else STYLE.get(kind)
+    s = f' s="{style}"' if style else ""
+    text_s = f' s="{BOLD[None]}"' if bold else ""
     if kind in (DATE, DATETIME):
-        return lambda ref, v: f'<c r="{ref}" s="{style}"><v>{_serial(v)}</v></c>'
+        return lambda ref, v: f'<c r="{ref}"{s}><v>{_serial(v)}</v></c>'
 
     def write(ref: str, value: Any) -> str:
         if isinstance(value, str):
-            return f'<c r="{ref}" t="inlineStr"><is><t xml:space="preserve">{_xml(value)}' \
-                   f'</t></is></c>'
-        return f'<c r="{ref}"{f" s={chr(34)}{style}{chr(34)}" if style else ""}>' \
-               f'<v>{value}</v></c>'
+            return f'<c r="{ref}"{text_s} t="inlineStr">{_inline(value)}</c>'
+        return f'<c r="{ref}"{s}><v>{value}</v></c>'
     return write
 
 
-def _text_row(number: int, values: Sequence[str], style: int = 0) -> str:
+def _text_row(number: int, values: Sequence[str], style: int = 0, height: float = 0) -> str:
     s = f' s="{style}"' if style else ""
-    cells = "".join(f'<c r="{get_column_letter(i)}{number}"{s} t="inlineStr"><is>'
-                    f'<t xml:space="preserve">{_xml(v)}</t></is></c>'
+    cells = "".join(f'<c r="{get_column_letter(i)}{number}"{s} t="inlineStr">{_inline(v)}</c>'
                     for i, v in enumerate(values, 1))
-    return f'<row r="{number}">{cells}</row>'
+    ht = f' ht="{height}" customHeight="1"' if height else ""
+    return f'<row r="{number}"{ht}>{cells}</row>'
+
+
+def _header_lines(name: str, width: int) -> int:
+    """Lines a wrapped header takes in a column `width` wide (words kept whole)."""
+    lines, used = 1, 0
+    for word in name.split():
+        if used and used + 1 + len(word) > width - 2:
+            lines, used = lines + 1, len(word)
+        else:
+            used += len(word) + (1 if used else 0)
+    return lines
 
 
 def _write_sheet(out: IO[str], table: Table, _: Translator, done: int,
                  progress: Progress | None) -> tuple[int, str]:
     """One worksheet's XML, row by row as they come; (rows written so far, filter range)."""
     columns = list(table.columns)
-    names = headers(table, _)
+    names = [_clean(n) for n in headers(table, _)]
     rows = iter(table.rows)
-    sample = list(islice(rows, SAMPLE))
+    # a table already in memory (a report, totals) is sized by all its rows, the totals row
+    # included; a streamed one by its first rows
+    sample = list(table.rows) if isinstance(table.rows, Sequence) else list(islice(rows, SAMPLE))
+    rows = iter(()) if isinstance(table.rows, Sequence) else rows
     convert = [_converter(c, _, for_csv=False) for c in columns]
-    widths = [min(max([len(name), *(_width(conv(r[i]), c.kind) for r in sample)]) + 2, WIDEST)
+    bold = len(sample) - 1 if table.totals_last else -1  # bold figures are wider
+    widths = [min(max([min(len(name), HEADER_WRAP),
+                       *(_width(conv(r[i]), c.kind) * (1.15 if n == bold else 1)
+                         for n, r in enumerate(sample))]) + 2, WIDEST)
               for i, (c, name, conv) in enumerate(zip(columns, names, convert, strict=True))]
+    widths = [math.ceil(w) for w in widths]
+    tall = max((_header_lines(n, w) for n, w in zip(names, widths, strict=True)), default=1)
     top = len(table.above) + (2 if table.above else 1)  # the header's row: title lines, a gap
-    out.write(f'{XML_HEAD}<worksheet xmlns="{MAIN}" xmlns:r="{RELS}"><sheetViews>'
+    out.write(f'{XML_HEAD}<worksheet xmlns="{MAIN}" xmlns:r="{RELS}">'
+              f'<sheetPr><pageSetUpPr fitToPage="1"/></sheetPr><sheetViews>'
               f'<sheetView workbookViewId="0"><pane ySplit="{top}" topLeftCell="A{top + 1}" '
               f'activePane="bottomLeft" state="frozen"/><selection pane="bottomLeft" '
               f'activeCell="A{top + 1}" sqref="A{top + 1}"/></sheetView></sheetViews>'
@@ -211,22 +260,27 @@ def _write_sheet(out: IO[str], table: Table, _: Translator, done: int,
                       for i, w in enumerate(widths, 1)))
     out.write("</cols><sheetData>")
     for number, line in enumerate(above(table, _), 1):
-        out.write(_text_row(number, [cell(line)]))
-    out.write(_text_row(top, [cell(_clean(n)) for n in names], style=1))
+        out.write(_text_row(number, [cell(line)], style=BOLD[None] if number == 1 else 0))
+    out.write(_text_row(top, [cell(n) for n in names], style=1,
+                        height=15 * tall if tall > 1 else 0))
     letters = [get_column_letter(i) for i in range(1, len(columns) + 1)]
     writers = [_cell_writer(c.kind) for c in columns]
+    last_writers = [_cell_writer(c.kind, bold=True) for c in columns] if table.totals_last \
+        else writers
     report = _reporter(progress)
     number = top
+    bold_row = top + len(sample) if table.totals_last else 0  # such a table is in memory
     for row in _chain(sample, rows):
         number += 1
         cells = "".join(write(f"{letter}{number}", value)
-                        for letter, write, conv, raw in zip(letters, writers, convert, row,
-                                                            strict=True)
+                        for letter, write, conv, raw in zip(
+                            letters, last_writers if number == bold_row else writers, convert,
+                            row, strict=True)
                         if (value := conv(raw)) is not None)
         out.write(f'<row r="{number}">{cells}</row>')
         report(done + number - top)
     ref = f"A{top}:{letters[-1] if letters else 'A'}{number}"
-    out.write(f'</sheetData><autoFilter ref="{ref}"/></worksheet>')
+    out.write(f'</sheetData><autoFilter ref="{ref}"/>{PRINTED}</worksheet>')
     return done + number - top, ref
 
 
@@ -235,6 +289,11 @@ def _chain(sample: list, rows: Iterator) -> Iterator:
     yield from rows
 
 
+#: Printed (the report upward is signed on paper): landscape, as wide as the page, as long as
+#: it takes.
+PRINTED = ('<pageMargins left="0.5" right="0.5" top="0.6" bottom="0.6" header="0.3" '
+           'footer="0.3"/><pageSetup paperSize="9" orientation="landscape" fitToWidth="1" '
+           'fitToHeight="0"/>')
 XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
 MAIN = "http://schemas.openxmlformats.org/spreadsheetml/2006/main"
 RELS = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
@@ -251,13 +310,16 @@ STYLES = (
     '<fill><patternFill patternType="gray125"/></fill></fills>'
     '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
     '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/>'
-    '</cellStyleXfs><cellXfs count="5">'
+    '</cellStyleXfs><cellXfs count="7">'
     '<xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
     '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
     'applyAlignment="1"><alignment vertical="top" wrapText="1"/></xf>'
     '<xf numFmtId="164" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="165" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
     '<xf numFmtId="166" fontId="0" fillId="0" borderId="0" xfId="0" applyNumberFormat="1"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/>'
+    '<xf numFmtId="164" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1" '
+    'applyNumberFormat="1"/>'
     '</cellXfs><cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/>'
     '</cellStyles></styleSheet>')
 
@@ -271,6 +333,8 @@ def _package(names: list[str], filters: list[str]) -> dict[str, str]:
     defined = "".join(
         f'<definedName name="_xlnm._FilterDatabase" localSheetId="{i}" hidden="1">'
         f"{_xml(q)}!{_absolute(ref)}</definedName>"
+        f'<definedName name="_xlnm.Print_Titles" localSheetId="{i}">'  # the header on each page
+        f"{_xml(q)}!${_header_row(ref)}:${_header_row(ref)}</definedName>"
         for i, (q, ref) in enumerate(zip(quoted, filters, strict=True)))
     sheet_rels = "".join(
         f'<Relationship Id="rId{i}" Type="{RELS}/worksheet" Target="worksheets/sheet{i}.xml"/>'
@@ -299,6 +363,11 @@ def _package(names: list[str], filters: list[str]) -> dict[str, str]:
             '</Relationships>'),
         "xl/styles.xml": STYLES,
     }
+
+
+def _header_row(ref: str) -> str:
+    """A5:Q9 → 5: the filter starts on the header's row."""
+    return re.match(r"[A-Z]+(\d+)", ref).group(1)
 
 
 def _absolute(ref: str) -> str:

@@ -23,8 +23,9 @@ from bot.context import Me, escape, local_today, officer, presser, reply, servic
 from bot.exporting import FORMATS, filename, tables, write
 from bot.i18n import N_
 from handlers.router import nav_row, step_press
+from models.areas import fold
 from models.broadcasts import first_words
-from models.dialogs import end_dialog, save_dialog
+from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.exports import (
     exportable_broadcasts,
     exportable_campaigns,
@@ -50,6 +51,7 @@ WHICH = {
     "upward": N_("The result of which campaign, for the level above?"),
 }
 FORMAT_NAMES = {"xlsx": N_("📗 Excel (.xlsx)"), "csv": N_("📄 CSV (UTF-8)")}
+NOT_OFFICER = N_("Only officers can export the figures of their area.")
 FILE_WORDS = {"broadcast": "recipients", "upward": "report"}  # loa-TT26-report-2026-12-03.xlsx
 
 
@@ -71,8 +73,7 @@ def exportable(session: Session, actor: Actor, what: str) -> list[tuple[int, str
 
 
 async def export_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    person = await officer(update, context, N_("Only officers can export the figures of "
-                                               "their area."))
+    person = await officer(update, context, NOT_OFFICER)
     if person is not None:
         await ask_what(update, context, person, edit=False)
 
@@ -92,14 +93,25 @@ async def what_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if found is None or found.value not in WHAT:
         return
     await services(context).db.run(save_dialog, found.person.id, FLOW, "which",
-                                   what=found.value)
+                                   what=found.value, find=None)
     await show_which(update, context, found.person, found.value)
 
 
+def matching(items: list[tuple[int, str, str]], find: str) -> list[tuple[int, str, str]]:
+    """The item whose code is the one typed ("tt26", "#12"), else those whose label holds
+    the words typed ("tet"), diacritics aside."""
+    words = fold(find).split()
+    exact = [item for item in items
+             if fold(item[1].split(" · ")[0]).lstrip("#") == fold(find).lstrip("#")]
+    return exact or [item for item in items if all(w in fold(item[1]) for w in words)]
+
+
 async def show_which(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                     what: str, page: int = 0) -> None:
+                     what: str, page: int = 0, find: str = "") -> None:
+    """The officer's items of that kind, a page at a time; only those matching `find` when
+    the officer typed part of a name."""
     _ = person._
-    items = await services(context).db.run(exportable, person.actor, what)
+    items = matching(await services(context).db.run(exportable, person.actor, what), find)
     if not items:
         await reply(update, _("There is nothing of that kind in your area yet."),
                     InlineKeyboardMarkup([nav_row(_)]))
@@ -112,14 +124,15 @@ async def show_which(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
 async def ask_which(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
     """⬅ from the format question."""
     dialog = await services(context).db.run(save_dialog, person.id, FLOW, "which")
-    await show_which(update, context, person, dialog.data["what"])
+    await show_which(update, context, person, dialog.data["what"],
+                     find=dialog.data.get("find", ""))
 
 
 async def page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     found = await step_press(update, context, FLOW, ("which",), allowed=_officers)
     if found is not None:
         await show_which(update, context, found.person, found.data["what"],
-                         whole(found.value) or 0)
+                         whole(found.value) or 0, found.data.get("find", ""))
 
 
 async def which_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -133,8 +146,14 @@ async def which_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> N
     if chosen is None:  # a forged or stale press: not one of this officer's
         await reply(update, person._("This is outside your area: Loa cannot export it."))
         return
+    await choose(update, context, person, chosen)
+
+
+async def choose(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                 chosen: tuple[int, str, str]) -> None:
+    item_id, label, name = chosen
     await services(context).db.run(save_dialog, person.id, FLOW, "format", item_id=item_id,
-                                   label=chosen[1], name=chosen[2])
+                                   label=label, name=name)
     await ask_format(update, person)
 
 
@@ -157,6 +176,55 @@ async def format_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
                     data["name"], fmt, edit=True)
 
 
+#: Words an officer may type instead of pressing a format (folded: lower case, no diacritics)
+TYPED_FORMATS = {"excel": "xlsx", "exel": "xlsx", "xlsx": "xlsx", "xls": "xlsx", "csv": "csv"}
+
+
+async def format_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                       text: str) -> None:
+    """"excel" or "csv" typed instead of pressed: taken as the press; anything else is
+    answered with what to type or press, and the question again."""
+    found = {TYPED_FORMATS[w] for w in fold(text).replace(".", " ").replace("(", " ")
+             .replace(")", " ").split() if w in TYPED_FORMATS}
+    if len(found) != 1 or not _officers(person.actor):
+        await reply(update, person._("Loa could not tell which kind of file you want. Type "
+                                     "excel or csv, or press a button below."))
+        await ask_format(update, person)
+        return
+    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
+    await services(context).db.run(end_dialog, person.id)
+    data = dialog.data
+    await send_file(update, context, person, data["what"], data["item_id"], data["label"],
+                    data["name"], found.pop(), edit=False)
+
+
+async def what_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                     text: str) -> None:
+    """Typing where Loa waits for a press: say so, and ask again."""
+    await reply(update, person._("Please choose by pressing one of the buttons below."))
+    await ask_what(update, context, person, edit=False)
+
+
+async def which_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                      text: str) -> None:
+    """Part of a name typed instead of paging through many ("TT26", "tet"): the one that
+    matches is chosen, several are listed; none, the officer hears so and sees them all."""
+    db = services(context).db
+    dialog = await db.run(get_dialog, person.id, FLOW)
+    what = dialog.data["what"]
+    found = matching(await db.run(exportable, person.actor, what), text)
+    if len(found) == 1:
+        await choose(update, context, person, found[0])
+        return
+    if not found:
+        await reply(update, person._("Loa found nothing named “{text}”. Press one of the "
+                                     "buttons below, or type a part of a name.",
+                                     text=pages.shorten(escape(text), 60)))
+    find = text if found else ""
+    await db.run(save_dialog, person.id, FLOW, "which", find=find or None)
+    await show_which(update, context, person, what, find=find)
+
+
 async def upward_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     """ex:up:<campaign>, under the result Loa sends when a campaign ends: the report to the
     level above at once, as a workbook, if the presser may still have it."""
@@ -164,8 +232,10 @@ async def upward_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
     if person is None:
         return
     await update.callback_query.answer()
-    items = await services(context).db.run(exportable, person.actor, "upward")  # [] unless
-    # an officer's (or an admin's): no one else has a campaign to report on
+    if not _officers(person.actor):  # an officer then, a citizen now
+        await reply(update, person._(NOT_OFFICER), edit=False)
+        return
+    items = await services(context).db.run(exportable, person.actor, "upward")
     chosen = next((i for i in items if i[0] == whole(update.callback_query.data[6:])), None)
     if chosen is None:
         await reply(update, person._("This is outside your area: Loa cannot export it."),
@@ -204,6 +274,8 @@ def _build(db, person: Me, what: str, item_id: int, fmt: str, path: Path, today)
 
 
 BACK = {(FLOW, "which"): ask_what, (FLOW, "format"): ask_which}
+TEXT_STEPS = {(FLOW, "what"): what_typed, (FLOW, "which"): which_typed,
+              (FLOW, "format"): format_typed}
 
 
 def handlers() -> list:

@@ -383,5 +383,5 @@ def upward_table(sessions: Sessions, actor: Actor, campaign_id: int, today: date
                  if row.own else formal_name(row.area), row)
             for n, row in enumerate(report.rows, 1)]
     rows.append(line(None, Phrase(N_("Total")), report.total))
-    return Table(N_("Result report"), columns, rows, len(rows), above)
+    return Table(N_("Result report"), columns, rows, len(rows), above, totals_last=True)
 

@@ -52,3 +52,5 @@ class Table:
     rows: Iterable[Sequence[Any]]
     total: int | None = None  # how many rows to expect, for a progress bar
     above: Sequence[str | Phrase] = field(default_factory=tuple)
+    totals_last: bool = False  # the last row is the totals ("Tổng cộng"), set in bold; rows
+    # then come as a list

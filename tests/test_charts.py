@@ -197,3 +197,10 @@ async def test_a_deadline_offers_a_chart_of_reported_and_missing(loa):
     refused = await loa.emu.wait_callback_answer(loa.emu.press(611, f"dl:g:{deadline_id}:0"))
     assert refused.text == "That deadline is outside your area."
     await loa.quiet(611)
+    await loa.onboard(612, name="Dân", lang="en")                      # a citizen, forging
+    refused = await loa.emu.wait_callback_answer(loa.emu.press(612, f"dl:g:{deadline_id}"))
+    assert refused.text == "That deadline is outside your area."
+    await loa.quiet(612)
+    loa.emu.press(610, f"dl:g:{deadline_id}:9999")                     # a page past the end
+    last = await loa.next(610)
+    assert last.photo and last.buttons() == []                          # the only page

@@ -30,6 +30,7 @@ from models.figures import totals, upward_report
 from models.outbox import Delivery, DeliveryStatus
 from models.pledges import PledgeDraft, mark_received, register_pledge
 from models.users import AccessDenied, Role, actor_for, ensure_user, grant, update_user
+from tests.conftest import ADMIN
 
 NOW = datetime(2026, 11, 20, 3, 0, tzinfo=UTC)
 TODAY = date(2026, 11, 20)
@@ -483,4 +484,152 @@ async def test_when_a_campaign_ends_its_officers_get_the_result_and_the_report(l
     assert loa.db.call(lambda s: s.get(Campaign, campaign.id).result_sent_at) is not None
     loa.emu.press(701, f"ex:up:{campaign.id}")  # a citizen forging the button
     assert (await loa.next(701)).plain == \
+        "Chỉ cán bộ mới xuất được số liệu của địa bàn mình ra tệp."
+    loa.db.call(grant, 703, Role.OFFICER, "28039")  # an officer of another commune
+    await loa.onboard(703, name="Ba")
+    menu = await loa.send(703, "/export")
+    loa.emu.press(703, f"ex:up:{campaign.id}", menu.message_id)
+    assert (await loa.next(703)).plain == \
         "Mục này ngoài địa bàn của bạn nên Loa không xuất ra tệp được."
+
+
+async def test_the_result_is_not_sent_to_a_creator_who_is_a_citizen_now_nor_twice_after_a_crash(
+        loa, monkeypatch):
+    from sqlmodel import select
+
+    import bot.reminders
+    from models.users import revoke
+
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    loa.db.call(grant, 702, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.onboard(702, name="Hoa")
+    campaign = loa.db.call(lambda s: create_campaign(s, actor(s, 700), CampaignDraft(
+        name="Áo ấm", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 11, 30), area_id=by_code(s, "28042").id, money_target=0)))
+    loa.db.call(revoke, 700)  # the creator is a citizen again before the campaign ends
+    after = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)
+
+    def crash(*_args, **_kwargs):
+        raise RuntimeError("killed between the claim and the message")
+    monkeypatch.setattr(bot.reminders, "enqueue", crash)
+    with pytest.raises(RuntimeError):
+        await loa.services.reminders.tick(after)
+    assert loa.db.call(lambda s: s.get(Campaign, campaign.id).result_sent_at) is None
+    monkeypatch.undo()
+    assert await loa.services.reminders.tick(after) == 1  # after the restart: once, to 702
+    assert await loa.services.reminders.tick(after) == 0
+    assert (await loa.next(702)).buttons() == [["📤 Báo cáo kết quả lên cấp trên (Excel)"]]
+    await loa.quiet(700)
+    assert loa.db.call(lambda s: s.exec(select(Delivery).where(
+        Delivery.chat_id == 700, Delivery.text.contains("Áo ấm"))).all()) == []
+    loa.emu.press(700, f"ex:up:{campaign.id}")  # the old button, pressed as a citizen
+    assert (await loa.next(700)).plain == \
+        "Chỉ cán bộ mới xuất được số liệu của địa bàn mình ra tệp."
+
+
+def test_campaigns_over_before_the_upgrade_are_not_announced(areas_db, db_url):
+    from alembic import command
+    from sqlmodel import select
+
+    from bot.migrate import alembic_config, upgrade
+
+    def make(s, name, ends_on):
+        return create_campaign(s, actor(s, 1), CampaignDraft(
+            name=name, description="", starts_on=date(2020, 1, 1), ends_on=ends_on,
+            area_id=by_code(s, "804").id, money_target=0)).id
+
+    old = areas_db.call(make, "Cũ", date(2021, 1, 31))
+    running = areas_db.call(make, "Đang chạy", date(2099, 1, 31))
+    areas_db.engine.dispose()
+    command.downgrade(alembic_config(db_url), "0009")
+    upgrade(db_url)
+    sent = areas_db.call(lambda s: {c.id: c.result_sent_at for c in s.exec(select(Campaign))})
+    assert sent[old] is not None and sent[running] is None
+
+
+async def test_typed_instead_of_pressed_forged_presses_cancel_and_a_group(loa):
+    own = loa.db.call(lambda s: create_campaign(s, actor(s, 1), CampaignDraft(
+        name="Áo ấm", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 31), area_id=by_code(s, "28042").id, money_target=0)))
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.onboard(701, name="Dân")
+    refused = await loa.send(701, "/export")
+    for forged in ("ex:w:pledges", f"ex:i:{own.id}", "ex:f:xlsx", "ex:p:3"):
+        loa.emu.press(701, forged, refused.message_id)  # a citizen's: nothing but "expired"
+    assert (await loa.next(701)).plain == "Nút này đã hết hạn."
+    await loa.quiet(701)  # pressed again, it says so already: no "something went wrong"
+    assert loa.db.call(lambda s: s.get(Dialog, 701)) is None
+
+    await loa.send(700, "/export")
+    hint = await loa.send(700, "pledges")  # typed where a press is awaited
+    assert hint.plain == "Bạn hãy chọn bằng cách bấm một nút bên dưới."
+    assert (await loa.next(700)).plain == "Bạn muốn xuất số liệu nào ra tệp?"
+    await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    await loa.tap(700, f"{own.ref_prefix} · Áo ấm")
+    hint = await loa.send(700, "bảng tính")
+    assert hint.plain == ("Loa không biết bạn muốn loại tệp nào. Gõ excel hoặc csv, "
+                          "hoặc bấm một nút bên dưới.")
+    assert (await loa.next(700)).buttons()[0] == ["📗 Excel (.xlsx)", "📄 CSV (bảng đơn giản)"]
+    loa.emu.send_text(700, "  EXCEL ")  # an older officer types the word
+    document = await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None,
+                                      timeout=10)
+    assert document.content["document"]["file_name"].endswith(".xlsx")
+    assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
+
+    await loa.send(700, "/export")
+    await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    await loa.tap(700, f"{own.ref_prefix} · Áo ấm")
+    await loa.send(700, "/cancel")
+    assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
+    assert loa.db.call(lambda s: s.get(Dialog, 700)) is None
+    loa.emu.press(700, "ex:f:csv")  # the format button after /cancel: expired, no file
+    assert (await loa.next(700)).document is None
+    await loa.quiet(700)
+
+    loa.emu.add_group(-1001234, "Ấp 1")
+    loa.emu.send_text(700, "/export", chat_id=-1001234)
+    assert "t.me/loa_test_bot" in (await loa.next(-1001234)).plain
+    await loa.quiet(700)
+
+
+async def test_among_many_campaigns_part_of_a_name_typed_finds_one(loa):
+    def make(s):
+        district = by_code(s, "804").id
+        return [create_campaign(s, actor(s, 1), CampaignDraft(
+            name=name, description="", starts_on=date(2026, 11, 1), ends_on=date(2026, 12, 31),
+            area_id=district, money_target=0)) for name in
+            [f"Đợt {i}" for i in range(23)] + ["Tết ấm cho người nghèo", "Tết sum vầy"]]
+    made = loa.db.call(make)
+    await loa.onboard(ADMIN, name="Admin")
+    await loa.send(ADMIN, "/export")
+    first = await loa.tap(ADMIN, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    assert first.buttons()[-1] == ["1/3", "▶"]
+    found = await loa.send(ADMIN, "tet")  # no diacritics, as typed on an old phone
+    assert [row[0].split(" · ")[1] for row in found.buttons()[:-1]] == [
+        "Tết sum vầy", "Tết ấm cho người nghèo"]
+    nothing = await loa.send(ADMIN, "<b>Trung thu</b>")
+    assert nothing.plain == ("Loa không tìm thấy mục nào tên “<b>Trung thu</b>”. Bấm một nút "
+                             "bên dưới, hoặc gõ một phần của tên.")
+    assert (await loa.next(ADMIN)).buttons()[-1] == ["1/3", "▶"]
+    asked = await loa.send(ADMIN, made[0].ref_prefix.lower())
+    assert asked.buttons()[0] == ["📗 Excel (.xlsx)", "📄 CSV (bảng đơn giản)"]
+    assert loa.db.call(lambda s: s.get(Dialog, ADMIN)).data["item_id"] == made[0].id
+
+
+async def test_two_taps_on_excel_send_one_file(loa):
+    own = loa.db.call(lambda s: create_campaign(s, actor(s, 1), CampaignDraft(
+        name="Áo ấm", description="", starts_on=date(2026, 11, 1),
+        ends_on=date(2026, 12, 31), area_id=by_code(s, "28042").id, money_target=0)))
+    loa.db.call(grant, 700, Role.OFFICER, "28042")
+    await loa.onboard(700, name="Tím")
+    await loa.send(700, "/export")
+    await loa.tap(700, "🗂 Các khoản ủng hộ của một cuộc vận động")
+    question = await loa.tap(700, f"{own.ref_prefix} · Áo ấm")
+    loa.emu.press(700, "ex:f:xlsx", question.message_id)
+    loa.emu.press(700, "ex:f:xlsx", question.message_id)  # a second tap before the file
+    await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None, timeout=10)
+    with pytest.raises(TimeoutError):
+        await loa.emu.wait_for(lambda m: m.chat_id == 700 and m.document is not None
+                               and m.message_id > question.message_id + 1, timeout=1)
