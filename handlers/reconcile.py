@@ -8,6 +8,8 @@ loses nothing and the database stays the only truth.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -18,7 +20,8 @@ from bot.config import Config
 from bot.context import Me, escape, officer, presser, reply, services
 from bot.i18n import N_, Translator
 from handlers.pledge_desk import tell_pledger
-from handlers.router import EXPIRED, nav_row
+from handlers.router import EXPIRED, TextStep, nav_row
+from models.areas import fold
 from models.base import utcnow
 from models.campaigns import Campaign, campaigns_run_by
 from models.dialogs import end_dialog, get_dialog, save_dialog
@@ -33,6 +36,7 @@ from models.reconcile import (
     Thank,
     apply_plan,
     assign,
+    code_pattern,
     make_plan,
 )
 from models.statements import (
@@ -52,13 +56,18 @@ REFUSED = N_("Only officers can reconcile a bank statement. If you are one, ask 
 OUTCOMES = {
     Outcome.MATCHED: N_("✅ Code and amount match (to be marked received)"),
     Outcome.OTHER_AMOUNT: N_("≠ Code matches, another amount"),
-    Outcome.FOREIGN: N_("↪ Code of another campaign, unknown, or of a cancelled pledge"),
+    Outcome.FOREIGN: N_("↪ Code of another campaign, unknown, of a cancelled pledge, or "
+                        "several codes"),
     Outcome.NO_CODE: N_("❔ No pledge code"),
     Outcome.ALREADY: N_("☑ Already recorded"),
 }
 NOTES = {"unknown": N_("no such pledge"), "other": N_("another campaign"),
          "cancelled": N_("cancelled"), "rejected": N_("rejected"),
-         "received": N_("already received"), "twice": N_("paid a second time")}
+         "received": N_("already received"), "twice": N_("paid a second time"),
+         "several": N_("several codes in one transfer: mark each pledge at the desk")}
+#: What an officer types at the summary to mean the ✅ Apply button (folded).
+APPLY_WORDS = {"ghi nhan", "ap dung", "dong y", "co", "ok", "xac nhan", "apply", "yes",
+               "confirm"}
 ROLES = {"date": N_("the date"), "credit": N_("the money received (credit)"),
          "description": N_("the transfer note (description)")}
 PROBLEMS = {
@@ -66,8 +75,9 @@ PROBLEMS = {
                     "one month."),
     "password": N_("This file is locked with a password. Open it in Excel, remove the "
                    "password (or save a copy without it) and send it again."),
-    "unreadable": N_("Loa could not open this file. Send the statement as exported from "
-                     "internet banking: .xlsx, .xls or .csv."),
+    "unreadable": N_("Loa could not open this file as a table (a PDF, a picture or a Word "
+                     "file cannot be read). In internet banking, export the statement as "
+                     "Excel (.xlsx or .xls) or .csv and send that file."),
     "encoding": N_("Loa could not read the letters in this file. Export it again as .xlsx, "
                    "or as .csv in UTF-8."),
     "not_statement": N_("Loa did not find a statement in this file: no row with the date, "
@@ -134,9 +144,12 @@ async def reconcile_command(update: Update, context: ContextTypes.DEFAULT_TYPE) 
 
 
 async def statement_sent(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
-    """A document sent outside any flow: a statement, when an officer sends it."""
+    """A document sent outside any flow: a statement, when an officer sends it. Anyone else
+    most likely meant a report for a deadline: the file is left alone and /report named."""
     if not person.actor.at_least(Role.OFFICER):
-        await reply(update, person._(REFUSED))
+        await reply(update, person._(REFUSED) + "\n" + person._(
+            "Nothing was kept from this file. To send a report for a deadline, start with "
+            "/report."))
         return
     dialog = await services(context).db.run(get_dialog, person.id, FLOW)
     await file_step(update, context, person, dialog.data if dialog else {})
@@ -317,6 +330,14 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
     await query.answer()
+    await act(update, context, person, data, action, value)
+
+
+async def act(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, data: dict,
+              action: str, value: str = "") -> None:
+    """A step at the summary, pressed or typed: l list, s summary, a/m/g apply, h assign."""
+    _ = person._
+    svc = services(context)
     statement = await _statement(update, context, person, data)
     if statement is None:
         return
@@ -368,23 +389,53 @@ async def show_list(update: Update, person: Me, plan: Plan, value: str) -> None:
         back, pages.nav_row(shown, len(split), lambda n: f"rc:l:{outcome.value}:{n}")))
 
 
+def typed_assignment(text: str, prefix: str) -> tuple[str, str]:
+    """(line number, code) from what an officer types: "12 TT26-0042", "tt26 42 dòng 12",
+    "12  tt260042"; either may be "" when missing."""
+    folded = fold(text).upper()
+    found = code_pattern([prefix]).search(folded)
+    code = f"{found[1]}-{int(found[2] or found[3]):04d}" if found else ""
+    rest = folded[:found.start()] + " " + folded[found.end():] if found else folded
+    number = re.search(r"(?<![A-Z0-9])\d{1,7}(?![A-Z0-9])", rest)
+    return (number[0] if number else ""), code
+
+
+async def plan_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                     text: str) -> None:
+    """Typed at the summary instead of a press: "áp dụng" / "đồng ý" / "có" mean ✅ Apply, a
+    pledge code assigns a credit with no code; anything else shows the summary again with
+    what can be typed."""
+    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
+    if fold(text).strip(" .!") in APPLY_WORDS:
+        await act(update, context, person, dialog.data, "a")
+    elif re.search(r"\d", text):
+        await assign_typed(update, context, person, text)
+    else:
+        await read_and_plan(update, context, person, dialog.data, person._(
+            "Press a button below, or type “apply”."))
+
+
 async def assign_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                        text: str) -> None:
-    """"12 TT26-0042": the credit on line 12 is pledge TT26-0042's money."""
+    """"12 TT26-0042": the credit on line 12 is pledge TT26-0042's money. With one credit
+    with no code, the code alone is enough."""
     _ = person._
     svc = services(context)
     dialog = await svc.db.run(get_dialog, person.id, FLOW)
-    number, _sep, code = text.strip().partition(" ")
     statement = await _statement(update, context, person, dialog.data)
     if statement is None:
         return
     plan = await svc.db.run(make_plan, person.actor, dialog.data["campaign_id"], statement)
-    credit = next((line.credit for line in plan.lines[Outcome.NO_CODE]
-                   if str(line.credit.line) == number), None)
+    number, code = typed_assignment(text, plan.campaign.ref_prefix)
+    lines = plan.lines[Outcome.NO_CODE]
+    credit = next((line.credit for line in lines if str(line.credit.line) == number), None)
+    if credit is None and not number and len(lines) == 1:
+        credit = lines[0].credit
+    code = code or text.strip()
     if credit is None:
         await reply(update, _("Loa did not find line “{number}” among the credits with no "
                               "code. Type the line number and the code, for example "
-                              "“{example}”.", number=escape(number[:20]),
+                              "“{example}”.", number=escape((number or text)[:20]),
                               example=_example(plan)))
         return
     try:
@@ -412,8 +463,19 @@ async def _back_to_summary(update: Update, context: ContextTypes.DEFAULT_TYPE,
     await read_and_plan(update, context, person, dialog.data)
 
 
-TEXT_STEPS = {(FLOW, "file"): file_sent, (FLOW, "assign"): assign_typed,
-              (FLOW, "campaign"): file_sent}
+def _or_file(step: TextStep) -> TextStep:
+    """A step that takes typed words; a file sent there is the next statement."""
+    async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                    text: str) -> None:
+        if update.effective_message.document is not None:
+            await file_sent(update, context, person, text)
+        else:
+            await step(update, context, person, text)
+    return typed
+
+
+TEXT_STEPS = {(FLOW, "file"): file_sent, (FLOW, "assign"): _or_file(assign_typed),
+              (FLOW, "campaign"): file_sent, (FLOW, "plan"): _or_file(plan_typed)}
 BACK = {(FLOW, "assign"): _back_to_summary}
 
 

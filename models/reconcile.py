@@ -76,13 +76,28 @@ def code_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:
     separator ("TT26 42", "TT26-0042", "TT26.0042") any number of digits; glued to the prefix
     ("TT260042") the four digits Loa printed. Leading zeros do not matter: TT26-42 is 0042."""
     alternatives = "|".join(re.escape(p) for p in sorted(set(prefixes), key=len, reverse=True))
-    return re.compile(rf"(?<![A-Z0-9])({alternatives})(?:[\s\-_.:/#]+(\d{{1,7}})|(\d{{4,7}}))"
+    return re.compile(rf"(?<![A-Z0-9])({alternatives})(?:[\s\-_.:/#–—]+(\d{{1,7}})|(\d{{4,7}}))"
                       r"(?!\d)")
+
+
+def find_codes(pattern: re.Pattern[str], note: str) -> list[str]:
+    """Every pledge code in the note, "TT26-0042", once each. A note the bank cut inside the
+    code ("… TT26-004" at its very end, a leading zero and fewer than four digits) has none:
+    TT26-004 may be 0042 cut short, and guessing would receive the wrong pledge."""
+    text = fold(note).upper()
+    found: list[str] = []
+    for m in pattern.finditer(text):
+        digits = m[2] or m[3]
+        cut = digits.startswith("0") and len(digits) < 4 and not text[m.end():].strip()
+        code = f"{m[1]}-{int(digits):04d}"
+        if int(digits) and not cut and code not in found:
+            found.append(code)
+    return found
 
 
 def find_code(pattern: re.Pattern[str], note: str, prefer: str) -> str | None:
     """The code in the note, "TT26-0042"; one of the `prefer`red campaign first."""
-    found = [f"{m[1]}-{int(m[2] or m[3]):04d}" for m in pattern.finditer(fold(note).upper())]
+    found = find_codes(pattern, note)
     return next((c for c in found if c.startswith(prefer + "-")), found[0] if found else None)
 
 
@@ -129,7 +144,9 @@ def make_plan(session: Session, actor: Actor, campaign_id: int, statement: State
     campaign = managed_campaign(session, actor, campaign_id)
     plan = Plan(campaign, debits=statement.debits)
     pattern = code_pattern(session.exec(select(Campaign.ref_prefix)))
-    codes = [find_code(pattern, c.description, campaign.ref_prefix) for c in statement.credits]
+    found = [find_codes(pattern, c.description) for c in statement.credits]
+    ours = campaign.ref_prefix + "-"
+    codes = [next((c for c in f if c.startswith(ours)), f[0] if f else None) for f in found]
     done = recorded_keys(session, campaign.id, [c.key for c in statement.credits])
     pledges = {}
     for chunk in _chunks(sorted({c for c in codes if c})):
@@ -138,13 +155,15 @@ def make_plan(session: Session, actor: Actor, campaign_id: int, statement: State
                                 .where(col(Pledge.reference).in_(chunk))):
             pledges[row[1]] = row
     claimed: set[int] = set()
-    for credit, code in zip(statement.credits, codes, strict=True):
+    for credit, code, every in zip(statement.credits, codes, found, strict=True):
         line = Line(credit, Outcome.NO_CODE, code)
         row = pledges.get(code)
         if credit.key in done:
             line.outcome = Outcome.ALREADY
         elif code is None:
             pass
+        elif sum(c.startswith(ours) for c in every) > 1:  # one transfer for several pledges
+            line.outcome, line.note, line.code = Outcome.FOREIGN, "several", ", ".join(every)
         elif row is None or row[2] != campaign.id:
             line.outcome, line.note = Outcome.FOREIGN, "unknown" if row is None else "other"
         else:

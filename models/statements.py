@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column
@@ -28,6 +28,12 @@ from models.base import utcnow
 MAX_BYTES = 20 * 1024 * 1024
 HEADER_SEARCH = 40  # title lines a bank may put above the header row
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: How PDFs and pictures begin (PNG, JPEG, GIF, WebP/RIFF, HEIC), and their names: a bank's
+#: PDF statement or a photo of the screen is no table, whatever its letters decode to.
+NOT_TABLES = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"\x00\x00\x00\x18ftyp",
+              b"\x00\x00\x00\x1cftyp", b"{\\rtf")
+NOT_TABLE_NAMES = (".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".doc", ".docx",
+                   ".rtf", ".zip", ".rar")
 
 
 class StatementProblem(Exception):
@@ -51,9 +57,11 @@ NAMES: dict[str, tuple[str, ...]] = {
              "date", "posting date", "ngay thuc hien", "thoi gian giao dich", "thoi gian",
              "txn date", "ngay hieu luc", "value date", "date time", "ngay gio giao dich"),
     "credit": ("so tien ghi co", "ghi co", "so tien co", "phat sinh co", "tien vao", "co",
-               "credit", "credit amount", "credits", "money in", "so tien vao", "tang"),
+               "credit", "credit amount", "credits", "money in", "so tien vao", "tang",
+               "tien gui vao", "gui vao", "so tien gui vao", "deposit", "deposits"),
     "debit": ("so tien ghi no", "ghi no", "so tien no", "phat sinh no", "tien ra", "no",
-              "debit", "debit amount", "debits", "money out", "so tien ra", "giam"),
+              "debit", "debit amount", "debits", "money out", "so tien ra", "giam",
+              "tien rut ra", "rut ra", "so tien rut ra", "withdrawal", "withdrawals"),
     "description": ("noi dung", "noi dung giao dich", "dien giai", "mo ta", "description",
                     "transaction details", "details", "remark", "remarks", "narrative",
                     "noi dung chi tiet", "chi tiet giao dich", "noi dung chuyen khoan"),
@@ -132,6 +140,8 @@ def read_sheet(name: str, content: bytes) -> Sheet:
         return _read_xls(content)
     if content.startswith(b"PK"):
         return _read_xlsx(content)
+    if content.startswith(NOT_TABLES) or name.lower().endswith(NOT_TABLE_NAMES):
+        raise StatementProblem("unreadable", "a PDF, a picture or a document")
     if name.lower().endswith((".xls", ".xlsx")):
         raise StatementProblem("unreadable", "not a workbook")
     return _read_csv(content)
@@ -353,7 +363,7 @@ def parse_money(value: Any) -> int | None:
         return round(value)
     text = str(value).strip().replace("\xa0", "").replace(" ", "")
     negative = text.startswith("(") and text.endswith(")")
-    text = re.sub(r"(?i)(vnd|vnđ|đ|₫|d)$", "", text.strip("()"))
+    text = re.sub(r"(?i)^(vnd|vnđ|₫)|(vnd|vnđ|đ|₫|d)$", "", text.strip("()"))
     if not _MONEY.fullmatch(text):
         return None
     sign = -1 if negative or text.startswith("-") else 1
@@ -369,16 +379,23 @@ def parse_money(value: Any) -> int | None:
     return sign * round(float(f"{re.sub(r'[.,]', '', whole)}.{decimals}"))
 
 
-_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b")
-_YMD = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})\b")
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")
+_YMD = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")
+SERIALS = range(36526, 73051)  # Excel's day numbers of 2000-01-01 .. 2099-12-31
+EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def parse_day(value: Any) -> date | None:
+    """A cell's day: a date, "03/12/2026 14:05:22", "2026-12-03T14:05", or Excel's day number
+    (46359, also as text) when a bank's export left the date cells unformatted."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     text = str(value or "").strip()
+    serial = re.fullmatch(r"(\d{5})(\.\d+)?", text)
+    if serial and int(serial[1]) in SERIALS:
+        return EXCEL_EPOCH + timedelta(days=int(serial[1]))
     try:
         if match := _YMD.match(text):
             return date(int(match[1]), int(match[2]), int(match[3]))

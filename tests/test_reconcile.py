@@ -1,6 +1,7 @@
 """Reconciliation without Telegram: codes found in what banks do to notes, the plan and its
 lists, apply once, re-import and overlapping statements change nothing, gifts, thank-yous."""
 
+import re
 from datetime import UTC, date, datetime
 from pathlib import Path
 
@@ -45,11 +46,16 @@ def test_codes_as_banks_mangle_them():
     pattern = code_pattern(["TT26", "TT26A", "LK26"])
     for note, code in [
             ("CHUYEN TIEN UNG HO TT26-0042 NGUYEN VAN A", "TT26-0042"), ("TT26 0042", "TT26-0042"),
-            ("tt260042", "TT26-0042"), ("tt26-42", "TT26-0042"), ("Ủng hộ tt26–0042.", None),
+            ("tt260042", "TT26-0042"), ("tt26-42", "TT26-0042"), ("Ủng hộ tt26–0042.", "TT26-0042"),
             ("MBVCB.123.TT26.0042.CT tu 0123", "TT26-0042"), ("ung ho TT26A-0007", "TT26A-0007"),
             ("TT26A0007", "TT26A-0007"), ("ung ho dong bao", None), ("TT2642", None),
             ("XTT26-0042", None), ("TT26-00421", "TT26-0421"), ("LK26-0001 va TT26-0003",
-                                                                "TT26-0003")]:
+                                                                "TT26-0003"),
+            # what banks add around the code, and cut from its end
+            ("MBVCB.123456.TT26-0042.CT tu 0123456 NGUYEN VAN A", "TT26-0042"),
+            ("IBFT TT26 0042", "TT26-0042"), ("ibft tt26 0042 ung ho", "TT26-0042"),
+            ("ung ho quy TT26-004", None), ("ung ho quy TT26-00 ", None), ("TT26-0", None),
+            ("TT26-004 ung ho", "TT26-0004"), ("TT26-0000", None)]:
         assert find_code(pattern, note, "TT26") == code, note
 
 
@@ -235,7 +241,8 @@ async def test_a_citizen_or_a_bad_file_changes_nothing(loa):
     await loa.onboard(20, lang="en")
     main, _other = loa.db.call(world)
     loa.emu.send_document(20, "vietcombank.xlsx", (DATA / "vietcombank.xlsx").read_bytes())
-    assert "Only officers can reconcile" in (await loa.next(20)).text
+    refused = (await loa.next(20)).text
+    assert "Only officers can reconcile" in refused and "/report" in refused
     forged = await loa.emu.wait_callback_answer(loa.emu.press(20, "rc:a"))
     assert forged.show_alert and "expired" in forged.text
 
@@ -310,3 +317,92 @@ async def test_the_summary_survives_a_restart(areas_db, db_url):
             emu.press_button(10, "✅ Apply")
             assert "3 pledges marked received" in (await emu.next_message(10)).text
     assert areas_db.call(received, main) == 3_500_000
+
+
+def test_a_note_with_two_codes_is_left_to_the_officer(ready):
+    """One transfer for two pledges ("TT26-0001 TT26-0002"): it used to count for the first
+    code alone, and accepting the statement's amount gave it the money of both."""
+    db, main, _other = ready
+    text = ("Ngày giao dịch,Số tiền ghi có,Nội dung,Số tham chiếu\n"
+            "02/11/2026,1500000,ung ho TT26-0001 va TT26-0002,R1\n"
+            "02/11/2026,300000,TT26-0003 nho LK26-0001,R2\n").encode()
+    st = read_statement("s.csv", text)
+    plan, applied = db.call(lambda s: apply_plan(s, officer(s), main, st, NOW, THANK,
+                                                 accept_amounts=True, gifts=True))
+    assert plan_lists(plan)["foreign"] == [("TT26-0001, TT26-0002", 1_500_000, "several")]
+    assert plan_lists(plan)["other_amount"] == [("TT26-0003", 300_000, "")]
+    assert (applied.received, applied.gifts) == (1, 0)
+    assert db.call(received, main) == 300_000
+
+
+def test_two_applies_at_once_receive_once_and_thank_once(ready):
+    """Two officers (or two devices) press Apply at the same moment: each pledge is received
+    once and its pledger thanked once; the later one finds nothing left or is refused whole."""
+    import threading
+
+    from sqlalchemy.exc import IntegrityError
+
+    db, main, _other = ready
+    st = statement()
+    start, results = threading.Barrier(2), []
+
+    def press():
+        start.wait()
+        try:
+            results.append(db.call(lambda s: apply_plan(s, officer(s), main, st, NOW,
+                                                        THANK))[1].received)
+        except IntegrityError:
+            results.append("refused")
+
+    threads = [threading.Thread(target=press) for _n in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(results, key=str) in ([0, 3], [3, "refused"])
+    assert db.call(received, main) == 3_500_000
+    thanked = db.call(lambda s: s.exec(select(Delivery.chat_id)).all())
+    assert sorted(thanked) == [101, 102, 105]
+
+
+async def test_an_officer_who_types_instead_of_tapping(loa):
+    """At the summary, "đồng ý" means Apply and "tt26 3" assigns the one credit with no code;
+    a file sent there is the next statement; other words get the summary and a hint."""
+    await loa.onboard(10, lang="vi")
+    main, _other = loa.db.call(world)
+    await loa.send(10, "/reconcile")
+    await loa.tap(10, "TT26 · Vì người nghèo 804")
+    loa.emu.send_document(10, "vietcombank.xlsx", (DATA / "vietcombank.xlsx").read_bytes())
+    assert "Sao kê" in (await loa.next(10)).text
+    hint = await loa.send(10, "xong chưa")
+    assert "gõ “ghi nhận”" in hint.text and loa.db.call(received, main) == 0
+    done = await loa.send(10, " Đồng ý ")
+    assert "Xong: 3" in done.text and loa.db.call(received, main) == 3_500_000
+    assigned = await loa.send(10, "tt26 3")  # one credit with no code: no line number needed
+    assert "TT26-0003" in assigned.text and loa.db.call(received, main) == 3_750_000
+    loa.emu.send_document(10, "bidv.csv", (DATA / "bidv.csv").read_bytes())
+    again = await loa.next(10)  # the same credits through another bank: nothing new
+    assert "Sao kê" in again.text and "✅ Ghi nhận" not in str(again.reply_markup)
+    await loa.send(10, "/cancel")
+    assert loa.db.call(received, main) == 3_750_000
+
+
+async def test_five_hundred_credits_page_within_telegram_s_limit(loa):
+    await loa.onboard(10, lang="vi")
+    loa.db.call(world)
+    rows = "".join(f"02/11/2026,{10_000 + n},{'chuyen khoan ung ho dong bao ' * 6}{n},R{n}\n"
+                   for n in range(500))
+    content = ("Ngày giao dịch,Số tiền ghi có,Nội dung,Số tham chiếu\n" + rows).encode()
+    await loa.send(10, "/reconcile")
+    await loa.tap(10, "TT26 · Vì người nghèo 804")
+    loa.emu.send_document(10, "s.csv", content)
+    summary = await loa.next(10)
+    assert len(summary.text) < 1000 and "<b>500</b>" in summary.text
+    seen, page = set(), await loa.tap(10, "📄 ❔ Không có mã ủng hộ (500)")
+    while True:
+        assert len(page.text) <= 4096
+        seen.update(int(m) for m in re.findall(r"^(\d+)\. ", page.text, re.M))
+        if "▶" not in str(page.reply_markup):
+            break
+        page = await loa.tap(10, "▶")
+    assert seen == set(range(2, 502))
