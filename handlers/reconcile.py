@@ -241,7 +241,8 @@ async def ask_column(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
     _ = person._
     await services(context).db.run(save_dialog, person.id, FLOW, "column", **data,
                                    role=question.role,
-                                   choices=[i for i, _h in question.choices])
+                                   choices=[i for i, _h in question.choices],
+                                   headings=[h for _i, h in question.choices])
     keys = [[InlineKeyboardButton(pages.button_text(header), callback_data=f"rc:k:{i}")]
             for i, header in question.choices[:20]]
     await reply(update, _("Loa cannot tell which column holds {what}. Which one is it? Loa "
@@ -320,9 +321,7 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             if dialog.step != "column" or int(value) not in data.get("choices", []):
                 raise ValueError(value)
             await query.answer()
-            columns = {**data.get("columns", {}), data["role"]: int(value)}
-            data = {k: v for k, v in data.items() if k not in ("role", "choices")}
-            await read_and_plan(update, context, person, {**data, "columns": columns})
+            await column_chosen(update, context, person, data, int(value))
             return
         if dialog.step not in ("plan", "assign") or action not in "lsamgh":
             raise ValueError(action)
@@ -366,6 +365,30 @@ async def act(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, da
                     InlineKeyboardMarkup([nav_row(_)]), edit=False)
     else:
         await show_summary(update, person, plan)
+
+
+async def column_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                        data: dict, column: int | None) -> None:
+    """The answer to "which column holds …"; None asks again."""
+    columns = data.get("columns") or {}
+    if column is not None:
+        columns = {**columns, data["role"]: column}
+    data = {k: v for k, v in data.items() if k not in ("role", "choices", "headings")}
+    await read_and_plan(update, context, person, {**data, "columns": columns})
+
+
+async def column_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                       text: str) -> None:
+    """The heading typed instead of pressed ("phat sinh", "Phát sinh"): the one column whose
+    heading holds those words; otherwise the question again, with its buttons."""
+    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
+    data, typed = dict(dialog.data), fold(text).strip(" .")
+    hits = [i for i, h in zip(data.get("choices", []), data.get("headings", []), strict=False)
+            if typed and typed in fold(h)]
+    if len(hits) != 1:
+        await reply(update, person._("Press the button of the column, or type its heading "
+                                     "as in the file."))
+    await column_chosen(update, context, person, data, hits[0] if len(hits) == 1 else None)
 
 
 def _example(plan: Plan) -> str:
@@ -475,7 +498,8 @@ def _or_file(step: TextStep) -> TextStep:
 
 
 TEXT_STEPS = {(FLOW, "file"): file_sent, (FLOW, "assign"): _or_file(assign_typed),
-              (FLOW, "campaign"): file_sent, (FLOW, "plan"): _or_file(plan_typed)}
+              (FLOW, "campaign"): file_sent, (FLOW, "plan"): _or_file(plan_typed),
+              (FLOW, "column"): _or_file(column_typed)}
 BACK = {(FLOW, "assign"): _back_to_summary}
 
 

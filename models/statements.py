@@ -444,7 +444,9 @@ def read_statement(name: str, content: bytes,
             raise StatementProblem("merged_header", f"row {at + 1}")
     sig = signature(header)
     columns = resolve(header, {**(layout(sig) or {}), **(answers or {})})
-    if isinstance(columns, Question):
+    if isinstance(columns, Question):  # asked with the headings as the bank wrote them
+        cells = sheet.rows[at]
+        columns.choices = [(i, _text(cells[i])) for i, _h in columns.choices]
         return columns
     _check_currency(sheet.rows, at, columns)
     return _credits(sheet.rows, at, columns, sig)

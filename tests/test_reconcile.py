@@ -263,7 +263,9 @@ async def test_a_citizen_or_a_bad_file_changes_nothing(loa):
     loa.emu.send_document(10, "agribank.csv", (DATA / "agribank.csv").read_bytes())
     question = await loa.next(10)  # the same campaign as for the refused file
     assert "which column holds the money received" in question.text
-    summary = await loa.tap(10, "phat sinh")
+    assert "type its heading" in (await loa.send(10, "tiền")).text  # no heading holds it
+    assert "Phát sinh" in str((await loa.next(10)).reply_markup)  # asked again, as written
+    summary = await loa.tap(10, "Phát sinh")
     assert "Code and amount match (to be marked received): <b>3</b>" in summary.text
     assert loa.db.call(received, main) == 0
     await loa.tap(10, "✍ Assign one to a pledge")
@@ -383,6 +385,9 @@ async def test_an_officer_who_types_instead_of_tapping(loa):
     loa.emu.send_document(10, "bidv.csv", (DATA / "bidv.csv").read_bytes())
     again = await loa.next(10)  # the same credits through another bank: nothing new
     assert "Sao kê" in again.text and "✅ Ghi nhận" not in str(again.reply_markup)
+    loa.emu.send_document(10, "agribank.csv", (DATA / "agribank.csv").read_bytes())
+    assert "Phát sinh" in str((await loa.next(10)).reply_markup)
+    assert "Sao kê" in (await loa.send(10, "phát sinh")).text  # the heading typed
     await loa.send(10, "/cancel")
     assert loa.db.call(received, main) == 3_750_000
 
@@ -406,3 +411,47 @@ async def test_five_hundred_credits_page_within_telegram_s_limit(loa):
             break
         page = await loa.tap(10, "▶")
     assert seen == set(range(2, 502))
+
+
+async def test_bad_files_in_chat_are_named_and_change_nothing(loa):
+    await loa.onboard(10, lang="en")
+    main, _other = loa.db.call(world)
+    await loa.send(10, "/reconcile")
+    await loa.tap(10, "TT26 · Vì người nghèo 804")
+    xlsx = (DATA / "vietcombank.xlsx").read_bytes()
+    for name, content, said in [
+            ("big.csv", b"x" * (20 * 1024 * 1024 + 1), "over 20 MB"),
+            ("sao ke.pdf", b"%PDF-1.4\n" + bytes(range(256)), "a PDF, a picture"),
+            ("report.docx", b"PK\x03\x04" + bytes(range(256)), "export the statement as Excel"),
+            ("photo.png", b"\x89PNG\r\n\x1a\n" + bytes(range(256)), "a PDF, a picture"),
+            ("password.xlsx", (DATA / "password.xlsx").read_bytes(), "password"),
+            ("usd.xlsx", (DATA / "usd.xlsx").read_bytes(), "not in đồng (VND)"),
+            ("empty.csv", (DATA / "empty.csv").read_bytes(), "no money received")]:
+        loa.emu.send_document(10, name, content)
+        assert said in (await loa.next(10)).text, name
+    loa.emu.add_group(-100777, "Mặt trận xã")
+    loa.emu.send_document(10, "vietcombank.xlsx", xlsx, chat_id=-100777)
+    await loa.quiet(-100777)
+    await loa.quiet(10)
+    assert loa.db.call(received, main) == 0
+    assert loa.db.call(lambda s: s.exec(select(func.count()).select_from(BankTransaction)).one()
+                       ) == 0
+    loa.emu.send_document(10, "sao ke.csv", xlsx)  # an .xlsx renamed .csv is still read
+    assert "Code and amount match (to be marked received): <b>3</b>" in (
+        await loa.next(10)).text
+
+
+async def test_a_village_head_s_report_file_goes_to_the_report(loa):
+    """The deadline flow waits for the report's file: an .xlsx sent there is the report's,
+    never a bank statement."""
+    from tests.test_deadlines import set_deadline
+
+    await set_deadline(loa)
+    loa.db.call(grant, 602, Role.VILLAGE_HEAD, "28042-A1")
+    await loa.onboard(602, name="Hùng", lang="vi")
+    await loa.send(602, "/report")
+    for typed in ("12", "5tr", "Đã trao 2 nhà"):
+        asked = await loa.send(602, typed)
+    assert "gửi tệp hoặc ảnh" in asked.plain
+    loa.emu.send_document(602, "bao cao.xlsx", (DATA / "vietcombank.xlsx").read_bytes())
+    assert "Có kèm tệp." in (await loa.next(602)).plain

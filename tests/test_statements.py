@@ -47,7 +47,7 @@ def test_each_bank_layout_gives_the_same_credits(name, reference):
 def test_a_layout_loa_cannot_tell_is_asked_once_then_remembered(db):
     question = read("agribank.csv")
     assert isinstance(question, Question) and question.role == "credit"
-    assert [h for _i, h in question.choices] == ["ngay gd", "phat sinh", "so du", "noi dung"]
+    assert [h for _i, h in question.choices] == ["Ngày GD", "Phát sinh", "Số dư", "Nội dung"]
     statement = read("agribank.csv", answers={"credit": 1})
     assert [(c.on, c.amount) for c in statement.credits] == CREDITS
     assert all(c.key.startswith("h:") for c in statement.credits)  # no reference: a hash
