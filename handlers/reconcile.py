@@ -171,7 +171,8 @@ async def file_step(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
         await reply(update, person._(PROBLEMS["too_large"]))
         return
     data = {"campaign_id": data.get("campaign_id"), "file_id": document.file_id,
-            "name": document.file_name or "statement"}
+            "name": document.file_name or "statement",
+            "upload": (document.file_unique_id or "")[:24]}
     if data["campaign_id"] is None:
         await choose_campaign(update, context, person, data)
     else:
@@ -264,22 +265,26 @@ async def read_and_plan(update: Update, context: ContextTypes.DEFAULT_TYPE, pers
         await reply(update, person._("This campaign is outside your area."))
         return
     await svc.db.run(save_dialog, person.id, FLOW, "plan", **data)
-    await show_summary(update, person, plan, note)
+    await show_summary(update, person, plan, data, note)
 
 
-async def show_summary(update: Update, person: Me, plan: Plan, note: str = "") -> None:
+async def show_summary(update: Update, person: Me, plan: Plan, data: dict,
+                       note: str = "") -> None:
+    """The counts, their lists, and what can be applied. The apply buttons carry the file
+    they were shown for: pressed under an older statement's summary, they have expired."""
     _ = person._
+    upload = data.get("upload", "")
     keys = [[InlineKeyboardButton(pages.button_text(
         f"📄 {_(OUTCOMES[o])} ({plan.count(o)})"), callback_data=f"rc:l:{o.value}:0")]
         for o in PLANNED if plan.count(o)]
     if plan.count(Outcome.MATCHED):
-        keys.append([InlineKeyboardButton(_("✅ Apply"), callback_data="rc:a")])
+        keys.append([InlineKeyboardButton(_("✅ Apply"), callback_data=f"rc:a:{upload}")])
     if plan.count(Outcome.OTHER_AMOUNT):
         keys.append([InlineKeyboardButton(_("✅ Apply, accepting the statement's amounts"),
-                                          callback_data="rc:m")])
+                                          callback_data=f"rc:m:{upload}")])
     if plan.count(Outcome.NO_CODE):
         keys.append([InlineKeyboardButton(_("🎁 No code: gifts from a benefactor via the bank"),
-                                          callback_data="rc:g")])
+                                          callback_data=f"rc:g:{upload}")])
         keys.append([InlineKeyboardButton(_("✍ Assign one to a pledge"),
                                           callback_data="rc:h")])
     keys.append(nav_row(_, back=False))
@@ -325,6 +330,9 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
             return
         if dialog.step not in ("plan", "assign") or action not in "lsamgh":
             raise ValueError(action)
+        if action in "amg" and value != data.get("upload", ""):
+            await query.answer(_(EXPIRED), show_alert=True)
+            return
     except ValueError:
         await query.answer(_("This button is not valid."), show_alert=True)
         return
@@ -346,7 +354,7 @@ async def act(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, da
                                              svc.config, action)
             svc.dispatcher.wake()
             await show_summary(update, person, await svc.db.run(
-                make_plan, person.actor, data["campaign_id"], statement),
+                make_plan, person.actor, data["campaign_id"], statement), data,
                 applied_text(_, applied))
             return
         plan = await svc.db.run(make_plan, person.actor, data["campaign_id"], statement)
@@ -364,7 +372,7 @@ async def act(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, da
                               "for example “{example}”.", example=_example(plan)),
                     InlineKeyboardMarkup([nav_row(_)]), edit=False)
     else:
-        await show_summary(update, person, plan)
+        await show_summary(update, person, plan, data)
 
 
 async def column_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
@@ -472,7 +480,7 @@ async def assign_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, perso
     svc.dispatcher.wake()
     await svc.db.run(save_dialog, person.id, FLOW, "plan", **dialog.data)
     plan = await svc.db.run(make_plan, person.actor, dialog.data["campaign_id"], statement)
-    await show_summary(update, person, plan, _(
+    await show_summary(update, person, plan, dialog.data, _(
         "{reference} is marked received: {amount} on {date}. The pledger has been thanked.",
         reference=pledge.reference, amount=_.money(credit.amount), date=_.date(credit.on)))
 

@@ -275,7 +275,7 @@ async def test_a_citizen_or_a_bad_file_changes_nothing(loa):
     assert assigned.text.startswith("TT26-0003 is marked received: ₫250,000 on 5 Nov 2026")
     assert loa.db.call(received, main) == 250_000
     for _tap in range(2):  # a double tap: the plan is made again inside the transaction
-        loa.emu.press(10, "rc:a")
+        loa.emu.press_button(10, "✅ Apply")
     assert "3 pledges marked received" in (await loa.next(10)).text
     assert "Nothing left to apply" in (await loa.next(10)).text
     assert loa.db.call(received, main) == 3_750_000
@@ -455,3 +455,21 @@ async def test_a_village_head_s_report_file_goes_to_the_report(loa):
     assert "gửi tệp hoặc ảnh" in asked.plain
     loa.emu.send_document(602, "bao cao.xlsx", (DATA / "vietcombank.xlsx").read_bytes())
     assert "Có kèm tệp." in (await loa.next(602)).plain
+
+
+async def test_apply_under_an_older_summary_has_expired(loa):
+    """The officer sends a statement, then another: ✅ under the first summary used to apply
+    the second file, whose summary the officer may not have read."""
+    await loa.onboard(10, lang="en")
+    main, _other = loa.db.call(world)
+    await loa.send(10, "/reconcile")
+    await loa.tap(10, "TT26 · Vì người nghèo 804")
+    loa.emu.send_document(10, "vietcombank.xlsx", (DATA / "vietcombank.xlsx").read_bytes())
+    first = await loa.next(10)
+    old_apply = re.search(r"rc:a:[\w-]*", str(first.reply_markup))[0]
+    loa.emu.send_document(10, "bidv.csv", (DATA / "bidv.csv").read_bytes())
+    await loa.next(10)  # the second file's summary
+    stale = await loa.emu.wait_callback_answer(loa.emu.press(10, old_apply, first.message_id))
+    assert stale.show_alert and "expired" in stale.text
+    assert loa.db.call(received, main) == 0
+    assert "3 pledges marked received" in (await loa.tap(10, "✅ Apply")).text
