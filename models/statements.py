@@ -275,12 +275,20 @@ def _read_csv(content: bytes) -> Sheet:
     if "\x00" in text:
         raise StatementProblem("encoding")
     head = "\n".join(text.splitlines()[:HEADER_SEARCH + 10])
-    # the delimiter that splits the header into the most columns (csv.Sniffer is misled by
-    # the title lines above it)
-    delimiter = max(",;\t|", key=lambda d: max(
-        (len(r) for r in csv.reader(io.StringIO(head), delimiter=d)), default=0))
+    delimiter = max(",;\t|", key=lambda d: _header_fit(list(csv.reader(io.StringIO(head),
+                                                                          delimiter=d))))
     rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
     return Sheet(rows, decoded=decoded)
+
+
+def _header_fit(rows: list[list[str]]) -> tuple[int, int]:
+    """How well a delimiter splits the head of a CSV: the header row it reveals, then that
+    row's width. (csv.Sniffer is misled by the title lines; the widest split by the commas in
+    notes and in "1.000.000,00" when the fields are separated by ";".)"""
+    at = find_header(rows)
+    if at is None:
+        return 0, max((len(r) for r in rows), default=0)
+    return _score(match_columns([_folded(c) for c in rows[at]])), len(rows[at])
 
 
 # ---- the header row and its columns ------------------------------------------------------

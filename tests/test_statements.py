@@ -203,3 +203,15 @@ def test_a_pdf_a_picture_or_a_document_is_no_table(name, content):
     with pytest.raises(StatementProblem) as refused:
         read_statement(name, content)
     assert refused.value.code == "unreadable"
+
+
+def test_a_semicolon_csv_with_commas_in_notes_and_amounts():
+    """The delimiter was the one that split some line into the most fields: a ";" file whose
+    notes and "1.000.000,00" amounts hold commas was split at the commas, and refused."""
+    lines = ["NGAN HANG BIDV", "Sao ke tai khoan;Loai tien: VND", "",
+             "STT;Ngày giao dịch;Số CT;Ghi nợ;Ghi có;Số dư;Diễn giải"]
+    lines += [f"{n};02/11/2026;R{n};;1.000.000,00;9.000.000,00;ung ho, TT26-{n:04d}, cam on, "
+              "chuc, suc, khoe, a, b, c" for n in range(1, 4)]
+    statement = read_statement("s.csv", "\n".join(lines).encode())
+    assert [(c.amount, c.reference) for c in statement.credits] == [
+        (1_000_000, "R1"), (1_000_000, "R2"), (1_000_000, "R3")]
