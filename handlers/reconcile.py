@@ -64,6 +64,7 @@ OUTCOMES = {
 NOTES = {"unknown": N_("no such pledge"), "other": N_("another campaign"),
          "cancelled": N_("cancelled"), "rejected": N_("rejected"),
          "received": N_("already received"), "twice": N_("paid a second time"),
+         "recorded": N_("recorded from another file of this account"),
          "several": N_("several codes in one transfer: mark each pledge at the desk")}
 #: What an officer types at the summary to mean the ✅ Apply button (folded).
 APPLY_WORDS = {"ghi nhan", "ap dung", "dong y", "co", "ok", "xac nhan", "apply", "yes",

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -139,6 +140,31 @@ def recorded_keys(session: Session, campaign_id: int, keys: list[str]) -> set[st
     return found
 
 
+def _same(credit: Credit) -> tuple[date, int, str]:
+    return credit.on, credit.amount, fold(credit.description[:500])
+
+
+def recorded_credits(session: Session, campaign_id: int, credits: list[Credit],
+                     done: set[str]) -> Counter:
+    """The transactions recorded for the campaign over the statement's days, by day, amount
+    and note, less those this statement holds by key. The same account exported another way
+    (a .csv without the reference column after an .xlsx with it) gives other keys: a credit
+    of a gift recorded before must not become a second gift."""
+    seen: Counter = Counter()
+    if not credits:
+        return seen
+    days = [c.on for c in credits]
+    for on, amount, description in session.exec(
+            select(BankTransaction.on, BankTransaction.amount, BankTransaction.description)
+            .where(BankTransaction.campaign_id == campaign_id,
+                   col(BankTransaction.on).between(min(days), max(days)))):
+        seen[(on, amount, fold(description))] += 1
+    for credit in credits:
+        if credit.key in done:
+            seen[_same(credit)] -= 1
+    return seen
+
+
 def make_plan(session: Session, actor: Actor, campaign_id: int, statement: Statement) -> Plan:
     """What applying the statement would do, changing nothing."""
     campaign = managed_campaign(session, actor, campaign_id)
@@ -148,6 +174,7 @@ def make_plan(session: Session, actor: Actor, campaign_id: int, statement: State
     ours = campaign.ref_prefix + "-"
     codes = [next((c for c in f if c.startswith(ours)), f[0] if f else None) for f in found]
     done = recorded_keys(session, campaign.id, [c.key for c in statement.credits])
+    seen = recorded_credits(session, campaign.id, statement.credits, done)
     pledges = {}
     for chunk in _chunks(sorted({c for c in codes if c})):
         for row in session.exec(select(Pledge.id, Pledge.reference, Pledge.campaign_id,
@@ -160,6 +187,9 @@ def make_plan(session: Session, actor: Actor, campaign_id: int, statement: State
         row = pledges.get(code)
         if credit.key in done:
             line.outcome = Outcome.ALREADY
+        elif seen[_same(credit)] > 0:  # recorded from another export of the account
+            seen[_same(credit)] -= 1
+            line.outcome, line.note = Outcome.ALREADY, "recorded"
         elif code is None:
             pass
         elif sum(c.startswith(ours) for c in every) > 1:  # one transfer for several pledges

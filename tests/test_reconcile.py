@@ -473,3 +473,20 @@ async def test_apply_under_an_older_summary_has_expired(loa):
     assert stale.show_alert and "expired" in stale.text
     assert loa.db.call(received, main) == 0
     assert "3 pledges marked received" in (await loa.tap(10, "✅ Apply")).text
+
+
+def test_the_same_account_exported_another_way_is_not_counted_twice(ready):
+    """A gift recorded from the .xlsx (keyed by the bank's reference) came back as a second
+    gift from a .csv of the same days without the reference column (keyed by a hash)."""
+    db, main, _other = ready
+    db.call(lambda s: apply_plan(s, officer(s), main, statement(), NOW, THANK, gifts=True))
+    before = db.call(received, main)
+    again = read_statement("agribank.csv", (DATA / "agribank.csv").read_bytes(),
+                           answers={"credit": 1})
+    plan, applied = db.call(lambda s: apply_plan(s, officer(s), main, again, NOW, THANK,
+                                                 gifts=True))
+    assert (applied.received, applied.gifts) == (0, 0)
+    assert ("no code", 250_000, "recorded") in [
+        (line.code or "no code", line.credit.amount, line.note)
+        for line in plan.lines[Outcome.ALREADY]]
+    assert db.call(received, main) == before == 3_750_000
