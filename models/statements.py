@@ -131,7 +131,8 @@ def remember_layout(session: Session, signature: str, columns: dict[str, int]) -
 # ---- reading the file --------------------------------------------------------------------
 
 def read_sheet(name: str, content: bytes) -> Sheet:
-    """The first sheet's cells, whatever the format."""
+    """The cells of the statement's sheet (an .xlsx's first with a header row, else its
+    first), whatever the format."""
     if len(content) > MAX_BYTES:
         raise StatementProblem("too_large", f"{len(content)} bytes")
     if content.startswith(OLE_MAGIC):
@@ -159,10 +160,16 @@ def _read_xlsx(content: bytes) -> Sheet:
         reader.read_strings()
         reader.read_workbook()
         apply_stylesheet(reader.archive, reader.wb)
-        _sheet, rel = next(iter(reader.parser.find_sheets()))
-        xml = reader.archive.read(rel.target.lstrip("/"))
-        rows = _sheet_rows(xml, reader.shared_strings, reader.wb._date_formats,
-                           reader.wb.epoch)
+        chosen = None
+        for _sheet, rel in reader.parser.find_sheets():  # a cover sheet may come first
+            xml = reader.archive.read(rel.target.lstrip("/"))
+            rows = _sheet_rows(xml, reader.shared_strings, reader.wb._date_formats,
+                               reader.wb.epoch)
+            chosen = chosen or (xml, rows)
+            if find_header(rows) is not None:
+                chosen = xml, rows
+                break
+        xml, rows = chosen
         reader.archive.close()
     except Exception as exc:  # a damaged or foreign zip: many exception types, one answer
         raise StatementProblem("unreadable", exc.__class__.__name__) from None

@@ -215,3 +215,18 @@ def test_a_semicolon_csv_with_commas_in_notes_and_amounts():
     statement = read_statement("s.csv", "\n".join(lines).encode())
     assert [(c.amount, c.reference) for c in statement.credits] == [
         (1_000_000, "R1"), (1_000_000, "R2"), (1_000_000, "R3")]
+
+
+def test_a_workbook_with_a_cover_sheet_first():
+    from openpyxl import Workbook
+
+    book = Workbook()
+    book.active.append(["THÔNG TIN KHÁCH HÀNG"])
+    sheet = book.create_sheet("Sao ke")
+    for row in (["Ngày giao dịch", "Số tiền ghi có", "Nội dung"],
+                ["02/11/2026", 500_000, "TT26-0001"]):
+        sheet.append(row)
+    out = io.BytesIO()
+    book.save(out)
+    statement = read_statement("s.xlsx", out.getvalue())
+    assert [(c.on, c.amount) for c in statement.credits] == [(date(2026, 11, 2), 500_000)]
