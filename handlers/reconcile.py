@@ -180,8 +180,14 @@ async def file_step(update: Update, context: ContextTypes.DEFAULT_TYPE, person: 
         await read_and_plan(update, context, person, data)
 
 
+CAMPAIGNS_PAGE = 8
+
+
 async def choose_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                          data: dict) -> None:
+                          data: dict, page: int | None = None) -> None:
+    """The campaign the statement is for: the officer's only one, or chosen from all of them,
+    newest first, a page at a time (a province's officer sees every commune's); `page` is set
+    when an arrow was pressed."""
     _ = person._
     svc = services(context)
     runs = await svc.db.run(campaigns_run_by, person.actor)
@@ -202,10 +208,32 @@ async def choose_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE, pe
                     InlineKeyboardMarkup([nav_row(_, back=False)]), edit=False)
         return
     await svc.db.run(save_dialog, person.id, FLOW, "campaign", **data)
+    count = -(-len(runs) // CAMPAIGNS_PAGE)
+    shown = pages.clamp(page or 0, count)
     keys = [[InlineKeyboardButton(pages.button_text(f"{c.ref_prefix} · {c.name}"),
-                                  callback_data=f"rc:c:{c.id}")] for c in runs[:10]]
-    await reply(update, _("Which campaign is this statement for?"),
-                pages.markup([*keys, nav_row(_, back=False)]), edit=False)
+                                  callback_data=f"rc:c:{c.id}")]
+            for c in runs[shown * CAMPAIGNS_PAGE:(shown + 1) * CAMPAIGNS_PAGE]]
+    await reply(update, _("Which campaign is this statement for? Press it, or type its code "
+                          "(for example {prefix}).", prefix=escape(runs[0].ref_prefix)),
+                pages.markup([*keys, nav_row(_, back=False)], pages.nav_row(
+                    shown, count, lambda n: f"rc:p:{n}")), edit=page is not None)
+
+
+async def campaign_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                         text: str) -> None:
+    """The campaign's code prefix typed ("tt26"); a file sent here is the statement."""
+    if update.effective_message.document is not None:
+        await file_sent(update, context, person, text)
+        return
+    runs = await services(context).db.run(campaigns_run_by, person.actor)
+    typed = fold(text).strip(" .").upper()
+    chosen = next((c for c in runs if c.ref_prefix == typed), None)
+    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
+    if chosen is None:
+        await reply(update, person._("Loa did not find a campaign with the code “{code}”.",
+                                     code=escape(text[:20])))
+    await choose_campaign(update, context, person,
+                          {**dialog.data, **({"campaign_id": chosen.id} if chosen else {})})
 
 
 def _read(session: Session, data: dict, content: bytes) -> Statement | Question:
@@ -316,6 +344,10 @@ async def pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     action, _sep, value = query.data.removeprefix("rc:").partition(":")
     data = dict(dialog.data)
     try:
+        if action == "p" and dialog.step == "campaign":
+            await query.answer()
+            await choose_campaign(update, context, person, data, int(value))
+            return
         if action == "c":
             runs = await svc.db.run(campaigns_run_by, person.actor)
             if dialog.step != "campaign" or int(value) not in {c.id for c in runs}:
@@ -507,7 +539,7 @@ def _or_file(step: TextStep) -> TextStep:
 
 
 TEXT_STEPS = {(FLOW, "file"): file_sent, (FLOW, "assign"): _or_file(assign_typed),
-              (FLOW, "campaign"): file_sent, (FLOW, "plan"): _or_file(plan_typed),
+              (FLOW, "campaign"): campaign_typed, (FLOW, "plan"): _or_file(plan_typed),
               (FLOW, "column"): _or_file(column_typed)}
 BACK = {(FLOW, "assign"): _back_to_summary}
 

@@ -490,3 +490,29 @@ def test_the_same_account_exported_another_way_is_not_counted_twice(ready):
         (line.code or "no code", line.credit.amount, line.note)
         for line in plan.lines[Outcome.ALREADY]]
     assert db.call(received, main) == before == 3_750_000
+
+
+async def test_an_officer_of_many_campaigns_reaches_each_or_types_its_code(loa):
+    """Only the ten newest campaigns used to be offered: a province's officer could not
+    reconcile an older one."""
+    await loa.onboard(10, lang="en")
+    main, _other = loa.db.call(world)
+
+    def more(s):
+        for n in range(10):
+            create_campaign(s, officer(s), CampaignDraft(
+                name=f"Mùa lũ {n}", description="", starts_on=OPENED,
+                ends_on=date(2026, 12, 31), area_id=by_code(s, "804").id, money_target=0))
+
+    loa.db.call(more)
+    loa.emu.send_document(10, "vietcombank.xlsx", (DATA / "vietcombank.xlsx").read_bytes())
+    first = await loa.next(10)
+    assert "TT26 · " not in str(first.reply_markup) and "1/2" in str(first.reply_markup)
+    second = await loa.tap(10, "▶")
+    assert "TT26 · Vì người nghèo 804" in str(second.reply_markup)
+    await loa.tap(10, "◀")
+    assert "did not find a campaign" in (await loa.send(10, "XX99")).text
+    await loa.next(10)  # the question again
+    summary = await loa.send(10, " tt26 ")
+    assert "Code and amount match (to be marked received): <b>3</b>" in summary.text
+    assert loa.db.call(received, main) == 0
