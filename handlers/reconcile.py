@@ -221,10 +221,7 @@ async def choose_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE, pe
 
 async def campaign_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                          text: str) -> None:
-    """The campaign's code prefix typed ("tt26"); a file sent here is the statement."""
-    if update.effective_message.document is not None:
-        await file_sent(update, context, person, text)
-        return
+    """The campaign's code prefix typed ("tt26")."""
     runs = await services(context).db.run(campaigns_run_by, person.actor)
     typed = fold(text).strip(" .").upper()
     chosen = next((c for c in runs if c.ref_prefix == typed), None)
@@ -539,7 +536,7 @@ def _or_file(step: TextStep) -> TextStep:
 
 
 TEXT_STEPS = {(FLOW, "file"): file_sent, (FLOW, "assign"): _or_file(assign_typed),
-              (FLOW, "campaign"): campaign_typed, (FLOW, "plan"): _or_file(plan_typed),
+              (FLOW, "campaign"): _or_file(campaign_typed), (FLOW, "plan"): _or_file(plan_typed),
               (FLOW, "column"): _or_file(column_typed)}
 BACK = {(FLOW, "assign"): _back_to_summary}
 

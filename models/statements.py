@@ -50,6 +50,10 @@ class StatementProblem(Exception):
 
 # The columns Loa looks for, by role; names are folded (no diacritics, lower case), best first.
 NAMES: dict[str, tuple[str, ...]] = {
+    # which way the money went, beside one unsigned amount column ("Nợ/Có": C or D); first,
+    # so "Debit/Credit" is not taken for the credit column
+    "direction": ("no co", "co no", "dr cr", "cr dr", "d c", "c d", "debit credit",
+                  "credit debit", "ghi no ghi co"),
     "reference": ("so but toan", "ma giao dich", "so tham chieu", "ma gd", "so giao dich",
                   "so ct", "so chung tu", "reference", "reference no", "ref no",
                   "transaction no", "transaction id", "txn id", "ref", "so gd", "ma tham chieu"),
@@ -68,6 +72,7 @@ NAMES: dict[str, tuple[str, ...]] = {
     "currency": ("loai tien", "tien te", "currency", "ccy", "don vi tien"),
     "amount": ("so tien", "so tien giao dich", "amount", "transaction amount", "so tien gd"),
 }
+INTO, OUT_OF = {"c", "co", "cr", "credit", "ghi co"}, {"d", "no", "dr", "debit", "ghi no"}
 REQUIRED = ("date", "description")  # and a credit or a signed amount column
 CURRENCIES = re.compile(r"\b(usd|eur|jpy|cny|aud|gbp|sgd|krw|thb|hkd|twd|chf|cad)\b")
 
@@ -493,6 +498,9 @@ def _credits(rows: list[list[Any]], at: int, columns: dict[str, int], sig: str) 
             amount = parse_money(cell(row, "credit")) or 0
         else:
             amount = parse_money(cell(row, "amount")) or 0
+            way = _folded(cell(row, "direction"))
+            if way in INTO or way in OUT_OF:
+                amount = abs(amount) if way in INTO else -abs(amount)
         if amount <= 0:
             debits += 1
             continue

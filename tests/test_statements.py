@@ -230,3 +230,13 @@ def test_a_workbook_with_a_cover_sheet_first():
     book.save(out)
     statement = read_statement("s.xlsx", out.getvalue())
     assert [(c.on, c.amount) for c in statement.credits] == [(date(2026, 11, 2), 500_000)]
+
+
+@pytest.mark.parametrize(("heading", "into", "out"), [
+    ("Nợ/Có", "C", "D"), ("Debit/Credit", "CR", "DR"), ("Dr/Cr", "Có", "Nợ")])
+def test_one_unsigned_amount_and_which_way_it_went(heading, into, out):
+    """A fee of 11.000 written unsigned with "D" beside it used to count as money received."""
+    text = (f"Ngày giao dịch,Số tiền,{heading},Nội dung\n"
+            f"02/11/2026,500.000,{into},TT26-0001\n02/11/2026,11.000,{out},Phi SMS\n")
+    statement = read_statement("s.csv", text.encode())
+    assert [c.amount for c in statement.credits] == [500_000] and statement.debits == 1
