@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+from collections import Counter
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -76,13 +77,28 @@ def code_pattern(prefixes: Iterable[str]) -> re.Pattern[str]:
     separator ("TT26 42", "TT26-0042", "TT26.0042") any number of digits; glued to the prefix
     ("TT260042") the four digits Loa printed. Leading zeros do not matter: TT26-42 is 0042."""
     alternatives = "|".join(re.escape(p) for p in sorted(set(prefixes), key=len, reverse=True))
-    return re.compile(rf"(?<![A-Z0-9])({alternatives})(?:[\s\-_.:/#]+(\d{{1,7}})|(\d{{4,7}}))"
+    return re.compile(rf"(?<![A-Z0-9])({alternatives})(?:[\s\-_.:/#–—]+(\d{{1,7}})|(\d{{4,7}}))"
                       r"(?!\d)")
+
+
+def find_codes(pattern: re.Pattern[str], note: str) -> list[str]:
+    """Every pledge code in the note, "TT26-0042", once each. A note the bank cut inside the
+    code ("… TT26-004" at its very end, a leading zero and fewer than four digits) has none:
+    TT26-004 may be 0042 cut short, and guessing would receive the wrong pledge."""
+    text = fold(note).upper()
+    found: list[str] = []
+    for m in pattern.finditer(text):
+        digits = m[2] or m[3]
+        cut = digits.startswith("0") and len(digits) < 4 and not text[m.end():].strip()
+        code = f"{m[1]}-{int(digits):04d}"
+        if int(digits) and not cut and code not in found:
+            found.append(code)
+    return found
 
 
 def find_code(pattern: re.Pattern[str], note: str, prefer: str) -> str | None:
     """The code in the note, "TT26-0042"; one of the `prefer`red campaign first."""
-    found = [f"{m[1]}-{int(m[2] or m[3]):04d}" for m in pattern.finditer(fold(note).upper())]
+    found = find_codes(pattern, note)
     return next((c for c in found if c.startswith(prefer + "-")), found[0] if found else None)
 
 
@@ -124,13 +140,41 @@ def recorded_keys(session: Session, campaign_id: int, keys: list[str]) -> set[st
     return found
 
 
+def _same(credit: Credit) -> tuple[date, int, str]:
+    return credit.on, credit.amount, fold(credit.description[:500])
+
+
+def recorded_credits(session: Session, campaign_id: int, credits: list[Credit],
+                     done: set[str]) -> Counter:
+    """The transactions recorded for the campaign over the statement's days, by day, amount
+    and note, less those this statement holds by key. The same account exported another way
+    (a .csv without the reference column after an .xlsx with it) gives other keys: a credit
+    of a gift recorded before must not become a second gift."""
+    seen: Counter = Counter()
+    if not credits:
+        return seen
+    days = [c.on for c in credits]
+    for on, amount, description in session.exec(
+            select(BankTransaction.on, BankTransaction.amount, BankTransaction.description)
+            .where(BankTransaction.campaign_id == campaign_id,
+                   col(BankTransaction.on).between(min(days), max(days)))):
+        seen[(on, amount, fold(description))] += 1
+    for credit in credits:
+        if credit.key in done:
+            seen[_same(credit)] -= 1
+    return seen
+
+
 def make_plan(session: Session, actor: Actor, campaign_id: int, statement: Statement) -> Plan:
     """What applying the statement would do, changing nothing."""
     campaign = managed_campaign(session, actor, campaign_id)
     plan = Plan(campaign, debits=statement.debits)
     pattern = code_pattern(session.exec(select(Campaign.ref_prefix)))
-    codes = [find_code(pattern, c.description, campaign.ref_prefix) for c in statement.credits]
+    found = [find_codes(pattern, c.description) for c in statement.credits]
+    ours = campaign.ref_prefix + "-"
+    codes = [next((c for c in f if c.startswith(ours)), f[0] if f else None) for f in found]
     done = recorded_keys(session, campaign.id, [c.key for c in statement.credits])
+    seen = recorded_credits(session, campaign.id, statement.credits, done)
     pledges = {}
     for chunk in _chunks(sorted({c for c in codes if c})):
         for row in session.exec(select(Pledge.id, Pledge.reference, Pledge.campaign_id,
@@ -138,13 +182,18 @@ def make_plan(session: Session, actor: Actor, campaign_id: int, statement: State
                                 .where(col(Pledge.reference).in_(chunk))):
             pledges[row[1]] = row
     claimed: set[int] = set()
-    for credit, code in zip(statement.credits, codes, strict=True):
+    for credit, code, every in zip(statement.credits, codes, found, strict=True):
         line = Line(credit, Outcome.NO_CODE, code)
         row = pledges.get(code)
         if credit.key in done:
             line.outcome = Outcome.ALREADY
+        elif seen[_same(credit)] > 0:  # recorded from another export of the account
+            seen[_same(credit)] -= 1
+            line.outcome, line.note = Outcome.ALREADY, "recorded"
         elif code is None:
             pass
+        elif sum(c.startswith(ours) for c in every) > 1:  # one transfer for several pledges
+            line.outcome, line.note, line.code = Outcome.FOREIGN, "several", ", ".join(every)
         elif row is None or row[2] != campaign.id:
             line.outcome, line.note = Outcome.FOREIGN, "unknown" if row is None else "other"
         else:

@@ -16,7 +16,7 @@ import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import JSON, Column
@@ -28,6 +28,12 @@ from models.base import utcnow
 MAX_BYTES = 20 * 1024 * 1024
 HEADER_SEARCH = 40  # title lines a bank may put above the header row
 OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+#: How PDFs and pictures begin (PNG, JPEG, GIF, WebP/RIFF, HEIC), and their names: a bank's
+#: PDF statement or a photo of the screen is no table, whatever its letters decode to.
+NOT_TABLES = (b"%PDF", b"\x89PNG", b"\xff\xd8\xff", b"GIF8", b"RIFF", b"\x00\x00\x00\x18ftyp",
+              b"\x00\x00\x00\x1cftyp", b"{\\rtf")
+NOT_TABLE_NAMES = (".pdf", ".png", ".jpg", ".jpeg", ".gif", ".webp", ".heic", ".doc", ".docx",
+                   ".rtf", ".zip", ".rar")
 
 
 class StatementProblem(Exception):
@@ -44,6 +50,10 @@ class StatementProblem(Exception):
 
 # The columns Loa looks for, by role; names are folded (no diacritics, lower case), best first.
 NAMES: dict[str, tuple[str, ...]] = {
+    # which way the money went, beside one unsigned amount column ("Nợ/Có": C or D); first,
+    # so "Debit/Credit" is not taken for the credit column
+    "direction": ("no co", "co no", "dr cr", "cr dr", "d c", "c d", "debit credit",
+                  "credit debit", "ghi no ghi co"),
     "reference": ("so but toan", "ma giao dich", "so tham chieu", "ma gd", "so giao dich",
                   "so ct", "so chung tu", "reference", "reference no", "ref no",
                   "transaction no", "transaction id", "txn id", "ref", "so gd", "ma tham chieu"),
@@ -51,15 +61,18 @@ NAMES: dict[str, tuple[str, ...]] = {
              "date", "posting date", "ngay thuc hien", "thoi gian giao dich", "thoi gian",
              "txn date", "ngay hieu luc", "value date", "date time", "ngay gio giao dich"),
     "credit": ("so tien ghi co", "ghi co", "so tien co", "phat sinh co", "tien vao", "co",
-               "credit", "credit amount", "credits", "money in", "so tien vao", "tang"),
+               "credit", "credit amount", "credits", "money in", "so tien vao", "tang",
+               "tien gui vao", "gui vao", "so tien gui vao", "deposit", "deposits"),
     "debit": ("so tien ghi no", "ghi no", "so tien no", "phat sinh no", "tien ra", "no",
-              "debit", "debit amount", "debits", "money out", "so tien ra", "giam"),
+              "debit", "debit amount", "debits", "money out", "so tien ra", "giam",
+              "tien rut ra", "rut ra", "so tien rut ra", "withdrawal", "withdrawals"),
     "description": ("noi dung", "noi dung giao dich", "dien giai", "mo ta", "description",
                     "transaction details", "details", "remark", "remarks", "narrative",
                     "noi dung chi tiet", "chi tiet giao dich", "noi dung chuyen khoan"),
     "currency": ("loai tien", "tien te", "currency", "ccy", "don vi tien"),
     "amount": ("so tien", "so tien giao dich", "amount", "transaction amount", "so tien gd"),
 }
+INTO, OUT_OF = {"c", "co", "cr", "credit", "ghi co"}, {"d", "no", "dr", "debit", "ghi no"}
 REQUIRED = ("date", "description")  # and a credit or a signed amount column
 CURRENCIES = re.compile(r"\b(usd|eur|jpy|cny|aud|gbp|sgd|krw|thb|hkd|twd|chf|cad)\b")
 
@@ -123,7 +136,8 @@ def remember_layout(session: Session, signature: str, columns: dict[str, int]) -
 # ---- reading the file --------------------------------------------------------------------
 
 def read_sheet(name: str, content: bytes) -> Sheet:
-    """The first sheet's cells, whatever the format."""
+    """The cells of the statement's sheet (an .xlsx's first with a header row, else its
+    first), whatever the format."""
     if len(content) > MAX_BYTES:
         raise StatementProblem("too_large", f"{len(content)} bytes")
     if content.startswith(OLE_MAGIC):
@@ -132,6 +146,8 @@ def read_sheet(name: str, content: bytes) -> Sheet:
         return _read_xls(content)
     if content.startswith(b"PK"):
         return _read_xlsx(content)
+    if content.startswith(NOT_TABLES) or name.lower().endswith(NOT_TABLE_NAMES):
+        raise StatementProblem("unreadable", "a PDF, a picture or a document")
     if name.lower().endswith((".xls", ".xlsx")):
         raise StatementProblem("unreadable", "not a workbook")
     return _read_csv(content)
@@ -149,10 +165,16 @@ def _read_xlsx(content: bytes) -> Sheet:
         reader.read_strings()
         reader.read_workbook()
         apply_stylesheet(reader.archive, reader.wb)
-        _sheet, rel = next(iter(reader.parser.find_sheets()))
-        xml = reader.archive.read(rel.target.lstrip("/"))
-        rows = _sheet_rows(xml, reader.shared_strings, reader.wb._date_formats,
-                           reader.wb.epoch)
+        chosen = None
+        for _sheet, rel in reader.parser.find_sheets():  # a cover sheet may come first
+            xml = reader.archive.read(rel.target.lstrip("/"))
+            rows = _sheet_rows(xml, reader.shared_strings, reader.wb._date_formats,
+                               reader.wb.epoch)
+            chosen = chosen or (xml, rows)
+            if find_header(rows) is not None:
+                chosen = xml, rows
+                break
+        xml, rows = chosen
         reader.archive.close()
     except Exception as exc:  # a damaged or foreign zip: many exception types, one answer
         raise StatementProblem("unreadable", exc.__class__.__name__) from None
@@ -265,12 +287,20 @@ def _read_csv(content: bytes) -> Sheet:
     if "\x00" in text:
         raise StatementProblem("encoding")
     head = "\n".join(text.splitlines()[:HEADER_SEARCH + 10])
-    # the delimiter that splits the header into the most columns (csv.Sniffer is misled by
-    # the title lines above it)
-    delimiter = max(",;\t|", key=lambda d: max(
-        (len(r) for r in csv.reader(io.StringIO(head), delimiter=d)), default=0))
+    delimiter = max(",;\t|", key=lambda d: _header_fit(list(csv.reader(io.StringIO(head),
+                                                                          delimiter=d))))
     rows = [list(r) for r in csv.reader(io.StringIO(text), delimiter=delimiter)]
     return Sheet(rows, decoded=decoded)
+
+
+def _header_fit(rows: list[list[str]]) -> tuple[int, int]:
+    """How well a delimiter splits the head of a CSV: the header row it reveals, then that
+    row's width. (csv.Sniffer is misled by the title lines; the widest split by the commas in
+    notes and in "1.000.000,00" when the fields are separated by ";".)"""
+    at = find_header(rows)
+    if at is None:
+        return 0, max((len(r) for r in rows), default=0)
+    return _score(match_columns([_folded(c) for c in rows[at]])), len(rows[at])
 
 
 # ---- the header row and its columns ------------------------------------------------------
@@ -353,7 +383,7 @@ def parse_money(value: Any) -> int | None:
         return round(value)
     text = str(value).strip().replace("\xa0", "").replace(" ", "")
     negative = text.startswith("(") and text.endswith(")")
-    text = re.sub(r"(?i)(vnd|vnđ|đ|₫|d)$", "", text.strip("()"))
+    text = re.sub(r"(?i)^(vnd|vnđ|₫)|(vnd|vnđ|đ|₫|d)$", "", text.strip("()"))
     if not _MONEY.fullmatch(text):
         return None
     sign = -1 if negative or text.startswith("-") else 1
@@ -369,16 +399,23 @@ def parse_money(value: Any) -> int | None:
     return sign * round(float(f"{re.sub(r'[.,]', '', whole)}.{decimals}"))
 
 
-_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})\b")
-_YMD = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})\b")
+_DMY = re.compile(r"(\d{1,2})[/.\-](\d{1,2})[/.\-](\d{4}|\d{2})(?!\d)")
+_YMD = re.compile(r"(\d{4})[/.\-](\d{1,2})[/.\-](\d{1,2})(?!\d)")
+SERIALS = range(36526, 73051)  # Excel's day numbers of 2000-01-01 .. 2099-12-31
+EXCEL_EPOCH = date(1899, 12, 30)
 
 
 def parse_day(value: Any) -> date | None:
+    """A cell's day: a date, "03/12/2026 14:05:22", "2026-12-03T14:05", or Excel's day number
+    (46359, also as text) when a bank's export left the date cells unformatted."""
     if isinstance(value, datetime):
         return value.date()
     if isinstance(value, date):
         return value
     text = str(value or "").strip()
+    serial = re.fullmatch(r"(\d{5})(\.\d+)?", text)
+    if serial and int(serial[1]) in SERIALS:
+        return EXCEL_EPOCH + timedelta(days=int(serial[1]))
     try:
         if match := _YMD.match(text):
             return date(int(match[1]), int(match[2]), int(match[3]))
@@ -427,7 +464,9 @@ def read_statement(name: str, content: bytes,
             raise StatementProblem("merged_header", f"row {at + 1}")
     sig = signature(header)
     columns = resolve(header, {**(layout(sig) or {}), **(answers or {})})
-    if isinstance(columns, Question):
+    if isinstance(columns, Question):  # asked with the headings as the bank wrote them
+        cells = sheet.rows[at]
+        columns.choices = [(i, _text(cells[i])) for i, _h in columns.choices]
         return columns
     _check_currency(sheet.rows, at, columns)
     return _credits(sheet.rows, at, columns, sig)
@@ -459,6 +498,9 @@ def _credits(rows: list[list[Any]], at: int, columns: dict[str, int], sig: str) 
             amount = parse_money(cell(row, "credit")) or 0
         else:
             amount = parse_money(cell(row, "amount")) or 0
+            way = _folded(cell(row, "direction"))
+            if way in INTO or way in OUT_OF:
+                amount = abs(amount) if way in INTO else -abs(amount)
         if amount <= 0:
             debits += 1
             continue
