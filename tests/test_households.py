@@ -6,6 +6,7 @@ from datetime import date
 import pytest
 from sqlmodel import select
 
+from bot.cli import main as loa_main
 from models.areas import by_code
 from models.campaigns import CampaignDraft, create_campaign
 from models.households import (
@@ -156,3 +157,23 @@ def test_erasure_blanks_the_household_and_keeps_its_support_counted(areas_db):
         s.refresh(h1)
         assert h1.name == ""
     areas_db.call(check)
+
+
+def test_the_command_line_imports_or_names_each_bad_line(areas_db, db_url, monkeypatch,
+                                                         capsys, tmp_path):
+    monkeypatch.setenv("LOA_DATABASE_URL", db_url)
+    bad = tmp_path / "bad.csv"
+    bad.write_text(CSV + "H9,Hộ Chín,NOPE,nghèo,\nH10,Hộ Mười,28042-A1,nghèo,0\n",
+                   encoding="utf-8")
+    assert loa_main(["households", "import", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert f"{bad}:6: members '0' must be a whole number from 1 to 100" in err
+    assert "nothing imported (1 problem(s))" in err and "Traceback" not in err
+    bad.write_text(CSV + "H9,Hộ Chín,NOPE,nghèo,\n", encoding="utf-8")
+    assert loa_main(["households", "import", str(bad)]) == 1
+    assert f"{bad}:5: unknown area code 'NOPE'" in capsys.readouterr().err
+    good = str(EXAMPLES / "households-thu-thua.csv")
+    assert loa_main(["households", "import", good]) == 0
+    assert "38 created, 0 updated, 0 unchanged" in capsys.readouterr().out
+    assert loa_main(["households", "import", good]) == 0
+    assert "0 created, 0 updated, 38 unchanged" in capsys.readouterr().out
