@@ -184,3 +184,66 @@ def test_area_level_causes_and_public_sums_equal_the_records(ledger):
                                         DAY + timedelta(days=1): (1, 2_000_000)}
         assert given_total(s, cid) == (3, 8_000_000)
     db.call(check)
+
+
+# ---- in chat --------------------------------------------------------------------------------
+
+async def test_support_in_chat_warns_of_a_double_and_steps_back(loa):
+    cid = loa.db.call(lambda s: (import_households(s, parse_households_csv(CSV)),
+                                 grant(s, 700, Role.OFFICER, "28042"), campaign(s))[-1])
+    await loa.onboard(700, name="Tím", lang="en")
+    await loa.onboard(701, name="Dân", lang="en")
+    assert (await loa.send(701, "/support")).plain == \
+        "Only officers record support and keep the household list of their area."
+    asked = await loa.send(700, "🎁 Support")
+    assert asked.buttons()[-1] == ["✖ Cancel"]
+    menu = await loa.tap(700, asked.buttons()[0][0])
+    assert "Vì người nghèo 2026" in menu.plain
+    chooser = await loa.tap(700, "➕ Record support given")
+    labels = [row[0] for row in chooser.buttons()]
+    assert "Nguyễn Văn Thử · Ấp 1, Tân Thành" in labels
+    assert not any("Khác Xã" in text for text in labels)  # another commune's household
+    loa.emu.press(700, f"su:h:{loa.db.call(hh, 'H4')}")  # forged: not this officer's
+    assert (await loa.next(700)).plain == "This is outside your area."
+    found = await loa.send(700, "thu")
+    assert found.buttons()[0] == ["Nguyễn Văn Thử · Ấp 1, Tân Thành"]
+    await loa.tap(700, "Nguyễn Văn Thử · Ấp 1, Tân Thành")
+    await loa.tap(700, "💵 Money")
+    assert (await loa.send(700, "2tr")).plain.startswith("When was it given?")
+    back = await loa.tap(700, "⬅ Back")  # to the value again, the household kept
+    assert back.plain.startswith("What was it worth")
+    await loa.send(700, "2tr")
+    await loa.send(700, "1/12/2026")
+    loa.emu.send_photo(700, b"\xff\xd8 handover")
+    await loa.next(700)
+    check = await loa.tap(700, "Skip")  # no note
+    assert "To: Nguyễn Văn Thử · Ấp 1, Tân Thành" in check.plain
+    assert "Worth: ₫2,000,000" in check.plain and "handover record attached" in check.plain
+    done = await loa.tap(700, "✅ Record")
+    assert done.plain.startswith("✅ Recorded (#")
+
+    await loa.tap(700, "➕ Record support given")
+    await loa.send(700, "thu")
+    await loa.tap(700, "Nguyễn Văn Thử · Ấp 1, Tân Thành")
+    await loa.tap(700, "💵 Money")
+    await loa.send(700, "500k")
+    await loa.tap(700, "📅 Today, " + loa.emu.last(700).buttons()[0][0].split(", ", 1)[1])
+    await loa.tap(700, "Skip")
+    await loa.tap(700, "Skip")
+    warned = await loa.tap(700, "✅ Record")
+    assert "already got 💵 Money" in warned.plain
+    assert "1 Dec 2026 · ₫2,000,000 · Vì người nghèo 2026" in warned.plain
+    assert warned.buttons()[-1] == ["⬅ Back", "✖ Cancel"]
+    again = await loa.tap(700, "⬅ Back")
+    assert again.plain.startswith("Check before recording")
+    await loa.tap(700, "✅ Record")
+    await loa.tap(700, "✖ Cancel")  # the question loses its buttons, then:
+    assert (await loa.next(700)).plain == "Cancelled: recording support (nothing was recorded)."
+    assert loa.db.call(lambda s: given_total(s, cid)) == (1, 2_000_000)
+
+    await loa.send(700, "/support")
+    await loa.tap(700, loa.emu.last(700).buttons()[0][0])
+    await loa.tap(700, "🔎 Not helped yet")
+    gaps = await loa.tap(700, "✅ All of Tân Thành (xã)")
+    assert "Not helped yet" in gaps.plain and "2 households" in gaps.plain
+    assert "Trần Thị Mẫu" in gaps.plain and "Nguyễn Văn Thử" not in gaps.plain
