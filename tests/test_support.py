@@ -247,3 +247,45 @@ async def test_support_in_chat_warns_of_a_double_and_steps_back(loa):
     gaps = await loa.tap(700, "✅ All of Tân Thành (xã)")
     assert "Not helped yet" in gaps.plain and "2 households" in gaps.plain
     assert "Trần Thị Mẫu" in gaps.plain and "Nguyễn Văn Thử" not in gaps.plain
+
+
+async def test_officers_add_correct_and_erase_a_household_in_chat(loa):
+    loa.db.call(lambda s: (import_households(s, parse_households_csv(CSV)),
+                           grant(s, 700, Role.OFFICER, "28042"), campaign(s)))
+    await loa.onboard(700, name="Tím", lang="en")
+    await loa.send(700, "/support")
+    await loa.tap(700, loa.emu.last(700).buttons()[0][0])
+    await loa.tap(700, "🏠 Households: add or correct")
+    await loa.tap(700, "➕ Add a household")
+    assert (await loa.send(700, " ")).plain.startswith("A name of 1 to 200 characters")
+    await loa.send(700, "Hộ Mới Thêm")
+    await loa.send(700, "ấp 4")
+    await loa.tap(700, "Ấp 4, Tân Thành, Thủ Thừa")
+    await loa.tap(700, "in hardship (khó khăn)")
+    assert "not a whole number" in (await loa.send(700, "nhiều")).plain
+    saved = await loa.send(700, "3")
+    assert "✅ Saved: household 28042-A4.1." in saved.plain
+    added = loa.db.call(lambda s: s.exec(select(Household).where(
+        Household.code == "28042-A4.1")).one())
+    assert (added.name, added.category, added.members) == ("Hộ Mới Thêm", "hardship", 3)
+
+    await loa.tap(700, "🏠 Households: add or correct")
+    await loa.send(700, "moi them")
+    card = await loa.tap(700, "Hộ Mới Thêm · Ấp 4, Tân Thành")
+    assert "Category: in hardship (khó khăn)" in card.plain and "Members: 3" in card.plain
+    await loa.tap(700, "✏ Correct")
+    await loa.send(700, "Hộ Đã Sửa")
+    await loa.send(700, "ấp 4")
+    await loa.tap(700, "Ấp 4, Tân Thành, Thủ Thừa")
+    await loa.tap(700, "poor (nghèo)")
+    await loa.tap(700, "Skip")
+    fixed = loa.db.call(lambda s: s.get(Household, added.id))
+    assert (fixed.name, fixed.category, fixed.members) == ("Hộ Đã Sửa", "poor", None)
+
+    await loa.tap(700, "🏠 Households: add or correct")
+    await loa.send(700, "da sua")
+    await loa.tap(700, "Hộ Đã Sửa · Ấp 4, Tân Thành")
+    await loa.tap(700, "🗑 Erase personal data")
+    erased = await loa.tap(700, "🗑 Yes, erase")
+    assert "personal data was erased" in erased.plain
+    assert loa.db.call(lambda s: s.get(Household, added.id)).name == ""
