@@ -5,9 +5,11 @@ Record: campaign (those the officer gives from) → household (a page of those i
 part of a name or a code), or an area's cause → kind (a house: started or finished) → value →
 date → a photo or document of the handover (or Skip) → a note (or Skip) → check and record.
 When the household already got the same kind, the earlier records are shown and Loa asks
-"record anyway?". Households are added or corrected (name, area, category, members) and erased
-on request here too. The dialog lives in the database; every press is checked again on the
-server (models/support.py and models/households.py refuse anything outside the scope).
+"record anyway?". A record is corrected, withdrawn, or its house marked finished with a photo,
+by a new entry that supersedes it (models/support.py keeps the trail). Households are added or
+corrected (name, area, category, members) and erased on request here too. The dialog lives in
+the database; every press is checked again on the server (models/support.py and
+models/households.py refuse anything outside the scope).
 """
 
 from __future__ import annotations
@@ -46,10 +48,15 @@ from models.support import (
     NOTE_MAX,
     Kind,
     Stage,
+    Status,
+    Support,
     SupportDraft,
+    correct_support,
+    given_to,
     never_helped,
     record_support,
     support_campaigns,
+    support_for,
 )
 from models.users import AccessDenied, Actor, Role
 
@@ -119,6 +126,7 @@ async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
 
 
 MENU = {"rec": N_("➕ Record support given"), "gap": N_("🔎 Not helped yet"),
+        "done": N_("📋 Recorded: correct, withdraw, finish a house"),
         "hh": N_("🏠 Households: add or correct")}
 
 
@@ -141,6 +149,9 @@ async def menu_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if found.value == "gap":
         await _save(context, person, "gap_area")
         await GAP_PICKER.show(update, context, person)
+        return
+    if found.value == "done":
+        await show_records(update, context, person)
         return
     await _save(context, person, "household", mode=found.value, query=None)
     await show_households(update, context, person)
@@ -512,6 +523,154 @@ async def gaps_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) 
         await show_gaps(update, context, found.person, whole(found.value) or 0)
 
 
+# ---- what was recorded: correcting, withdrawing, finishing a house ------------------------------
+
+def _who(session: Session, support: Support) -> str:
+    if support.household_id is None:
+        return support.cause or ""
+    household = session.get(Household, support.household_id)
+    return household.name or household.code
+
+
+def _records(session: Session, actor: Actor, page: int):
+    data = get_dialog(session, actor.id, FLOW).data
+    found, total = given_to(session, actor, data["campaign_id"], offset=page * PER_PAGE,
+                            limit=PER_PAGE)
+    return [(r, _who(session, r)) for r in found], total
+
+
+async def show_records(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                       page: int = 0) -> None:
+    _ = person._
+    await _save(context, person, "records")
+    found, total = await services(context).db.run(_records, person.actor, page)
+    rows = [[_button(f"{_.date(r.given_on)} · {who} · {_.money(r.value)}", f"su:r:{r.id}")]
+            for r, who in found]
+    count = pages.page_count(total, PER_PAGE)
+    nav = pages.nav_row(pages.clamp(page, count), count, lambda n: f"su:rp:{n}")
+    text = _("Which record? The latest come first.") if total else \
+        _("Nothing has been recorded from this campaign in your area yet.")
+    await reply(update, text, InlineKeyboardMarkup([*rows, *([nav] if nav else []),
+                                                    nav_row(_)]))
+
+
+async def records_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("records",), allowed=_officers)
+    if found is not None:
+        await show_records(update, context, found.person, whole(found.value) or 0)
+
+
+def _entry(session: Session, actor: Actor, support_id: int | None):
+    """The record, if current, of this campaign and in the officer's scope."""
+    data = get_dialog(session, actor.id, FLOW).data
+    try:
+        support = support_for(session, actor, support_id or 0)
+    except (LookupError, AccessDenied):
+        return None
+    if support.campaign_id != data["campaign_id"] or support.status != Status.CURRENT:
+        return None
+    save_dialog(session, actor.id, FLOW, "entry", entry_id=support.id)
+    return support, _who(session, support)
+
+
+async def entry_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("records",), allowed=_officers)
+    if found is not None:
+        await show_entry(update, context, found.person, whole(found.value))
+
+
+async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                     support_id: int | None = None) -> None:
+    _ = person._
+    if support_id is None:
+        support_id = (await services(context).db.run(get_dialog, person.id, FLOW)).data.get(
+            "entry_id")
+    found = await services(context).db.run(_entry, person.actor, support_id)
+    if found is None:
+        await reply(update, _(OUTSIDE))
+        return
+    support, who = found
+    data = {"kind": support.kind, "stage": support.stage}
+    lines = [f"#{support.id} · {escape(who)}", _("What: {value}", value=_what(_, data)),
+             _("Worth: {amount}", amount=_.money(support.value)),
+             _("Given on: {date}", date=_.date(support.given_on))]
+    if support.note:
+        lines.append(_("Note: {value}", value=escape(support.note)))
+    rows = [[InlineKeyboardButton(_("🏠 Mark the house finished"), callback_data="su:f:finish")]
+            ] if support.stage == Stage.STARTED else []
+    rows += [[InlineKeyboardButton(_("✏ Correct the value"), callback_data="su:f:value")],
+             [InlineKeyboardButton(_("↩ Withdraw: recorded by mistake"),
+                                   callback_data="su:f:withdraw")]]
+    await reply(update, "\n".join(lines), _keyboard(rows, _))
+
+
+async def fix_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("entry", "withdraw"), allowed=_officers)
+    if found is None:
+        return
+    person, _ = found.person, found.person._
+    if found.value == "finish":
+        await _save(context, person, "finish_photo")
+        await reply(update, _("Send a photo of the finished house."), _keyboard([], _))
+    elif found.value == "value":
+        await _save(context, person, "fix_value")
+        await ask_value(update, person)
+    elif found.value == "withdraw":
+        await _save(context, person, "withdraw")
+        rows = [[InlineKeyboardButton(_("↩ Yes, withdraw it"), callback_data="su:f:withdraw!")]]
+        await reply(update, _("Withdraw this record? It stays in the history, marked as a "
+                              "mistake, and no longer counts."), _keyboard(rows, _))
+    elif found.value == "withdraw!":
+        await correct(update, context, person, withdraw=True)
+
+
+def _correct(session: Session, actor: Actor, steps: tuple[str, ...], **changes: Any):
+    dialog = get_dialog(session, actor.id, FLOW)
+    if dialog is None or dialog.step not in steps:
+        return None
+    new = correct_support(session, actor, dialog.data["entry_id"], **changes)
+    save_dialog(session, actor.id, FLOW, "menu", entry_id=None)
+    return new.id
+
+
+async def correct(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                  **changes: Any) -> None:
+    _ = person._
+    try:
+        new_id = await services(context).db.run(
+            _correct, person.actor, ("withdraw", "fix_value", "finish_photo"), **changes)
+    except (LookupError, AccessDenied):
+        await reply(update, _(OUTSIDE))
+        return
+    if new_id is None:
+        await reply(update, _("This button has expired."))
+        return
+    done = _("↩ Withdrawn.") if changes.get("withdraw") else \
+        _("✅ Corrected: the new entry is #{id}; the old one stays in the history.", id=new_id)
+    await show_menu(update, context, person, edit=update.callback_query is not None,
+                    above=done)
+
+
+async def fix_value_typed(update, context, person: Me, text: str) -> None:
+    amount = await read_amount(update, person, text, services(context).config.max_amount,
+                               context)
+    if amount is not None:
+        await correct(update, context, person, value=amount)
+
+
+async def fix_value_settled(update, context, person: Me, amount: int, _data: dict) -> None:
+    await correct(update, context, person, value=amount)
+
+
+async def finish_photo_sent(update, context, person: Me, _text: str) -> None:
+    photo = update.effective_message.photo
+    if not photo:
+        await reply(update, person._("Send a photo of the finished house."))
+        return
+    await correct(update, context, person, stage=Stage.FINISHED.value,
+                  file_id=photo[-1].file_id, file_kind="photo")
+
+
 # ---- a household: its card, adding and correcting, erasing ------------------------------------
 
 def _card(session: Session, actor: Actor) -> tuple[Household, str] | None:
@@ -657,8 +816,10 @@ TEXT_STEPS = {
     (FLOW, "new_name"): new_name_typed,
     (FLOW, "new_area"): NEW_PICKER.search,
     (FLOW, "new_members"): members_typed,
+    (FLOW, "fix_value"): fix_value_typed,
+    (FLOW, "finish_photo"): finish_photo_sent,
 }
-AMOUNT_STEPS = {(FLOW, "value"): value_settled}
+AMOUNT_STEPS = {(FLOW, "value"): value_settled, (FLOW, "fix_value"): fix_value_settled}
 
 
 def _back(step: str):
@@ -667,7 +828,7 @@ def _back(step: str):
         "campaign": ask_campaign, "menu": show_menu, "household": show_households,
         "cause_area": CAUSE_PICKER.show, "gap_area": GAP_PICKER.show,
         "new_area": NEW_PICKER.show, "card": show_card, "confirm": show_confirm,
-        "date": ask_date,
+        "date": ask_date, "records": show_records, "entry": show_entry,
     }
 
     async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
@@ -700,6 +861,9 @@ BACK = {
     (FLOW, "new_area"): _back("new_name"),
     (FLOW, "new_category"): _back("new_area"),
     (FLOW, "new_members"): _back("new_category"),
+    (FLOW, "records"): _back("menu"),
+    (FLOW, "entry"): _back("records"),
+    **{(FLOW, step): _back("entry") for step in ("finish_photo", "fix_value", "withdraw")},
 }
 
 
@@ -718,5 +882,8 @@ def handlers() -> list:
         CallbackQueryHandler(gaps_page_pressed, pattern=r"^su:np:"),
         CallbackQueryHandler(card_pressed, pattern=r"^su:e:"),
         CallbackQueryHandler(category_pressed, pattern=r"^su:cat:"),
+        CallbackQueryHandler(records_page_pressed, pattern=r"^su:rp:"),
+        CallbackQueryHandler(entry_pressed, pattern=r"^su:r:"),
+        CallbackQueryHandler(fix_pressed, pattern=r"^su:f:"),
         CAUSE_PICKER.handler(), GAP_PICKER.handler(), NEW_PICKER.handler(),
     ]

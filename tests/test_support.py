@@ -289,3 +289,40 @@ async def test_officers_add_correct_and_erase_a_household_in_chat(loa):
     erased = await loa.tap(700, "🗑 Yes, erase")
     assert "personal data was erased" in erased.plain
     assert loa.db.call(lambda s: s.get(Household, added.id)).name == ""
+
+
+async def test_a_house_is_finished_and_a_record_corrected_in_chat(loa):
+    cid = loa.db.call(lambda s: (import_households(s, parse_households_csv(CSV)),
+                                 grant(s, 700, Role.OFFICER, "28042"), campaign(s))[-1])
+    house = loa.db.call(lambda s: give(s, 700, cid, "H1", kind="house", value=60_000_000)
+                        .support.id)
+    other = loa.db.call(lambda s: give(s, 1, cid, "H4").support.id)  # in Long Thạnh
+    await loa.onboard(700, name="Tím", lang="en")
+    await loa.send(700, "/support")
+    await loa.tap(700, loa.emu.last(700).buttons()[0][0])
+    listed = await loa.tap(700, "📋 Recorded: correct, withdraw, finish a house")
+    assert listed.buttons()[0] == ["2 Dec 2026 · Nguyễn Văn Thử · ₫60,000,000"]
+    loa.emu.press(700, f"su:r:{other}")  # forged: another commune's record
+    assert (await loa.next(700)).plain == "This is outside your area."
+    await loa.send(700, "/support")
+    await loa.tap(700, loa.emu.last(700).buttons()[0][0])
+    await loa.tap(700, "📋 Recorded: correct, withdraw, finish a house")
+    entry = await loa.tap(700, "2 Dec 2026 · Nguyễn Văn Thử · ₫60,000,000")
+    assert "What: 🏠 Great Solidarity house (🏗 Being built)" in entry.plain
+    await loa.tap(700, "🏠 Mark the house finished")
+    loa.emu.send_photo(700, b"\xff\xd8 house")
+    assert "the old one stays in the history" in (await loa.next(700)).plain
+    (progress,) = loa.db.call(house_progress, cid)
+    assert (progress.started, progress.finished, len(progress.photos)) == (0, 1, 1)
+
+    await loa.tap(700, "📋 Recorded: correct, withdraw, finish a house")
+    await loa.tap(700, "2 Dec 2026 · Nguyễn Văn Thử · ₫60,000,000")
+    await loa.tap(700, "✏ Correct the value")
+    await loa.send(700, "55tr")
+    assert [e.value for e in loa.db.call(lambda s: trail(s, actor(s, 700), house))] == \
+        [60_000_000, 60_000_000, 55_000_000]
+    await loa.tap(700, "📋 Recorded: correct, withdraw, finish a house")
+    await loa.tap(700, "2 Dec 2026 · Nguyễn Văn Thử · ₫55,000,000")
+    await loa.tap(700, "↩ Withdraw: recorded by mistake")
+    assert "↩ Withdrawn." in (await loa.tap(700, "↩ Yes, withdraw it")).plain
+    assert loa.db.call(given_total, cid) == (1, 1_000_000)  # Long Thạnh's only
