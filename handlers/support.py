@@ -822,49 +822,44 @@ TEXT_STEPS = {
 AMOUNT_STEPS = {(FLOW, "value"): value_settled, (FLOW, "fix_value"): fix_value_settled}
 
 
+def _asker(ask, *args):
+    """A question that needs no context, as ⬅ calls every question: (update, context, person)."""
+    async def asked(update: Update, _context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+        await ask(update, person, *args)
+    return asked
+
+
+#: How each step a ⬅ can lead to is asked.
+ASKERS = {
+    "campaign": ask_campaign, "menu": show_menu, "household": show_households,
+    "cause_area": CAUSE_PICKER.show, "gap_area": GAP_PICKER.show, "new_area": NEW_PICKER.show,
+    "card": show_card, "confirm": show_confirm, "date": ask_date, "records": show_records,
+    "entry": show_entry, "kind": _asker(ask_kind), "value": _asker(ask_value),
+    "file": _asker(ask_file), "note": _asker(ask_note),
+    **{step: _asker(ask_new, step) for step in ("new_name", "new_category")},
+}
+RECORD = ("campaign", "menu", "household", "kind", "value", "date", "file", "note", "confirm",
+          "duplicate")
+#: step → the step ⬅ leads back to.
+BACK_TO = {
+    **{later: earlier for earlier, later in pairwise(RECORD)},
+    "stage": "kind", "cause_area": "household", "cause": "cause_area", "gap_area": "menu",
+    "gaps": "gap_area", "card": "household", "erase": "card", "new_name": "household",
+    "new_area": "new_name", "new_category": "new_area", "new_members": "new_category",
+    "records": "menu", "entry": "records",
+    **{step: "entry" for step in ("finish_photo", "fix_value", "withdraw")},
+}
+
+
 def _back(step: str):
     """⬅: move the dialog to `step` (answers kept) and ask its question again."""
-    askers = {
-        "campaign": ask_campaign, "menu": show_menu, "household": show_households,
-        "cause_area": CAUSE_PICKER.show, "gap_area": GAP_PICKER.show,
-        "new_area": NEW_PICKER.show, "card": show_card, "confirm": show_confirm,
-        "date": ask_date, "records": show_records, "entry": show_entry,
-    }
-
     async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
         await _save(context, person, step)
-        if step in askers:
-            await askers[step](update, context, person)
-        elif step == "kind":
-            await ask_kind(update, person)
-        elif step == "value":
-            await ask_value(update, person)
-        elif step == "file":
-            await ask_file(update, person)
-        else:
-            await ask_new(update, person, step)
+        await ASKERS[step](update, context, person)
     return again
 
 
-RECORD = ("campaign", "menu", "household", "kind", "value", "date", "file", "note", "confirm",
-          "duplicate")
-BACK = {
-    **{(FLOW, later): _back(earlier) for earlier, later in pairwise(RECORD)},
-    (FLOW, "stage"): _back("kind"),
-    (FLOW, "cause_area"): _back("household"),
-    (FLOW, "cause"): _back("cause_area"),
-    (FLOW, "gap_area"): _back("menu"),
-    (FLOW, "gaps"): _back("gap_area"),
-    (FLOW, "card"): _back("household"),
-    (FLOW, "erase"): _back("card"),
-    (FLOW, "new_name"): _back("household"),
-    (FLOW, "new_area"): _back("new_name"),
-    (FLOW, "new_category"): _back("new_area"),
-    (FLOW, "new_members"): _back("new_category"),
-    (FLOW, "records"): _back("menu"),
-    (FLOW, "entry"): _back("records"),
-    **{(FLOW, step): _back("entry") for step in ("finish_photo", "fix_value", "withdraw")},
-}
+BACK = {(FLOW, later): _back(earlier) for later, earlier in BACK_TO.items()}
 
 
 def handlers() -> list:

@@ -188,6 +188,12 @@ def test_area_level_causes_and_public_sums_equal_the_records(ledger):
 
 # ---- in chat --------------------------------------------------------------------------------
 
+def test_every_step_back_leads_to_a_question():
+    from handlers.support import ASKERS, BACK_TO
+
+    assert set(BACK_TO.values()) <= set(ASKERS)
+
+
 async def test_support_in_chat_warns_of_a_double_and_steps_back(loa):
     cid = loa.db.call(lambda s: (import_households(s, parse_households_csv(CSV)),
                                  grant(s, 700, Role.OFFICER, "28042"), campaign(s))[-1])
@@ -219,6 +225,8 @@ async def test_support_in_chat_warns_of_a_double_and_steps_back(loa):
     check = await loa.tap(700, "Skip")  # no note
     assert "To: Nguyễn Văn Thử · Ấp 1, Tân Thành" in check.plain
     assert "Worth: ₫2,000,000" in check.plain and "handover record attached" in check.plain
+    assert (await loa.tap(700, "⬅ Back")).plain.startswith("A note, if any")
+    check = await loa.tap(700, "Skip")
     done = await loa.tap(700, "✅ Record")
     assert done.plain.startswith("✅ Recorded (#")
 
