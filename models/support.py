@@ -162,7 +162,10 @@ def record_support(session: Session, actor: Actor, draft: SupportDraft, today: d
     campaign = _campaign_for(session, actor, draft.campaign_id)
     kind = Kind(draft.kind)
     if draft.household_id is not None:
-        household = session.get(Household, draft.household_id)
+        # locked until the transaction ends (PostgreSQL): two officers recording for one
+        # household at once cannot both pass the duplicate check
+        household = session.exec(select(Household).where(
+            Household.id == draft.household_id).with_for_update()).first()
         if household is None or household.erased_at is not None:
             raise LookupError(draft.household_id)
         area, cause = get_area(session, household.area_id), None

@@ -334,3 +334,17 @@ async def test_a_house_is_finished_and_a_record_corrected_in_chat(loa):
     await loa.tap(700, "↩ Withdraw: recorded by mistake")
     assert "↩ Withdrawn." in (await loa.tap(700, "↩ Yes, withdraw it")).plain
     assert loa.db.call(given_total, cid) == (1, 1_000_000)  # Long Thạnh's only
+
+
+async def test_support_speaks_vietnamese(loa):
+    loa.db.call(lambda s: (grant(s, 700, Role.OFFICER, "28042"), campaign(s)))
+    await loa.onboard(700, name="Tím", lang="vi")
+    asked = await loa.send(700, "🎁 Trao hỗ trợ")
+    assert asked.plain == "Trao hỗ trợ\nTừ quỹ của cuộc vận động nào?"
+    menu = await loa.tap(700, asked.buttons()[0][0])
+    assert menu.buttons()[:4] == [["➕ Ghi nhận hỗ trợ đã trao"], ["🔎 Hộ chưa được hỗ trợ"],
+                                  ["📋 Đã ghi: sửa, rút lại, báo nhà xây xong"],
+                                  ["🏠 Danh sách hộ: thêm hoặc sửa"]]
+    chooser = await loa.tap(700, "➕ Ghi nhận hỗ trợ đã trao")
+    assert "chưa có hộ nào" in chooser.plain
+    assert (await loa.send(700, "hủy")).plain == "Đã hủy: việc ghi nhận hỗ trợ (chưa ghi gì)."
