@@ -24,6 +24,7 @@ from models.wording import N_
 NAME_MAX = 200
 MEMBERS_MAX = 100
 COLUMNS = ("code", "name", "area_code", "category")  # and an optional "members"
+CHUNK = 500  # codes looked up at once: a province's list must not exceed a query's parameters
 
 #: The categories a household is listed under; the CSV may write any of the words beside each
 #: (folded: case and diacritics do not matter).
@@ -270,8 +271,10 @@ def import_households(session: Session, rows: Iterable[Row]) -> ImportResult:
               if areas[r.area_code] is None]
     if errors:
         raise HouseholdImportError(errors)
-    existing = {h.code: h for h in session.exec(select(Household).where(
-        col(Household.code).in_([r.code for r in rows])))} if rows else {}
+    codes = [r.code for r in rows]
+    existing = {h.code: h for start in range(0, len(codes), CHUNK)
+                for h in session.exec(select(Household).where(
+                    col(Household.code).in_(codes[start:start + CHUNK])))}
     created = updated = unchanged = erased = 0
     for row in rows:
         wanted = {"name": row.name, "area_id": areas[row.area_code].id,
