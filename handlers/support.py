@@ -57,6 +57,7 @@ from models.support import (
     record_support,
     support_campaigns,
     support_for,
+    trail,
 )
 from models.users import AccessDenied, Actor, Role
 
@@ -411,7 +412,9 @@ def _draft(data: dict[str, Any]) -> SupportDraft:
         file_kind=data.get("file_kind"), note=data.get("note", ""), stage=data.get("stage"))
 
 
-def _what(_: Translator, data: dict[str, Any]) -> str:
+def _what(_: Translator, record: dict[str, Any] | Support) -> str:
+    """The kind given, and a house's stage: from the dialog's answers or from a record."""
+    data = record if isinstance(record, dict) else {"kind": record.kind, "stage": record.stage}
     kind = _(KIND_NAMES[Kind(data["kind"])])
     return f"{kind} ({_(STAGE_NAMES[Stage(data['stage'])])})" if data.get("stage") else kind
 
@@ -570,7 +573,7 @@ def _entry(session: Session, actor: Actor, support_id: int | None):
     if support.campaign_id != data["campaign_id"] or support.status != Status.CURRENT:
         return None
     save_dialog(session, actor.id, FLOW, "entry", entry_id=support.id)
-    return support, _who(session, support)
+    return support, _who(session, support), trail(session, actor, support.id)[:-1]
 
 
 async def entry_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -589,13 +592,16 @@ async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
     if found is None:
         await reply(update, _(OUTSIDE))
         return
-    support, who = found
-    data = {"kind": support.kind, "stage": support.stage}
-    lines = [f"#{support.id} · {escape(who)}", _("What: {value}", value=_what(_, data)),
+    support, who, earlier = found
+    lines = [f"#{support.id} · {escape(who)}", _("What: {value}", value=_what(_, support)),
              _("Worth: {amount}", amount=_.money(support.value)),
              _("Given on: {date}", date=_.date(support.given_on))]
     if support.note:
         lines.append(_("Note: {value}", value=escape(support.note)))
+    if earlier:  # the audit trail: what this entry replaced, and when
+        lines.append(_("Replaces:"))
+        lines += [f"• #{e.id} · {_what(_, e)} · {_.money(e.value)} · {_.datetime(e.at)}"
+                  for e in reversed(earlier[-10:])]
     rows = [[InlineKeyboardButton(_("🏠 Mark the house finished"), callback_data="su:f:finish")]
             ] if support.stage == Stage.STARTED else []
     rows += [[InlineKeyboardButton(_("✏ Correct the value"), callback_data="su:f:value")],

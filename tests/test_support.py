@@ -324,7 +324,9 @@ async def test_a_house_is_finished_and_a_record_corrected_in_chat(loa):
     assert (progress.started, progress.finished, len(progress.photos)) == (0, 1, 1)
 
     await loa.tap(700, "📋 Recorded: correct, withdraw, finish a house")
-    await loa.tap(700, "2 Dec 2026 · Nguyễn Văn Thử · ₫60,000,000")
+    entry = await loa.tap(700, "2 Dec 2026 · Nguyễn Văn Thử · ₫60,000,000")
+    assert f"Replaces:\n• #{house} · 🏠 Great Solidarity house (🏗 Being built) · ₫60,000,000" \
+        in entry.plain
     await loa.tap(700, "✏ Correct the value")
     await loa.send(700, "55tr")
     assert [e.value for e in loa.db.call(lambda s: trail(s, actor(s, 700), house))] == \
