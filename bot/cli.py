@@ -1,4 +1,5 @@
-"""The `loa` command: run the bot, the sandbox, migrations, area imports, roles and exports.
+"""The `loa` command: run the bot, the sandbox, migrations, area and household imports, roles
+and exports.
 
 Every failure a person can cause (a missing token, a bad file, an unknown area) ends with one
 clear line and a non-zero exit, never a traceback.
@@ -27,6 +28,7 @@ from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import AreaImportError, by_code, import_areas, parse_csv
 from models.exports import NotInside, campaign_by_prefix
+from models.households import HouseholdImportError, import_households, parse_households_csv
 from models.invites import revoke_role
 from models.users import AccessDenied, Actor, NotAVillage, Role, User, grant, list_users
 
@@ -65,10 +67,7 @@ def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
 
 def cmd_areas_import(config: Config, args: argparse.Namespace) -> None:
     path = Path(args.file)
-    try:
-        text = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise Failure(f"{path}: cannot read it as UTF-8 text ({exc.__class__.__name__})") from None
+    text = _read_text(path)
     db = _db(config)
     try:
         result = db.call(lambda session: import_areas(session, parse_csv(text)))
@@ -78,6 +77,27 @@ def cmd_areas_import(config: Config, args: argparse.Namespace) -> None:
         raise Failure(f"{path}: nothing imported ({len(exc.errors)} problem(s))") from None
     print(f"{path}: {result.created} created, {result.updated} updated, "
           f"{result.unchanged} unchanged")
+
+
+def _read_text(path: Path) -> str:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise Failure(f"{path}: cannot read it as UTF-8 text ({exc.__class__.__name__})") from None
+
+
+def cmd_households_import(config: Config, args: argparse.Namespace) -> None:
+    path = Path(args.file)
+    text = _read_text(path)
+    try:
+        result = _db(config).call(lambda s: import_households(s, parse_households_csv(text)))
+    except HouseholdImportError as exc:
+        for line, message in exc.errors:
+            print(f"{path}:{line}: {message}", file=sys.stderr)
+        raise Failure(f"{path}: nothing imported ({len(exc.errors)} problem(s))") from None
+    print(f"{path}: {result.created} created, {result.updated} updated, "
+          f"{result.unchanged} unchanged" +
+          (f", {result.erased} left erased" if result.erased else ""))
 
 
 def cmd_grant(config: Config, args: argparse.Namespace) -> None:
@@ -241,6 +261,12 @@ def parser() -> argparse.ArgumentParser:
     imp = areas.add_parser("import", help="import code,name,level,parent_code rows")
     imp.add_argument("file")
     imp.set_defaults(fn=cmd_areas_import)
+    households = sub.add_parser("households", help="the poor and near-poor households of the "
+                                "areas").add_subparsers(dest="households", required=True)
+    imp = households.add_parser("import", help="import code,name,area_code,category[,members] "
+                                "rows")
+    imp.add_argument("file")
+    imp.set_defaults(fn=cmd_households_import)
     roles = [r.value for r in Role if r is not Role.ADMIN]
     g = sub.add_parser("grant", help="give a Telegram user a role bound to an area")
     g.add_argument("telegram_id", type=int)

@@ -68,6 +68,8 @@ class Config:
     quiet_hours: str = "21:00-07:00"
     reminder_grace: timedelta = timedelta(hours=12)
     pledge_reminder_days: int = 3
+    #: Support of one kind to one household within this many days is asked about twice.
+    duplicate_days: int = 365
     #: The first line of every broadcast: who speaks, from the officer's area.
     broadcast_sender: str = "📢 Ủy ban MTTQ {level} {area}"
     #: Village-level areas beyond models.areas.HEAD_TITLES: folded level → {language: title}.
@@ -254,6 +256,7 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("reminders", "quiet_hours", "LOA_QUIET_HOURS", _quiet, "21:00-07:00"),
     ("reminders", "grace_hours", "LOA_REMINDER_GRACE_HOURS", _hours, 12),
     ("reminders", "pledge_days_before_end", "LOA_PLEDGE_REMINDER_DAYS", _positive_int, 3),
+    ("support", "duplicate_days", "LOA_SUPPORT_DUPLICATE_DAYS", _positive_int, 365),
     ("broadcasts", "sender", "LOA_BROADCAST_SENDER", _sender, "📢 Ủy ban MTTQ {level} {area}"),
 )
 
@@ -356,6 +359,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         quiet_hours=values["LOA_QUIET_HOURS"],
         reminder_grace=values["LOA_REMINDER_GRACE_HOURS"],
         pledge_reminder_days=values["LOA_PLEDGE_REMINDER_DAYS"],
+        duplicate_days=values["LOA_SUPPORT_DUPLICATE_DAYS"],
         broadcast_sender=values["LOA_BROADCAST_SENDER"],
         head_titles=_head_titles("areas.head_titles", data.get("areas", {}).get("head_titles", {}),
                                  values["LOA_LANGUAGES"]),

@@ -30,6 +30,7 @@ from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import by_code, import_areas, parse_csv
 from models.campaigns import CampaignDraft, create_campaign
+from models.households import import_households, parse_households_csv
 from models.users import Role, actor_for, get_user, grant, update_user
 
 TOKEN = "100000:SANDBOX"
@@ -69,13 +70,15 @@ Start with /start."""
 
 
 def prepare(folder: Path) -> Database:
-    """A fresh database with the example areas and the personas' roles."""
+    """A fresh database with the example areas and households, and the personas' roles."""
     url = f"sqlite:///{folder / 'sandbox.db'}"
     upgrade(url)
     db = Database(url)
     for name in EXAMPLES:
         text = (ROOT / "examples" / name).read_text(encoding="utf-8")
         db.call(lambda s, t=text: import_areas(s, parse_csv(t)))
+    households = (ROOT / "examples" / "households-thu-thua.csv").read_text(encoding="utf-8")
+    db.call(lambda s: import_households(s, parse_households_csv(households)))
     for persona in PERSONAS.values():
         if persona.role in (Role.VILLAGE_HEAD, Role.OFFICER):
             db.call(grant, persona.id, persona.role, persona.area)

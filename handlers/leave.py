@@ -27,6 +27,7 @@ from handlers import (
     my_pledges,
     pledge_desk,
     pledges,
+    support,
 )
 from handlers.menu import main_menu
 from handlers.router import BACK, CANCEL
@@ -53,6 +54,7 @@ DROPPED = {
     deadlines.CHANGE: N_("the change to the deadline (it stays as it was)"),
     deadlines.REPORT: N_("the report you were filling in (nothing was sent)"),
     exports.FLOW: N_("the export (no file was made)"),
+    support.FLOW: N_("recording support (nothing was recorded)"),
 }
 
 

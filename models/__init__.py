@@ -11,10 +11,12 @@ from models import (  # noqa: F401
     campaigns,
     deadlines,
     dialogs,
+    households,
     invites,
     outbox,
     pledges,
     reconcile,
     statements,
+    support,
     users,
 )

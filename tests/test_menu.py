@@ -33,8 +33,8 @@ async def test_officers_and_heads_have_their_own_buttons_and_help_groups(loa):
     loa.db.call(grant, 803, Role.OFFICER, "28042")
     await loa.onboard(803, name="Tím", lang="vi")
     assert loa.emu.reply_keyboard(803) == [["📣 Thông báo", "🗂 Sổ ủng hộ", "⏰ Hạn báo cáo"],
-                                           ["🧾 Xuất số liệu", "🤝 Ủng hộ", "📋 Của tôi"],
-                                           ["📊 Kết quả", "❓ Trợ giúp"]]
+                                           ["🎁 Trao hỗ trợ", "🧾 Xuất số liệu", "🤝 Ủng hộ"],
+                                           ["📋 Của tôi", "📊 Kết quả", "❓ Trợ giúp"]]
     desk = await loa.send(803, "⏰ Hạn báo cáo")
     assert desk.plain == (await loa.send(803, "/deadlines")).plain
     helped = await loa.send(803, "/help")
