@@ -1,0 +1,208 @@
+"""The public page: routes, caching (ETag, 304, one computation per refresh), headers, the rate
+limit, the language, and that it shows exactly the public figures and nothing personal beyond
+the honour roll's names (both backends)."""
+
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from aiohttp.test_utils import TestClient, TestServer
+from sqlmodel import select
+
+from bot.config import load_config
+from models.figures import totals
+from models.pledges import Pledge, PledgeDraft, mark_received, register_pledge
+from models.users import ensure_user, update_user
+from tests.conftest import ROOT
+from tests.test_figures import NOW, TODAY, actor, campaign_of, give
+from web.figures import Given
+from web.server import ClientLimiter, PublicSite
+
+
+def config(**env: str):
+    return load_config(ROOT / "config.toml", env={"LOA_LANGUAGES": "vi,en", **env})
+
+
+def seed(s) -> str:
+    """A district's campaign: named and anonymous pledges in two communes and an ấp, some
+    received on two days, one towards an item target; returns its prefix."""
+    campaign = campaign_of(s)
+    admin = actor(s, 1)
+    named = give(s, 20, "28042-A1", campaign, 2_000_000)
+    give(s, 21, "28054", campaign, 700_000)
+    shy = ensure_user(s, 22, "Trần Thị Kín")[0]
+    update_user(s, shy, phone="0912345678")
+    hidden = register_pledge(s, shy, PledgeDraft(campaign.id, "individual", "Trần Thị Kín",
+                                                  "money", 5_000_000, False), "tok-shy", NOW,
+                             TODAY)[0]
+    house = give(s, 23, "28042", campaign, 0, kind="in_kind", item="Nhà Đại đoàn kết",
+                 quantity=1, target_id=1)
+    mark_received(s, admin, named.id, 2_000_000, TODAY - timedelta(days=1), NOW)
+    mark_received(s, admin, hidden.id, 5_000_000, TODAY, NOW)
+    mark_received(s, admin, house.id, 0, TODAY, NOW)
+    return campaign.ref_prefix
+
+
+@pytest.fixture
+async def site(areas_db):
+    prefix = areas_db.call(seed)
+    public = PublicSite(config(), areas_db, burst=1000)
+    async with TestClient(TestServer(public.app())) as client:
+        client.public, client.prefix = public, prefix
+        yield client
+
+
+async def test_the_json_is_the_databases_figures(site, areas_db):
+    answer = await site.get(f"/api/campaigns/{site.prefix.lower()}")
+    assert answer.status == 200 and answer.content_type == "application/json"
+    data = await answer.json()
+    campaign_id = areas_db.call(lambda s: s.exec(select(Pledge.campaign_id)).first())
+    figures = areas_db.call(totals, campaign_id, 3)
+    assert (data["pledged"], data["received"], data["pledges"]) == (
+        figures.overall.pledged, figures.overall.received, figures.overall.pledges)
+    assert data["received"] == 7_000_000 and data["target"] == 500_000_000
+    assert [(a["code"], a["pledged"], a["received"]) for a in data["areas"] if a["pledges"]
+            ] == [(a.code, s.pledged, s.received) for a, s in figures.by_area]
+    assert len(data["areas"]) == 28  # every area of the district, those without pledges at 0
+    assert data["received_by_day"] == [
+        {"date": (TODAY - timedelta(days=1)).isoformat(), "amount": 2_000_000},
+        {"date": TODAY.isoformat(), "amount": 5_000_000}]
+    assert data["items"][0] == {"name": "Nhà Đại đoàn kết", "quantity": 7, "pledged": 1,
+                                "received": 1}
+    assert [h["name"] for h in data["honour"]] == ["Người 20", "Người 23"]
+    assert data["given"] is None and data["updated_at"]
+
+
+async def test_the_page_shows_the_figures_and_nothing_personal(site):
+    answer = await site.get(f"/c/{site.prefix}", headers={"Accept-Language": "vi"})
+    assert answer.status == 200 and answer.content_type == "text/html"
+    page = await answer.text()
+    assert '<html lang="vi">' in page
+    for shown in ("Vì người nghèo", "500.000.000", "7.700.000", "7.000.000", "Ấp 1",
+                  "Tân Thành", "Bình An", "Người 20", "Nhà Đại đoàn kết", "<svg"):
+        assert shown in page, shown
+    for secret in ("Trần Thị Kín", "0912345678", "Người 21", "Người 22", "tok-", "<script"):
+        assert secret not in page, secret
+    assert '<th scope="row"' in page and "<caption>" in page and "<details>" in page
+    json_text = await (await site.get(f"/api/campaigns/{site.prefix}")).text()
+    for secret in ("Trần Thị Kín", "0912345678", "Người 21", "tok-", "user_id", "phone"):
+        assert secret not in json_text, secret
+
+
+async def test_language_from_the_browser_and_the_switch(site):
+    english = await (await site.get(f"/c/{site.prefix}", headers={
+        "Accept-Language": "en-GB,en;q=0.9,vi;q=0.5"})).text()
+    assert '<html lang="en">' in english and "Honour roll" in english
+    assert f'href="/c/{site.prefix}?lang=vi"' in english
+    switched = await (await site.get(f"/c/{site.prefix}?lang=vi", headers={
+        "Accept-Language": "en"})).text()
+    assert '<html lang="vi">' in switched and "Bảng vàng" in switched
+    assert '<html lang="vi">' in await (await site.get("/")).text()
+
+
+async def test_etag_304_and_one_computation_per_refresh(site):
+    first = await site.get(f"/c/{site.prefix}")
+    etag = first.headers["ETag"]
+    assert first.headers["Cache-Control"] == "public, max-age=60"
+    again = await site.get(f"/c/{site.prefix}", headers={"If-None-Match": etag})
+    assert again.status == 304 and await again.read() == b""
+    head = await site.head(f"/c/{site.prefix}")
+    assert head.status == 200 and head.headers["ETag"] == etag
+    api = await site.get(f"/api/campaigns/{site.prefix}")
+    assert (await site.get(f"/api/campaigns/{site.prefix}", headers={
+        "If-None-Match": api.headers["ETag"]})).status == 304
+    assert site.public.cache.computations == 1  # four requests, one read of the figures
+
+
+async def test_a_change_shows_after_the_refresh(areas_db):
+    prefix = areas_db.call(seed)
+    clock = [0.0]
+    public = PublicSite(config(LOA_WEB_REFRESH_SECONDS="30"), areas_db)
+    public.cache.clock = lambda: clock[0]
+    async with TestClient(TestServer(public.app())) as client:
+        before = await (await client.get(f"/api/campaigns/{prefix}")).json()
+        areas_db.call(lambda s: give(s, 30, "28042-A2", campaign_of_prefix(s, prefix), 1_000))
+        clock[0] = 29
+        assert (await (await client.get(f"/api/campaigns/{prefix}")).json()) == before
+        clock[0] = 31
+        after = await (await client.get(f"/api/campaigns/{prefix}")).json()
+        assert after["pledged"] == before["pledged"] + 1_000
+        assert public.cache.computations == 2
+
+
+def campaign_of_prefix(s, prefix):
+    from models.exports import campaign_by_prefix
+    return campaign_by_prefix(s, prefix)
+
+
+async def test_given_plugs_in_when_present(areas_db):
+    prefix = areas_db.call(seed)
+    public = PublicSite(config(), areas_db, given=lambda s, cid: Given(3_000_000, [
+        (TODAY, 3_000_000)]))
+    async with TestClient(TestServer(public.app())) as client:
+        data = await (await client.get(f"/api/campaigns/{prefix}")).json()
+        assert data["given"] == {"total": 3_000_000, "by_day": [
+            {"date": TODAY.isoformat(), "amount": 3_000_000}]}
+        page = await (await client.get(f"/c/{prefix}?lang=en")).text()
+        assert "Given" in page and 'class="given"' in page
+
+
+async def test_routes_methods_headers_and_missing_campaigns(site):
+    for path in ("/", f"/c/{site.prefix}", f"/api/campaigns/{site.prefix}", "/static/loa.css"):
+        answer = await site.get(path)
+        assert answer.status == 200, path
+        assert "default-src 'self'" in answer.headers["Content-Security-Policy"]
+        assert "frame-ancestors" in answer.headers["Content-Security-Policy"]
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert answer.headers["Referrer-Policy"]
+    for method in ("POST", "PUT", "DELETE", "PATCH"):
+        answer = await site.request(method, f"/c/{site.prefix}")
+        assert answer.status == 405, method
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+    assert (await site.get("/c/NOPE99")).status == 404
+    assert (await site.get("/c/bad'prefix")).status == 404
+    assert (await site.get("/api/campaigns/NOPE99")).status == 404
+
+
+async def test_a_client_over_its_rate_gets_429_with_retry_after(areas_db):
+    prefix = areas_db.call(seed)
+    public = PublicSite(config(), areas_db, rate=1, burst=3)
+    async with TestClient(TestServer(public.app())) as client:
+        codes = [(await client.get(f"/c/{prefix}")).status for _ in range(4)]
+        assert codes == [200, 200, 200, 429]
+        answer = await client.get("/")
+        assert answer.status == 429 and int(answer.headers["Retry-After"]) >= 1
+
+
+def test_the_token_bucket_refills_and_forgets_idle_clients():
+    limiter = ClientLimiter(rate=2, burst=2, max_clients=2)
+    assert [limiter.wait("a", 0) for _ in range(3)] == [0, 0, 0.5]
+    assert limiter.wait("a", 0.5) == 0  # one token back after half a second
+    limiter.wait("b", 0.5)
+    limiter.wait("c", 10)  # a third client: the idle ones are dropped
+    assert set(limiter.buckets) == {"c"}
+
+
+async def test_the_page_is_small_for_300_areas(db):
+    """A district of 300 areas with a pledge in every ấp: the page stays under 100 KB."""
+    from models.areas import import_areas, parse_csv
+    rows = ["code,name,level,parent_code", "P,Tỉnh Thử,tỉnh,", "D,Huyện Thử,huyện,P"]
+    rows += [f"X{c},Xã {c},xã,D" for c in range(30)]
+    rows += [f"X{c}A{v},Ấp {v},ấp,X{c}" for c in range(30) for v in range(9)]
+    db.call(lambda s: import_areas(s, parse_csv("\n".join(rows))))
+
+    def many(s):
+        campaign = campaign_of(s, "D")
+        for i in range(270):
+            give(s, 100 + i, f"X{i // 9}A{i % 9}", campaign, 100_000 * (i + 1))
+        return campaign.ref_prefix
+    prefix = db.call(many)
+    public = PublicSite(config(), db)
+    async with TestClient(TestServer(public.app())) as client:
+        page = await (await client.get(f"/c/{prefix}")).read()
+        css = await (await client.get("/static/loa.css")).read()
+    print(f"page {len(page):,} bytes + CSS {len(css):,} bytes for 300 areas")
+    assert len(re.findall(r'<th scope="row"', page.decode())) == 300
+    assert len(page) + len(css) < 100_000
