@@ -8,15 +8,19 @@ import re
 from datetime import timedelta
 
 import pytest
+from aiohttp import ClientSession
 from aiohttp.test_utils import TestClient, TestServer
 from sqlmodel import select
 
+from bot.app import build_application, serving
 from bot.config import load_config
+from bot.emulator import Emulator
 from models.figures import totals
 from models.pledges import Pledge, PledgeDraft, mark_received, register_pledge
 from models.users import ensure_user, update_user
-from tests.conftest import ROOT
+from tests.conftest import ROOT, TOKEN, Loa, loa_config
 from tests.test_figures import NOW, TODAY, actor, campaign_of, give
+from tests.test_pledging import open_campaign
 from web.figures import Given
 from web.server import ClientLimiter, PublicSite
 
@@ -206,3 +210,38 @@ async def test_the_page_is_small_for_300_areas(db):
     print(f"page {len(page):,} bytes + CSS {len(css):,} bytes for 300 areas")
     assert len(re.findall(r'<th scope="row"', page.decode())) == 300
     assert len(page) + len(css) < 100_000
+
+
+@pytest.mark.parametrize(("public_url", "kind"), [("https://loa.example.vn", "web_app"),
+                                                  ("http://127.0.0.1:8080", "url")])
+async def test_totals_and_the_campaign_card_open_the_page(areas_db, db_url, public_url, kind):
+    """With web.public_url, /totals and the card carry the page's button: inside Telegram
+    (a Web App) over https, a plain link otherwise; with web.listen the bot serves the page."""
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        cfg = loa_config(emu.api_url, db_url, LOA_WEB_PUBLIC_URL=public_url,
+                         LOA_WEB_LISTEN="127.0.0.1:0")
+        app = build_application(cfg, areas_db)
+        async with serving(app):
+            loa = Loa(emu, areas_db, cfg, app.bot_data["services"])
+            campaign = open_campaign(loa)
+            await loa.onboard(700, name="Lan", lang="en")
+            wanted = f"{public_url}/c/{campaign.ref_prefix}?lang=en"
+            for command in ("/totals", "/campaigns"):
+                screen = await loa.send(700, command)
+                buttons = [b for row in screen.inline_keyboard for b in row]
+                opening = [b for b in buttons if b["text"] == "🌐 Open the public page"]
+                assert len(opening) == 1, command
+                target = opening[0][kind]
+                assert (target["url"] if kind == "web_app" else target) == wanted, command
+            port = app.bot_data["web"].runner.addresses[0][1]
+            async with ClientSession() as http, http.get(
+                    f"http://127.0.0.1:{port}/c/{campaign.ref_prefix}") as answer:
+                assert answer.status == 200 and "Vì người nghèo" in await answer.text()
+
+
+async def test_no_public_url_no_button(loa):
+    open_campaign(loa)
+    await loa.onboard(701, name="Lan", lang="en")
+    for command in ("/totals", "/campaigns"):
+        screen = await loa.send(701, command)
+        assert "🌐 Open the public page" not in str(screen.buttons()), command
