@@ -69,7 +69,7 @@ def items_section(_: Translator, f: PageFigures) -> str:
         return ""
     lines = []
     for item in f.items:
-        text = _("🏠 {name}: {pledged} of {quantity} pledged, {received} received",
+        text = _("{name}: {pledged} of {quantity} pledged, {received} received",
                  name=item.name, pledged=_.number(item.pledged),
                  quantity=_.number(item.quantity), received=_.number(item.received))
         lines.append(f'<li>{escape(text)}<progress max="{item.quantity}" '

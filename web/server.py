@@ -165,17 +165,16 @@ class PublicSite:
 
     @web.middleware
     async def _guard(self, request: web.Request, handler) -> web.StreamResponse:
-        """Rate limit first; security headers on every answer, errors included."""
+        """Rate limit first; security headers on every answer, errors (404, 405) included."""
         wait = self.limiter.wait(request.remote or "", time.monotonic())
         if wait:
-            response: web.StreamResponse = web.Response(
-                status=429, text="Too many requests\n",
-                headers={"Retry-After": str(max(1, round(wait + 0.5)))})
-        else:
-            try:
-                response = await handler(request)
-            except web.HTTPException as exc:
-                response = exc
+            raise web.HTTPTooManyRequests(text="Too many requests\n", headers={
+                **SECURITY_HEADERS, "Retry-After": str(max(1, round(wait + 0.5)))})
+        try:
+            response = await handler(request)
+        except web.HTTPException as exc:
+            exc.headers.update(SECURITY_HEADERS)
+            raise
         response.headers.update(SECURITY_HEADERS)
         if request.path.startswith("/static/"):
             response.headers["Cache-Control"] = "public, max-age=86400"
