@@ -205,9 +205,15 @@ async def test_the_page_is_small_for_300_areas(db):
     prefix = db.call(many)
     public = PublicSite(config(), db)
     async with TestClient(TestServer(public.app())) as client:
-        page = await (await client.get(f"/c/{prefix}")).read()
+        page = await (await client.get(f"/c/{prefix}", headers={
+            "Accept-Encoding": "identity"})).read()
         css = await (await client.get("/static/loa.css")).read()
-    print(f"page {len(page):,} bytes + CSS {len(css):,} bytes for 300 areas")
+        zipped = await client.get(f"/c/{prefix}", auto_decompress=False)
+        assert zipped.headers["Content-Encoding"] == "gzip"
+        gzipped = len(await zipped.read())
+        assert gzipped < len(page) / 4
+    print(f"page {len(page):,} bytes ({gzipped:,} gzipped) + CSS {len(css):,} bytes for "
+          "300 areas")
     assert len(re.findall(r'<th scope="row"', page.decode())) == 300
     assert len(page) + len(css) < 100_000
 

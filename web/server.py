@@ -9,6 +9,7 @@ a hash of the figures, so a reader whose page is current gets a bodiless 304.
 from __future__ import annotations
 
 import asyncio
+import gzip
 import hashlib
 import json
 import logging
@@ -74,7 +75,19 @@ class Entry:
     etag: str
     updated: datetime  # when these figures were first seen: the page's "last updated"
     checked: float  # monotonic time of the last computation
-    pages: dict[str, bytes] = field(default_factory=dict)  # rendered HTML per language
+    bodies: dict[str, Body] = field(default_factory=dict)  # "json", or HTML per language
+
+
+@dataclass(frozen=True)
+class Body:
+    """An answer made once per change of the figures, plain and gzipped (a slow line)."""
+
+    plain: bytes
+    gzipped: bytes
+
+    @classmethod
+    def of(cls, data: bytes) -> Body:
+        return cls(data, gzip.compress(data, compresslevel=6, mtime=0))
 
 
 def _etag(figures: PageFigures) -> str:
@@ -184,13 +197,16 @@ class PublicSite:
         prefix = request.match_info["prefix"]
         return await self.cache.get(prefix.upper()) if PREFIX.match(prefix) else None
 
-    def _answer(self, request: web.Request, etag: str, body: bytes,
+    def _answer(self, request: web.Request, etag: str, body: Body,
                 content_type: str) -> web.Response:
         headers = {"ETag": f'"{etag}"', "Cache-Control": f"public, max-age={MAX_AGE}",
-                   "Vary": "Accept-Language"}
+                   "Vary": "Accept-Language, Accept-Encoding"}
         if _current(request, etag):
             return web.Response(status=304, headers=headers)
-        return web.Response(body=body, content_type=content_type, charset="utf-8",
+        data = body.plain
+        if "gzip" in request.headers.get("Accept-Encoding", ""):
+            data, headers["Content-Encoding"] = body.gzipped, "gzip"
+        return web.Response(body=data, content_type=content_type, charset="utf-8",
                             headers=headers)
 
     async def page(self, request: web.Request) -> web.Response:
@@ -200,20 +216,21 @@ class PublicSite:
         if entry is None:
             return web.Response(status=404, text=render.not_found(_, self.config.languages),
                                 content_type="text/html")
-        body = entry.pages.get(lang)
+        body = entry.bodies.get(lang)
         if body is None:
-            body = render.page(_, entry.figures, self.config.languages,
-                               entry.updated).encode()
-            entry.pages[lang] = body
+            body = entry.bodies[lang] = Body.of(render.page(
+                _, entry.figures, self.config.languages, entry.updated).encode())
         return self._answer(request, f"{entry.etag}-{lang}", body, "text/html")
 
     async def api(self, request: web.Request) -> web.Response:
         entry = await self._entry(request)
         if entry is None:
             return web.json_response({"error": "no such campaign"}, status=404)
-        data = {**entry.figures.as_json(), "updated_at": entry.updated.isoformat()}
-        return self._answer(request, entry.etag, json.dumps(data, ensure_ascii=False).encode(),
-                            "application/json")
+        body = entry.bodies.get("json")
+        if body is None:
+            data = {**entry.figures.as_json(), "updated_at": entry.updated.isoformat()}
+            body = entry.bodies["json"] = Body.of(json.dumps(data, ensure_ascii=False).encode())
+        return self._answer(request, entry.etag, body, "application/json")
 
     async def index(self, request: web.Request) -> web.Response:
         _ = self.translator(choose_language(request, self.config.languages))
