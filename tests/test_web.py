@@ -4,6 +4,7 @@ the honour roll's names (both backends)."""
 
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
@@ -130,7 +131,9 @@ async def test_a_change_shows_after_the_refresh(areas_db):
         areas_db.call(lambda s: give(s, 30, "28042-A2", campaign_of_prefix(s, prefix), 1_000))
         clock[0] = 29
         assert (await (await client.get(f"/api/campaigns/{prefix}")).json()) == before
-        clock[0] = 31
+        clock[0] = 31  # the stale figures once more, while they are read again
+        assert (await (await client.get(f"/api/campaigns/{prefix}")).json()) == before
+        await asyncio.gather(*public.cache.refreshing.values())
         after = await (await client.get(f"/api/campaigns/{prefix}")).json()
         assert after["pledged"] == before["pledged"] + 1_000
         assert public.cache.computations == 2
@@ -251,3 +254,12 @@ async def test_no_public_url_no_button(loa):
     for command in ("/totals", "/campaigns"):
         screen = await loa.send(701, command)
         assert "🌐 Open the public page" not in str(screen.buttons()), command
+
+
+async def test_readers_arriving_together_wait_for_one_computation(areas_db):
+    prefix = areas_db.call(seed)
+    public = PublicSite(config(), areas_db, burst=100)
+    async with TestClient(TestServer(public.app())) as client:
+        answers = await asyncio.gather(*(client.get(f"/c/{prefix}") for _ in range(20)))
+        assert {a.status for a in answers} == {200}
+        assert public.cache.computations == 1

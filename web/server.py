@@ -96,37 +96,49 @@ def _etag(figures: PageFigures) -> str:
 
 
 class FigureCache:
-    """Per campaign prefix: the figures, recomputed at most every `refresh` seconds."""
+    """Per campaign prefix: the figures, recomputed at most every `refresh` seconds. Only the
+    first reader of a campaign waits for them; later, stale figures are served while one
+    background task reads them again, so a second of summing never stalls the page."""
 
     def __init__(self, compute: Callable[[str], Awaitable[PageFigures | None]], refresh: float,
                  clock: Callable[[], float] = time.monotonic):
         self.compute, self.refresh, self.clock = compute, refresh, clock
         self.entries: dict[str, Entry] = {}
         self.locks: dict[str, asyncio.Lock] = {}
+        self.refreshing: dict[str, asyncio.Task] = {}
         self.computations = 0
 
     async def get(self, prefix: str) -> Entry | None:
         entry = self.entries.get(prefix)
-        if entry is not None and self.clock() - entry.checked < self.refresh:
-            return entry
-        lock = self.locks.setdefault(prefix, asyncio.Lock())
-        async with lock:  # readers arriving meanwhile wait for this one computation
-            entry = self.entries.get(prefix)
-            if entry is not None and self.clock() - entry.checked < self.refresh:
-                return entry
-            figures = await self.compute(prefix)
-            self.computations += 1
-            if figures is None:
-                self.entries.pop(prefix, None)
+        if entry is None:
+            lock = self.locks.setdefault(prefix, asyncio.Lock())
+            async with lock:  # readers arriving meanwhile wait for this one computation
+                if prefix not in self.entries:
+                    await self._read(prefix)
                 self.locks.pop(prefix, None)
-                return None
-            etag = _etag(figures)
-            if entry is not None and entry.etag == etag:
-                entry.checked = self.clock()
-                return entry
-            entry = Entry(figures, etag, datetime.now(UTC), self.clock())
-            self.entries[prefix] = entry
-            return entry
+            return self.entries.get(prefix)
+        if self.clock() - entry.checked >= self.refresh and prefix not in self.refreshing:
+            task = asyncio.create_task(self._read(prefix))
+            self.refreshing[prefix] = task
+            task.add_done_callback(lambda _: self.refreshing.pop(prefix, None))
+        return entry
+
+    async def _read(self, prefix: str) -> None:
+        try:
+            figures = await self.compute(prefix)
+        except Exception:
+            log.exception("could not read the figures of %s", prefix)
+            return
+        self.computations += 1
+        old = self.entries.get(prefix)
+        if figures is None:
+            self.entries.pop(prefix, None)
+            return
+        etag = _etag(figures)
+        if old is not None and old.etag == etag:
+            old.checked = self.clock()
+        else:
+            self.entries[prefix] = Entry(figures, etag, datetime.now(UTC), self.clock())
 
 
 def choose_language(request: web.Request, languages: tuple[str, ...]) -> str:
