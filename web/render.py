@@ -13,7 +13,7 @@ from bot.i18n import LANGUAGE_NAMES, N_, Translator
 from web.figures import AreaLine, CampaignLink, PageFigures
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
-CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 600, 180, 16
+CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 600, 200, 30
 OF_TARGET = N_("{percent} of the target")
 OF_PLEDGED = N_("{percent} of the pledged")
 OF_RECEIVED = N_("{percent} of the received")
@@ -116,8 +116,9 @@ def areas_section(_: Translator, f: PageFigures) -> str:
         received = _("received {received}", received=_.money(top.received))
         summary = escape(f"{top.name}: {_.money(top.pledged)} · {received}")
         rows = "".join(_row(_, line, line.name, line.depth - 1) for line in group)
-        out.append(f"<details><summary>{summary}</summary><table><caption>{escape(top.name)}"
-                   f"</caption>{head}<tbody>{rows}</tbody></table></details>")
+        out.append(f'<details><summary>{summary}</summary><div class="wide"><table><caption>'
+                   f"{escape(top.name)}</caption>{head}<tbody>{rows}</tbody></table></div>"
+                   "</details>")
     return "\n".join(out)
 
 
@@ -147,11 +148,11 @@ def chart(_: Translator, days: list[tuple[date, int]],
     words = _("Money received each day from {start} to {end}; the most in one day: {amount} on "
               "{date}.", start=_.date(first), end=_.date(last), amount=_.money(biggest[1]),
               date=_.date(biggest[0]))
-    labels = (f'<text x="0" y="{CHART_HEIGHT + 14}">{escape(_.date(first))}</text>'
-              f'<text x="{CHART_WIDTH}" y="{CHART_HEIGHT + 14}" text-anchor="end">'
+    labels = (f'<text x="0" y="{CHART_HEIGHT + 22}">{escape(_.date(first))}</text>'
+              f'<text x="{CHART_WIDTH}" y="{CHART_HEIGHT + 22}" text-anchor="end">'
               f"{escape(_.date(last))}</text>"
-              f'<text x="0" y="10">{escape(_.money(top))}</text>')
-    return (f'<figure><svg viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT + 18}" role="img" '
+              f'<text x="0" y="20">{escape(_.money(top))}</text>')
+    return (f'<figure><svg viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT + 28}" role="img" '
             f'aria-labelledby="chart-words">{"".join(bars)}{labels}</svg>'
             f'<figcaption id="chart-words">{escape(words)}</figcaption></figure>')
 
