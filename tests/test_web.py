@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sys
 from datetime import timedelta
 
 import pytest
@@ -20,8 +21,10 @@ from models.figures import totals
 from models.pledges import Pledge, PledgeDraft, mark_received, register_pledge
 from models.users import ensure_user, update_user
 from tests.conftest import ROOT, TOKEN, Loa, loa_config
+from tests.test_config import run_loa
 from tests.test_figures import NOW, TODAY, actor, campaign_of, give
 from tests.test_pledging import open_campaign
+from tests.test_run import free_port
 from web.figures import Given
 from web.server import ClientLimiter, PublicSite
 
@@ -263,3 +266,25 @@ async def test_readers_arriving_together_wait_for_one_computation(areas_db):
         answers = await asyncio.gather(*(client.get(f"/c/{prefix}") for _ in range(20)))
         assert {a.status for a in answers} == {200}
         assert public.cache.computations == 1
+
+
+def test_loa_web_needs_an_address(tmp_path):
+    result = run_loa("web", env={"LOA_DATABASE_URL": f"sqlite:///{tmp_path}/x.db"})
+    assert result.returncode == 2
+    assert result.stderr.startswith("loa: LOA_WEB_LISTEN is not set")
+
+
+async def test_loa_web_serves_the_page_alone(tmp_path):
+    port = free_port()
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot.cli", "web", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        env={"PATH": "/usr/bin:/bin", "LOA_DATABASE_URL": f"sqlite:///{tmp_path}/x.db",
+             "LOA_WEB_LISTEN": f"127.0.0.1:{port}"})
+    try:
+        line = await asyncio.wait_for(process.stdout.readline(), timeout=60)
+        assert line.decode().strip() == f"Loa's public page: http://127.0.0.1:{port}/"
+        async with ClientSession() as http, http.get(f"http://127.0.0.1:{port}/?lang=en") as got:
+            assert got.status == 200 and "There is no campaign yet." in await got.text()
+    finally:
+        process.terminate()
+        await process.wait()
