@@ -69,15 +69,6 @@ class ClientLimiter:
         self.buckets = {c: (t, at) for c, (t, at) in self.buckets.items() if now - at < full}
 
 
-@dataclass
-class Entry:
-    figures: PageFigures
-    etag: str
-    updated: datetime  # when these figures were first seen: the page's "last updated"
-    checked: float  # monotonic time of the last computation
-    bodies: dict[str, Body] = field(default_factory=dict)  # "json", or HTML per language
-
-
 @dataclass(frozen=True)
 class Body:
     """An answer made once per change of the figures, plain and gzipped (a slow line)."""
@@ -88,6 +79,15 @@ class Body:
     @classmethod
     def of(cls, data: bytes) -> Body:
         return cls(data, gzip.compress(data, compresslevel=6, mtime=0))
+
+
+@dataclass
+class Entry:
+    figures: PageFigures
+    etag: str
+    updated: datetime  # when these figures were first seen: the page's "last updated"
+    checked: float  # monotonic time of the last computation
+    bodies: dict[str, Body] = field(default_factory=dict)  # "json", or HTML per language
 
 
 def _etag(figures: PageFigures) -> str:
@@ -134,7 +134,7 @@ class FigureCache:
         if figures is None:
             self.entries.pop(prefix, None)
             return
-        etag = _etag(figures)
+        etag = await asyncio.to_thread(_etag, figures)  # 10,000 areas: not in the loop
         if old is not None and old.etag == etag:
             old.checked = self.clock()
         else:
@@ -229,9 +229,9 @@ class PublicSite:
             return web.Response(status=404, text=render.not_found(_, self.config.languages),
                                 content_type="text/html")
         body = entry.bodies.get(lang)
-        if body is None:
-            body = entry.bodies[lang] = Body.of(render.page(
-                _, entry.figures, self.config.languages, entry.updated).encode())
+        if body is None:  # once per change and language; a thread, as 10,000 areas take time
+            body = entry.bodies[lang] = await asyncio.to_thread(lambda: Body.of(render.page(
+                _, entry.figures, self.config.languages, entry.updated).encode()))
         return self._answer(request, f"{entry.etag}-{lang}", body, "text/html")
 
     async def api(self, request: web.Request) -> web.Response:
@@ -241,7 +241,8 @@ class PublicSite:
         body = entry.bodies.get("json")
         if body is None:
             data = {**entry.figures.as_json(), "updated_at": entry.updated.isoformat()}
-            body = entry.bodies["json"] = Body.of(json.dumps(data, ensure_ascii=False).encode())
+            body = entry.bodies["json"] = await asyncio.to_thread(
+                lambda: Body.of(json.dumps(data, ensure_ascii=False).encode()))
         return self._answer(request, entry.etag, body, "application/json")
 
     async def index(self, request: web.Request) -> web.Response:
