@@ -1,14 +1,15 @@
 """The public page at scale: requests a second for a campaign of 1,000,000 pledges over 11,011
 areas (bench/totals.py's data), against a static file served by the same server in the same run.
 
-    .venv/bin/python -m bench.web [--pledges 1000000] [--seconds 10] [--concurrency 32]
-                                  [--refresh 5] [--db-url URL]
+    .venv/bin/python -m bench.web [--pledges 1000000] [--seconds 5] [--rounds 3]
+                                  [--concurrency 32] [--refresh 5] [--db-url URL]
 
 The server runs in its own process (as `loa web` would), the client (aiohttp, `concurrency`
 requests in flight, gzip accepted as browsers do) in this one. Each route is hammered for
-`seconds`; the refresh is short on purpose, so the figures are read again several times during
-the run and the figures' cost shows if it ever reaches the readers. Default database: SQLite in
-a temporary folder (built, then served); with --db-url, that database is emptied and used.
+`seconds`, the routes in turn, `rounds` times, and the median printed. The refresh is short on
+purpose: the figures are read again several times during the run, so their cost shows if it
+ever reaches the readers. Default database: SQLite in a temporary folder (built, then served);
+with --db-url, that database is emptied and used.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ import asyncio
 import os
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -76,7 +78,7 @@ async def hammer(base: str, path: str, seconds: float, concurrency: int,
     return done / elapsed, size, status, slowest
 
 
-async def measure(base: str, seconds: float, concurrency: int) -> list[str]:
+async def measure(base: str, seconds: float, concurrency: int, rounds: int) -> list[str]:
     async with ClientSession() as http:
         started = time.perf_counter()
         async with http.get(f"{base}/c/{PREFIX}") as answer:
@@ -91,10 +93,18 @@ async def measure(base: str, seconds: float, concurrency: int) -> list[str]:
               (f"campaign page /c/{PREFIX}", f"/c/{PREFIX}", None),
               (f"JSON /api/campaigns/{PREFIX}", f"/api/campaigns/{PREFIX}", None),
               ("campaign page, If-None-Match (304)", f"/c/{PREFIX}", {"If-None-Match": etag})]
-    baseline = None
-    for label, path, headers in routes:
-        rate, size, status, slowest = await hammer(base, path, seconds, concurrency, headers)
-        baseline = baseline or rate
+    rates: dict[str, list[float]] = {label: [] for label, _, _ in routes}
+    answers: dict[str, tuple[int, int, float]] = {}
+    for _ in range(rounds):  # interleaved, so a busy moment of the machine hits every route
+        for label, path, headers in routes:
+            rate, size, status, slowest = await hammer(base, path, seconds, concurrency,
+                                                       headers)
+            rates[label].append(rate)
+            answers[label] = (status, size, max(slowest, answers.get(label, (0, 0, 0))[2]))
+    baseline = statistics.median(rates[routes[0][0]])
+    for label, _, _ in routes:
+        rate = statistics.median(rates[label])
+        status, size, slowest = answers[label]
         lines.append(f"  {label:<36} {rate:8,.0f} req/s  ({rate / baseline:4.2f} × static)  "
                      f"{status} {size:,} bytes  slowest {slowest * 1000:.0f} ms")
     return lines
@@ -103,7 +113,8 @@ async def measure(base: str, seconds: float, concurrency: int) -> list[str]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--pledges", type=int, default=1_000_000)
-    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--seconds", type=float, default=5, help="a route, each round")
+    parser.add_argument("--rounds", type=int, default=3, help="the median of this many")
     parser.add_argument("--concurrency", type=int, default=32)
     parser.add_argument("--refresh", type=int, default=5, help="web.refresh_seconds")
     parser.add_argument("--db-url", help="a PostgreSQL database to empty and use")
@@ -120,7 +131,8 @@ def main() -> None:
         build(url, args.pledges)
         print(f"{len(areas()):,} areas, {args.pledges:,} pledges, built in "
               f"{time.perf_counter() - started:.0f} s ({url.split(':')[0]}); "
-              f"{args.concurrency} requests in flight, {args.seconds:.0f} s a route, "
+              f"{args.concurrency} requests in flight, median of {args.rounds} rounds of "
+              f"{args.seconds:.0f} s a route, "
               f"refresh every {args.refresh} s", flush=True)
         port = free_port()
         server = subprocess.Popen([sys.executable, "-m", "bench.web", "--serve", url,
@@ -134,7 +146,7 @@ def main() -> None:
                 except OSError:
                     time.sleep(0.1)
             print("\n".join(asyncio.run(measure(f"http://127.0.0.1:{port}", args.seconds,
-                                                args.concurrency))), flush=True)
+                                                args.concurrency, args.rounds))), flush=True)
         finally:
             server.send_signal(signal.SIGTERM)
             server.wait(timeout=30)
