@@ -36,9 +36,9 @@ def _bar(value: int, whole: int, _: Translator, of: str) -> str:
     """A number's share of another as a progress bar and its percentage in words."""
     if whole <= 0:
         return ""
-    ratio = value / whole
-    return (f'<progress max="{whole}" value="{min(value, whole)}"></progress>'
-            f"<small>{escape(_(of, percent=_.percent(ratio)))}</small>")
+    words = escape(_(of, percent=_.percent(value / whole)))
+    return (f'<progress max="{whole}" value="{min(value, whole)}" aria-label="{words}">'
+            f"</progress><small>{words}</small>")
 
 
 def _figure(term: str, value: str, bar: str = "") -> str:
@@ -73,7 +73,8 @@ def items_section(_: Translator, f: PageFigures) -> str:
                  name=item.name, pledged=_.number(item.pledged),
                  quantity=_.number(item.quantity), received=_.number(item.received))
         lines.append(f'<li>{escape(text)}<progress max="{item.quantity}" '
-                     f'value="{min(item.received, item.quantity)}"></progress></li>')
+                     f'value="{min(item.received, item.quantity)}" aria-label="{escape(text)}">'
+                     "</progress></li>")
     heading = _("Item targets")
     return (f'<section aria-labelledby="items"><h2 id="items">{escape(heading)}</h2>'
             f"<ul>{''.join(lines)}</ul></section>")
