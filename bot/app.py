@@ -49,6 +49,7 @@ from handlers import (
 )
 from handlers.router import text_router, unknown_command_handler
 from models.users import get_user
+from web.server import PublicSite
 
 log = logging.getLogger(__name__)
 
@@ -76,6 +77,8 @@ def build_application(config: Config, db: Database) -> Application:
     app.bot_data["services"] = Services(config, db, dispatcher,
                                         Reminders(db, config, dispatcher))
     updates.on_overflow = functools.partial(_too_many_updates, app)
+    if config.web_listen:  # the public page lives and dies with the bot: one process
+        app.bot_data["web"] = PublicSite(config, db)
 
     app.add_handler(private_only.handler(), group=private_only.GROUP)
     app.add_handlers(onboarding.handlers())
@@ -118,11 +121,15 @@ async def _post_init(app: Application) -> None:
     services.dispatcher.start()  # first: after a crash, deliveries resume at once
     await menu.set_default_menus(app.bot, services.config)
     services.reminders.start(app.job_queue)
+    if "web" in app.bot_data:
+        await app.bot_data["web"].start(*services.config.web_listen)
     log.info("Loa is up as @%s", app.bot.username)
 
 
 async def _post_stop(app: Application) -> None:
     await app.bot_data["services"].dispatcher.stop()
+    if "web" in app.bot_data:
+        await app.bot_data["web"].stop()
 
 
 async def _too_many_updates(app: Application, update: Update) -> None:

@@ -8,6 +8,7 @@ clear line and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import logging
 import os
 import sys
@@ -52,6 +53,16 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
     log.info("starting: polling %s", config.api_url)
     app.run_polling(allowed_updates=ALLOWED_UPDATES)
     log.info("stopped cleanly")
+
+
+def cmd_web(config: Config, args: argparse.Namespace) -> None:
+    """The public page alone (the bot elsewhere, or none): needs web.listen."""
+    from web.server import serve_forever
+
+    if not config.web_listen:
+        raise ConfigError("LOA_WEB_LISTEN is not set: give host:port, e.g. 127.0.0.1:8080 "
+                          "(web.listen in config.toml)")
+    asyncio.run(serve_forever(config, _db(config)))
 
 
 def cmd_sandbox(config: Config, args: argparse.Namespace) -> None:
@@ -251,6 +262,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--config", help="config file (default: LOA_CONFIG or ./config.toml)")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="start the bot (long polling)").set_defaults(fn=cmd_run)
+    sub.add_parser("web", help="serve the public page alone (web.listen)").set_defaults(
+        fn=cmd_web)
     sb = sub.add_parser("sandbox", help="try Loa in the terminal: emulator, bot and personas")
     sb.add_argument("--keep", action="store_true", help="keep the throwaway database")
     sb.set_defaults(fn=cmd_sandbox)

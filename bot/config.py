@@ -74,6 +74,11 @@ class Config:
     broadcast_sender: str = "📢 Ủy ban MTTQ {level} {area}"
     #: Village-level areas beyond models.areas.HEAD_TITLES: folded level → {language: title}.
     head_titles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
+    #: The public page: where it listens (host, port; None = no web server), the address used
+    #: in links (None = no links), and how often a campaign's figures are read again.
+    web_listen: tuple[str, int] | None = None
+    web_public_url: str | None = None
+    web_refresh: int = 30
     source: Path | None = None
 
     @property
@@ -205,6 +210,20 @@ def _sender(key: str, value: Any) -> str:
     return text
 
 
+def _listen(key: str, value: Any) -> tuple[str, int] | None:
+    text = str(value).strip()
+    if not text:
+        return None
+    host, _, port = text.rpartition(":")
+    if not host or not port.isdigit() or not 0 <= int(port) <= 65535:
+        raise ConfigError(f"{key}: expected host:port (e.g. 127.0.0.1:8080), got {value!r}")
+    return host.strip("[]"), int(port)
+
+
+def _public_url(key: str, value: Any) -> str | None:
+    return _api_url(key, value) if str(value).strip() else None
+
+
 def _timezone(key: str, value: Any) -> ZoneInfo:
     try:
         return ZoneInfo(_text(key, value))
@@ -258,6 +277,9 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("reminders", "pledge_days_before_end", "LOA_PLEDGE_REMINDER_DAYS", _positive_int, 3),
     ("support", "duplicate_days", "LOA_SUPPORT_DUPLICATE_DAYS", _positive_int, 365),
     ("broadcasts", "sender", "LOA_BROADCAST_SENDER", _sender, "📢 Ủy ban MTTQ {level} {area}"),
+    ("web", "listen", "LOA_WEB_LISTEN", _listen, ""),
+    ("web", "public_url", "LOA_WEB_PUBLIC_URL", _public_url, ""),
+    ("web", "refresh_seconds", "LOA_WEB_REFRESH_SECONDS", _positive_int, 30),
 )
 
 
@@ -363,5 +385,8 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         broadcast_sender=values["LOA_BROADCAST_SENDER"],
         head_titles=_head_titles("areas.head_titles", data.get("areas", {}).get("head_titles", {}),
                                  values["LOA_LANGUAGES"]),
+        web_listen=values["LOA_WEB_LISTEN"],
+        web_public_url=values["LOA_WEB_PUBLIC_URL"],
+        web_refresh=values["LOA_WEB_REFRESH_SECONDS"],
         source=file,
     )

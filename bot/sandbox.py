@@ -32,6 +32,7 @@ from models.areas import by_code, import_areas, parse_csv
 from models.campaigns import CampaignDraft, create_campaign
 from models.households import import_households, parse_households_csv
 from models.users import Role, actor_for, get_user, grant, update_user
+from web.server import PublicSite
 
 TOKEN = "100000:SANDBOX"
 DEMO_FUND = Fund("970436", "0011001234567", "MTTQ HUYEN THU THUA (SANDBOX)")
@@ -263,11 +264,15 @@ async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None
         config = dataclasses.replace(
             config, token=TOKEN, api_url=emu.api_url, database_url=db.url,
             admins=frozenset({PERSONAS["admin"].id}), fund=config.fund or DEMO_FUND,
-            chat_rate=1000)  # one person at a terminal: no chat pace to keep
+            chat_rate=1000, web_listen=None)  # one person at a terminal: no chat pace to keep
+        site = PublicSite(config, db)
+        address = await site.start("127.0.0.1", 0)  # a free local port
+        config = dataclasses.replace(config, web_public_url=address)
         async with serving(build_application(config, db)):
             term = Terminal(emu, out)
             term.interactive = stdin.isatty()
             term.say("Loa sandbox: the bot runs against a local Bot API emulator.")
+            term.say(f"The public page (công khai) is served at {address}/")
             term.say(HELP.format(names=", ".join(PERSONAS)))
             term.who()
             watcher = asyncio.create_task(term.watch(lambda: f"{term.key()}> "))
@@ -286,6 +291,7 @@ async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None
                         await term.settle()
             finally:
                 watcher.cancel()
+                await site.stop()
             term.say("bye")
 
 

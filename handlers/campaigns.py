@@ -18,6 +18,7 @@ from bot import pages
 from bot.context import Me, escape, local_today, me, officer, presser, reply, services
 from bot.i18n import N_, Translator
 from bot.messages import pledge_button
+from bot.weblinks import page_button
 from handlers.area_picker import Picker
 from handlers.inputs import read_amount
 from handlers.router import nav_row
@@ -144,6 +145,9 @@ async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
     if letter_cut(campaign) or campaign.attachment_kind:
         rows.append([InlineKeyboardButton(_("📖 Read the whole letter"),
                                           callback_data=f"cmp:l:{campaign.id}")])
+    public_page = page_button(_, svc.config, campaign.ref_prefix)
+    if public_page:
+        rows.append(public_page)
     await pages.show(update, pages.page_text([card(_, campaign, where, prog, today)], [0]),
                      pages.markup(rows, pages.nav_row(page, count, lambda n: f"cmp:pg:{n}")))
 

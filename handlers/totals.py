@@ -14,6 +14,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot import charts, pages
 from bot.context import Me, escape, me, reply, services
 from bot.i18n import Translator
+from bot.weblinks import page_button
 from handlers.pledges import describe
 from models.areas import get_area
 from models.campaigns import Campaign, public_campaigns
@@ -137,6 +138,9 @@ async def show(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, r
     page = pages.clamp(page, len(split))
     chart = [[InlineKeyboardButton(_("📊 Chart"), callback_data=f"ch:{campaign_id}")]] \
         if report == "tot" and data.overall.pledges else []
+    public_page = page_button(_, svc.config, campaign.ref_prefix) if report == "tot" else []
+    if public_page:
+        chart.append(public_page)
     await pages.show(update, pages.page_text(lines, split[page], header), pages.markup(
         chart, pages.nav_row(page, len(split), lambda n: f"{report}:{campaign_id}:{n}")))
 

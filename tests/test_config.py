@@ -103,3 +103,20 @@ def test_the_funds_bank_name_from_the_file_or_the_environment(tmp_path):
                        ).fund.bank_name == "Vietcombank CN Long An"
     bare = write(tmp_path, '[fund]\nbank_bin = "970436"\naccount = "1031933430"\n')
     assert load_config(bare, env={}).fund.bank_name == ""
+
+
+def test_the_public_page_keys(tmp_path):
+    config = load_config(ROOT / "config.toml", env={})
+    assert config.web_listen is None and config.web_public_url is None
+    assert config.web_refresh == 30
+    body = "[web]\nlisten = '0.0.0.0:8080'\npublic_url = 'https://loa.example.vn/'\n"
+    config = load_config(write(tmp_path, body), env={"LOA_WEB_REFRESH_SECONDS": "10"})
+    assert config.web_listen == ("0.0.0.0", 8080)
+    assert config.web_public_url == "https://loa.example.vn" and config.web_refresh == 10
+    config = load_config(write(tmp_path, body), env={"LOA_WEB_LISTEN": "[::1]:0",
+                                                      "LOA_WEB_PUBLIC_URL": ""})
+    assert config.web_listen == ("::1", 0) and config.web_public_url is None
+    for key, value, expected in (("LOA_WEB_LISTEN", "8080", "expected host:port"),
+                                 ("LOA_WEB_PUBLIC_URL", "loa.vn", "not an http")):
+        with pytest.raises(ConfigError, match=expected):
+            load_config(write(tmp_path, ""), env={key: value})

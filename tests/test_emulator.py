@@ -30,6 +30,7 @@ from telegram import (
     ReplyKeyboardMarkup,
     ReplyKeyboardRemove,
     Update,
+    WebAppInfo,
 )
 from telegram.constants import ParseMode
 from telegram.error import (
@@ -566,6 +567,17 @@ async def test_more_than_100_inline_buttons_are_refused(emu: Emulator, bot: Bot)
     with pytest.raises(BadRequest, match=r"^Reply markup is too long$"):
         await bot.edit_message_reply_markup(ALICE, sent.message_id, reply_markup=keyboard(101))
     assert sum(len(row) for row in emu.last(ALICE).buttons()) == 100
+
+
+@pytest.mark.asyncio
+async def test_web_app_buttons_need_https(emu: Emulator, bot: Bot) -> None:
+    def keyboard(url: str) -> InlineKeyboardMarkup:
+        return InlineKeyboardMarkup([[InlineKeyboardButton("page", web_app=WebAppInfo(url))]])
+
+    await bot.send_message(ALICE, "ok", reply_markup=keyboard("https://loa.example.vn/c/TT23"))
+    assert emu.last(ALICE).inline_keyboard[0][0]["web_app"]["url"].startswith("https://")
+    with pytest.raises(BadRequest, match=r"(?i)only https links are allowed"):
+        await bot.send_message(ALICE, "no", reply_markup=keyboard("http://loa.example.vn/c/TT23"))
 
 
 @pytest.mark.asyncio

@@ -42,6 +42,7 @@ def test_sandbox_chats_as_several_personas():
     assert "https://t.me/loa_sandbox_bot?start=" in out
     assert "Bạn là: trưởng ấp." in out
     assert "switch persona: citizen, benefactor, head, officer, admin" in out
+    assert "The public page (công khai) is served at http://127.0.0.1:" in out
     assert "there is no button 9" in out and out.rstrip().endswith("bye")
 
 

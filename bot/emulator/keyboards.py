@@ -43,6 +43,12 @@ def check_markup(p: JSON) -> JSON | None:
                     "can't parse inline keyboard button: Text buttons are unallowed in the "
                     "inline keyboard"
                 )
+            if "web_app" in button:  # Telegram opens only https pages inside itself
+                app = button["web_app"]
+                url = str(app.get("url", "")) if isinstance(app, dict) else ""
+                if not url.startswith("https://"):
+                    raise bad(f"inline keyboard button Web App URL {url!r} is invalid: Only "
+                              "HTTPS links are allowed")
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                 raise bad("BUTTON_DATA_INVALID")

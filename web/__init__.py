@@ -1,0 +1,1 @@
+"""The public page (công khai): a read-only web server showing each campaign's figures."""

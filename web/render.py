@@ -1,0 +1,211 @@
+"""The public page as HTML: small templates (string.Template), CSS bars, an SVG chart drawn
+here. No JavaScript: a cheap phone on a slow line gets one small document and one stylesheet."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from functools import cache
+from html import escape
+from pathlib import Path
+from string import Template
+
+from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from web.figures import AreaLine, CampaignLink, PageFigures
+
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 600, 200, 30
+OF_TARGET = N_("{percent} of the target")
+OF_PLEDGED = N_("{percent} of the pledged")
+OF_RECEIVED = N_("{percent} of the received")
+
+
+@cache
+def template(name: str) -> Template:
+    return Template((TEMPLATES / name).read_text(encoding="utf-8"))
+
+
+def switch(lang: str, languages: tuple[str, ...], path: str) -> str:
+    """Links to the page in the other languages, each named in itself."""
+    return " · ".join(
+        f'<a href="{escape(path)}?lang={code}" hreflang="{code}" lang="{code}">'
+        f"{escape(LANGUAGE_NAMES.get(code, code))}</a>"
+        for code in languages if code != lang)
+
+
+def _bar(value: int, whole: int, _: Translator, of: str) -> str:
+    """A number's share of another as a progress bar and its percentage in words."""
+    if whole <= 0:
+        return ""
+    words = escape(_(of, percent=_.percent(value / whole)))
+    return (f'<progress max="{whole}" value="{min(value, whole)}" aria-label="{words}">'
+            f"</progress><small>{words}</small>")
+
+
+def _figure(term: str, value: str, bar: str = "") -> str:
+    """value and bar are HTML already."""
+    bar = f"<dd>{bar}</dd>" if bar else ""
+    return f"<div><dt>{escape(term)}</dt><dd>{value}</dd>{bar}</div>"
+
+
+def figures_list(_: Translator, f: PageFigures) -> str:
+    """Target, pledged, received and given: each a number and a bar."""
+    base = f.target or f.pledged
+    rows = []
+    if f.target:
+        rows.append(_figure(_("Target"), escape(_.money(f.target))))
+    rows.append(_figure(_("Pledged"), escape(_.money(f.pledged)) + " · " + escape(
+        _.ngettext("{n} pledger", "{n} pledgers", f.pledgers)),
+        _bar(f.pledged, f.target, _, OF_TARGET)))
+    rows.append(_figure(_("Received"), escape(_.money(f.received)),
+                        _bar(f.received, base, _, OF_TARGET if f.target else OF_PLEDGED)))
+    rows.append(_figure(_("Given"), escape(_.money(f.given.total)),
+                        _bar(f.given.total, f.received, _, OF_RECEIVED)))
+    return "\n".join(rows)
+
+
+def items_section(_: Translator, f: PageFigures) -> str:
+    if not f.items:
+        return ""
+    lines = []
+    for item in f.items:
+        text = _("{name}: {pledged} of {quantity} pledged, {received} received",
+                 name=item.name, pledged=_.number(item.pledged),
+                 quantity=_.number(item.quantity), received=_.number(item.received))
+        lines.append(f'<li>{escape(text)}<progress max="{item.quantity}" '
+                     f'value="{min(item.received, item.quantity)}" aria-label="{escape(text)}">'
+                     "</progress></li>")
+    heading = _("Item targets")
+    return (f'<section aria-labelledby="items"><h2 id="items">{escape(heading)}</h2>'
+            f"<ul>{''.join(lines)}</ul></section>")
+
+
+def _row(_: Translator, line: AreaLine, name: str, depth: int) -> str:
+    return (f'<tr><th scope="row" class="d{min(depth, 3)}">{escape(name)}</th>'
+            f"<td>{escape(_.money(line.pledged))}</td><td>{escape(_.money(line.received))}</td>"
+            f"<td>{line.pledges}</td><td>{escape(_.money(line.given))}</td></tr>")
+
+
+def areas_section(_: Translator, f: PageFigures) -> str:
+    """One collapsible table per area directly below the campaign's, with every area under it
+    on its own line; pledges counted at the campaign's area itself get a line of their own."""
+    if not f.areas:
+        return ""
+    root, rest = f.areas[0], f.areas[1:]
+    head = (f'<thead><tr><th scope="col">{escape(_("Area"))}</th>'
+            f'<th scope="col">{escape(_("Pledged"))}</th>'
+            f'<th scope="col">{escape(_("Received"))}</th>'
+            f'<th scope="col">{escape(_("Pledges"))}</th>'
+            f'<th scope="col">{escape(_("Given"))}</th></tr></thead>')
+    groups: list[list[AreaLine]] = []
+    for line in rest:
+        if line.depth == 1:
+            groups.append([line])
+        elif groups:
+            groups[-1].append(line)
+    own = AreaLine(root.code, root.name, root.level, 0, None,
+                   root.pledged - sum(g[0].pledged for g in groups),
+                   root.received - sum(g[0].received for g in groups),
+                   root.pledges - sum(g[0].pledges for g in groups),
+                   root.given - sum(g[0].given for g in groups))
+    if not groups:
+        groups.append([own])
+    elif own.pledges or own.given:
+        groups.append([AreaLine(own.code, _("{area} (directly)", area=own.name), own.level, 1,
+                                None, own.pledged, own.received, own.pledges, own.given)])
+    out = []
+    for group in groups:
+        top = group[0]
+        received = _("received {received}", received=_.money(top.received))
+        summary = escape(f"{top.name}: {_.money(top.pledged)} · {received}")
+        rows = "".join(_row(_, line, line.name, line.depth - 1) for line in group)
+        out.append(f'<details><summary>{summary}</summary><div class="wide"><table><caption>'
+                   f"{escape(top.name)}</caption>{head}<tbody>{rows}</tbody></table></div>"
+                   "</details>")
+    return "\n".join(out)
+
+
+def chart(_: Translator, days: list[tuple[date, int]],
+          given: list[tuple[date, int]] | None = None) -> str:
+    """Money received (and given) each day as an inline SVG bar chart, described in words."""
+    if not days and not given:
+        return "<p>" + escape(_("Nothing received yet.")) + "</p>"
+    received = dict(days)
+    out = dict(given or [])
+    span = sorted(set(received) | set(out))
+    first, last = span[0], span[-1]
+    count = (last - first).days + 1
+    top = max([*received.values(), *out.values(), 1])
+    step = CHART_WIDTH / count
+    width = max(step * (0.45 if given is not None else 0.8), 1)
+    scale = (CHART_HEIGHT - CHART_TOP) / top
+    bars = []
+    for series, css, shift in ((received, "", 0.0), (out, ' class="given"', width)):
+        for day, amount in series.items():
+            x = (day - first).days * step + shift
+            h = amount * scale
+            bars.append(f'<rect{css} x="{x:.1f}" y="{CHART_HEIGHT - h:.1f}" width="{width:.1f}" '
+                        f'height="{h:.1f}"><title>{escape(_.date(day))}: '
+                        f"{escape(_.money(amount))}</title></rect>")
+    biggest = max(days, key=lambda pair: pair[1]) if days else (first, 0)
+    words = _("Money received each day from {start} to {end}; the most in one day: {amount} on "
+              "{date}.", start=_.date(first), end=_.date(last), amount=_.money(biggest[1]),
+              date=_.date(biggest[0]))
+    labels = (f'<text x="0" y="{CHART_HEIGHT + 22}">{escape(_.date(first))}</text>'
+              f'<text x="{CHART_WIDTH}" y="{CHART_HEIGHT + 22}" text-anchor="end">'
+              f"{escape(_.date(last))}</text>"
+              f'<text x="0" y="20">{escape(_.money(top))}</text>')
+    return (f'<figure><svg viewBox="0 0 {CHART_WIDTH} {CHART_HEIGHT + 28}" role="img" '
+            f'aria-labelledby="chart-words">{"".join(bars)}{labels}</svg>'
+            f'<figcaption id="chart-words">{escape(words)}</figcaption></figure>')
+
+
+def honour_section(_: Translator, f: PageFigures) -> str:
+    if not f.honour:
+        return "<p>" + escape(_("Nobody on the roll yet: pledges appear here once they are "
+                                "received.")) + "</p>"
+    lines = []
+    for line in f.honour:
+        what = _.money(line.amount)
+        if line.item:
+            what = (f"{_.number(line.quantity)} × " if line.quantity else "") + line.item + \
+                (f", {_.money(line.amount)}" if line.amount else "")
+        if not line.received:
+            what += " · " + _("registered, not yet received")
+        lines.append(f"<li>{escape(line.name)} — {escape(what)}</li>")
+    return f"<ol>{''.join(lines)}</ol>"
+
+
+def page(_: Translator, f: PageFigures, languages: tuple[str, ...], updated: datetime) -> str:
+    status = "" if f.status == "open" else f" · {_(f.status)}"
+    return template("page.html").substitute(
+        lang=_.lang, title=escape(f.name), name=escape(f.name), where=escape(f.area),
+        prefix=escape(f.prefix), languages_label=escape(_("Language")),
+        switch=switch(_.lang, languages, f"/c/{f.prefix}"),
+        dates=escape(f"{_.date(f.starts_on)} – {_.date(f.ends_on)}{status}"),
+        money_heading=escape(_("The fund")), figures=figures_list(_, f),
+        items=items_section(_, f), areas_heading=escape(_("By area")),
+        areas=areas_section(_, f), days_heading=escape(_("Received day by day")),
+        chart=chart(_, f.received_by_day, f.given.by_day),
+        honour_heading=escape(_("Honour roll")), honour=honour_section(_, f),
+        updated=escape(_("Last updated {time}", time=_.datetime(updated))),
+        all_campaigns=escape(_("All campaigns")))
+
+
+def index(_: Translator, links: list[CampaignLink], languages: tuple[str, ...]) -> str:
+    if links:
+        items = "".join(
+            f'<li><a href="/c/{escape(c.prefix)}">{escape(c.name)}</a> — {escape(c.area)}, '
+            f"{escape(_.date(c.starts_on))} – {escape(_.date(c.ends_on))}</li>" for c in links)
+        body = f"<ul>{items}</ul>"
+    else:
+        body = "<p>" + escape(_("There is no campaign yet.")) + "</p>"
+    return template("index.html").substitute(
+        lang=_.lang, title=escape(_("Campaigns")), languages_label=escape(_("Language")),
+        switch=switch(_.lang, languages, "/"), campaigns=body)
+
+
+def not_found(_: Translator, languages: tuple[str, ...]) -> str:
+    return template("index.html").substitute(
+        lang=_.lang, title=escape(_("This campaign does not exist.")),
+        languages_label=escape(_("Language")), switch=switch(_.lang, languages, "/"),
+        campaigns=f'<p><a href="/">{escape(_("All campaigns"))}</a></p>')
