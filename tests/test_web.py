@@ -78,7 +78,7 @@ async def test_the_json_is_the_databases_figures(site, areas_db):
         {"date": (TODAY - timedelta(days=1)).isoformat(), "amount": 2_000_000},
         {"date": TODAY.isoformat(), "amount": 5_000_000}]
     assert data["items"][0] == {"name": "Nhà Đại đoàn kết", "quantity": 7, "pledged": 1,
-                                "received": 1}
+                                "received": 1, "started": 0, "finished": 0}
     assert [h["name"] for h in data["honour"]] == ["Người 20", "Người 23"]
     assert data["given"] == {"total": 0, "records": 0, "by_day": []} and data["updated_at"]
 
@@ -162,19 +162,24 @@ async def test_support_given_shows_rolled_up_and_without_names(areas_db):
         record_support(s, actor(s, 1), SupportDraft(
             campaign.id, "goods", 500_000, TODAY - timedelta(days=1),
             area_id=by_code(s, "28054").id, cause="Bếp ăn trường học"), TODAY)
+        builds = add_household(s, actor(s, 1), "Lê Thị Nhà", by_code(s, "28042-A2").id, "poor")
+        record_support(s, actor(s, 1), SupportDraft(campaign.id, "house", 0, TODAY,
+                                                    household_id=builds.id, stage="started"),
+                       TODAY)
     areas_db.call(give_support)
     public = PublicSite(config(), areas_db)
     async with TestClient(TestServer(public.app())) as client:
         data = await (await client.get(f"/api/campaigns/{prefix}")).json()
-        assert data["given"] == {"total": 3_500_000, "records": 2, "by_day": [
+        assert data["given"] == {"total": 3_500_000, "records": 3, "by_day": [
             {"date": (TODAY - timedelta(days=1)).isoformat(), "amount": 500_000},
             {"date": TODAY.isoformat(), "amount": 3_000_000}]}
+        assert (data["items"][0]["started"], data["items"][0]["finished"]) == (1, 0)
         given = {a["code"]: a["given"] for a in data["areas"]}
         assert (given["804"], given["28042"], given["28042-A1"], given["28054"],
                 given["28039"]) == (3_500_000, 3_000_000, 3_000_000, 500_000, 0)
         page = await (await client.get(f"/c/{prefix}?lang=en")).text()
-        assert "Given" in page and 'class="given"' in page
-        assert "Nghèo" not in page and "Bếp ăn" not in page  # sums only, never who
+        assert "Given" in page and 'class="given"' in page and "1 being built, 0 finished" in page
+        assert "Nghèo" not in page and "Bếp ăn" not in page and "Lê Thị" not in page
 
 
 async def test_routes_methods_headers_and_missing_campaigns(site):

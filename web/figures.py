@@ -20,7 +20,7 @@ from models.exports import campaign_by_prefix
 from models.figures import Sums, honour_roll, progress, totals
 from models.pledges import PledgeStatus
 from models.series import campaign_series
-from models.support import given_by_area, given_by_day, given_total
+from models.support import given_by_area, given_by_day, given_total, house_progress
 
 #: How far below the campaign's area the table goes: a province's districts, communes and ấp.
 TABLE_DEPTH = 3
@@ -46,6 +46,8 @@ class ItemLine:
     quantity: int  # the target
     pledged: int
     received: int
+    started: int = 0  # houses being built with the fund (support recorded as a house)
+    finished: int = 0
 
 
 @dataclass(frozen=True)
@@ -111,7 +113,11 @@ def page_figures(session: Session, prefix: str,
     records, total = given_total(session, campaign.id)
     given = Given(total, records, [(day, value) for day, (_n, value)
                                    in given_by_day(session, campaign.id).items()])
-    items = [ItemLine(t.name, t.quantity, pledged, received) for t, pledged, received in prog.items]
+    houses = {h.target_id: h for h in house_progress(session, campaign.id)}
+    items = [ItemLine(t.name, t.quantity, pledged, received,
+                      houses[t.id].started if t.id in houses else 0,
+                      houses[t.id].finished if t.id in houses else 0)
+             for t, pledged, received in prog.items]
     honour = [HonourLine(p.display_name, p.received_amount if p.status == PledgeStatus.RECEIVED
                          and p.received_amount is not None else p.amount, p.item, p.quantity,
                          p.status == PledgeStatus.RECEIVED)

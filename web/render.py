@@ -71,6 +71,9 @@ def items_section(_: Translator, f: PageFigures) -> str:
         text = _("{name}: {pledged} of {quantity} pledged, {received} received",
                  name=item.name, pledged=_.number(item.pledged),
                  quantity=_.number(item.quantity), received=_.number(item.received))
+        if item.started or item.finished:
+            text += "; " + _("{started} being built, {finished} finished",
+                             started=_.number(item.started), finished=_.number(item.finished))
         lines.append(f'<li>{escape(text)}<progress max="{item.quantity}" '
                      f'value="{min(item.received, item.quantity)}" aria-label="{escape(text)}">'
                      "</progress></li>")
