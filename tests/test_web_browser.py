@@ -52,6 +52,14 @@ def more(s):
         pledge = give(s, 40 + i, code, campaign, amount)
         mark_received(s, actor(s, 1), pledge.id, amount, TODAY.fromordinal(
             TODAY.toordinal() - days), pledge.created_at)
+    from models.areas import by_code
+    from models.households import add_household
+    from models.support import SupportDraft, record_support
+    for name, code, kind, value, stage in [("Hộ mẫu Một", "28042-A2", "money", 2_000_000, None),
+                                           ("Hộ mẫu Hai", "28063", "house", 0, "started")]:
+        home = add_household(s, actor(s, 1), name, by_code(s, code).id, "poor")
+        record_support(s, actor(s, 1), SupportDraft(campaign.id, kind, value, TODAY,
+                                                    household_id=home.id, stage=stage), TODAY)
     return prefix, campaign.id
 
 
@@ -73,6 +81,8 @@ async def test_the_page_in_chromium_shows_the_databases_figures(areas_db, tmp_pa
     assert shown["Chỉ tiêu"] == _.money(500_000_000)
     assert shown["Đã đăng ký"].startswith(_.money(figures.overall.pledged) + " · ")
     assert shown["Đã nhận"] == _.money(figures.overall.received)
+    assert shown["Đã hỗ trợ"] == _.money(2_000_000)
+    assert "Hộ mẫu" not in dom  # who was helped is never on the page
     rows = dict((name, (pledged, received)) for name, pledged, received in re.findall(
         r'<th scope="row" class="d\d">(.*?)</th><td>(.*?)</td><td>(.*?)</td>', dom))
     for area, sums in figures.by_area[1:]:
