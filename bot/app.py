@@ -44,6 +44,7 @@ from handlers import (
     privacy,
     private_only,
     reconcile,
+    reports,
     support,
     totals,
 )
@@ -91,12 +92,14 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(totals.handlers())
     app.add_handlers(broadcasts.handlers())
     app.add_handlers(deadlines.handlers())
+    app.add_handlers(reports.handlers())
     app.add_handlers(reconcile.handlers())
     app.add_handlers(exports.handlers())
     app.add_handlers(support.handlers())
     app.add_handlers(leave.handlers({**campaigns.BACK, **pledges.BACK, **my_pledges.BACK,
                                      **pledge_desk.BACK, **broadcasts.BACK, **deadlines.BACK,
-                                     **reconcile.BACK, **exports.BACK, **support.BACK}))
+                                     **reports.BACK, **reconcile.BACK, **exports.BACK,
+                                     **support.BACK}))
     app.add_handler(inputs.amount_handler({**pledges.AMOUNT_STEPS, **my_pledges.AMOUNT_STEPS,
                                             **pledge_desk.AMOUNT_STEPS, **support.AMOUNT_STEPS}))
     app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
@@ -108,6 +111,7 @@ def build_application(config: Config, db: Database) -> Application:
                                  **campaigns.TEXT_STEPS, **pledges.TEXT_STEPS,
                                  **my_pledges.TEXT_STEPS, **pledge_desk.TEXT_STEPS,
                                  **broadcasts.TEXT_STEPS, **deadlines.TEXT_STEPS,
+                                 **reports.TEXT_STEPS,
                                  **reconcile.TEXT_STEPS, **exports.TEXT_STEPS,
                                  **support.TEXT_STEPS},
                              (leave.is_leave_word, leave.leave), reconcile.statement_sent))

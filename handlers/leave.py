@@ -27,6 +27,7 @@ from handlers import (
     my_pledges,
     pledge_desk,
     pledges,
+    reports,
     support,
 )
 from handlers.menu import main_menu
@@ -52,7 +53,7 @@ DROPPED = {
     campaigns.EDIT_FLOW: N_("the change to the campaign (it stays as it was)"),
     deadlines.FLOW: N_("the deadline you were setting"),
     deadlines.CHANGE: N_("the change to the deadline (it stays as it was)"),
-    deadlines.REPORT: N_("the report you were filling in (nothing was sent)"),
+    reports.REPORT: N_("the report you were filling in (nothing was sent)"),
     exports.FLOW: N_("the export (no file was made)"),
     support.FLOW: N_("recording support (nothing was recorded)"),
 }

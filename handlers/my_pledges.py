@@ -1,6 +1,7 @@
 """One's own pledges (/mypledges): each with its status and what was received, and while it is
 still registered, ✏ change one thing (amount, name shown, honour roll), ✖ cancel, 🧾 the payment
-code again. Every press is checked against the pledge's owner and status."""
+code again. Every press is checked against the pledge's owner and status. Also the switch under
+a pledge reminder that turns those reminders off."""
 
 from __future__ import annotations
 
@@ -37,7 +38,7 @@ from models.pledges import (
     my_pledges,
     own_pledge,
 )
-from models.users import AccessDenied
+from models.users import AccessDenied, User, update_user
 
 MINE = "mypledge"
 MINE_PAGE = 10
@@ -288,6 +289,17 @@ async def _mine_back(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
     await mine_menu(update, context, person, found[1], edit=False)
 
 
+async def reminders_off(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    person = await presser(update, context)
+    if person is None:
+        return
+    await query.answer()
+    await services(context).db.run(lambda s: update_user(s, s.get(User, person.id),
+                                                         pledge_reminders=False))
+    await reply(update, person._("Done: no more pledge reminders."), edit=False)
+
+
 BACK = {(MINE, step): _mine_back for step in ("amount", "name", "sure")}
 TEXT_STEPS = {(MINE, "amount"): new_amount_typed, (MINE, "name"): new_name_typed}
 AMOUNT_STEPS = {(MINE, "amount"): new_amount_settled}
@@ -301,4 +313,5 @@ def handlers() -> list:
         CallbackQueryHandler(mine_field_pressed, pattern=r"^mp:f:"),
         CallbackQueryHandler(change_confirmed, pattern=r"^mp:ok:"),
         CallbackQueryHandler(mine_page_pressed, pattern=r"^mp:p:\d+$"),
+        CallbackQueryHandler(reminders_off, pattern=r"^rm:off$"),
     ]
