@@ -7,9 +7,6 @@ path of ids ("/1/5/23/") so "is this area inside that officer's scope" is one st
 
 from __future__ import annotations
 
-import csv
-import io
-import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -17,9 +14,9 @@ from dataclasses import dataclass
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 import models.base  # noqa: F401  (constraint naming convention before any table)
+from models.csvrows import RowsRefused, read_rows
 from models.wording import N_
 
-CODE_PATTERN = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
 COLUMNS = ("code", "name", "level", "parent_code")
 
 
@@ -183,50 +180,18 @@ class ImportResult:
     unchanged: int
 
 
-class AreaImportError(Exception):
-    """The file was refused as a whole; errors are (line number, what is wrong)."""
-
-    def __init__(self, errors: list[tuple[int, str]]):
-        super().__init__("; ".join(f"line {line}: {msg}" for line, msg in errors))
-        self.errors = errors
+class AreaImportError(RowsRefused):
+    """The areas file was refused as a whole."""
 
 
 def parse_csv(text: str) -> list[Row]:
     """Read code,name,level,parent_code rows; every problem is collected with its line."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise AreaImportError([(1, f"missing column(s) {', '.join(missing)}; "
-                                   f"the header must be {','.join(COLUMNS)}")])
-    reader.fieldnames = header
-    rows, errors, seen = [], [], {}
-    for record in reader:
-        line = reader.line_num
-        if None in record:
-            errors.append((line, "too many fields"))
-            continue
-        values = {c: (record.get(c) or "").strip() for c in COLUMNS}
-        if not any(values.values()):
-            continue
-        problem = _row_problem(values, seen)
-        if problem:
-            errors.append((line, problem))
-            continue
-        seen[values["code"]] = line
-        rows.append(Row(line, values["code"], values["name"], values["level"],
-                        values["parent_code"]))
-    if errors:
-        raise AreaImportError(errors)
-    return rows
+    return [Row(line, v["code"], v["name"], v["level"], v["parent_code"])
+            for line, v in read_rows(text, COLUMNS, _row_problem, AreaImportError)]
 
 
-def _row_problem(values: dict[str, str], seen: dict[str, int]) -> str | None:
+def _row_problem(values: dict[str, str]) -> str | None:
     code = values["code"]
-    if not CODE_PATTERN.match(code):
-        return f"code {code!r} must be 1-32 letters, digits, '.', '_' or '-'"
-    if code in seen:
-        return f"code {code!r} already used on line {seen[code]}"
     if not values["name"] or len(values["name"]) > 200:
         return "name must be 1-200 characters"
     if not values["level"] or len(values["level"]) > 50:

@@ -7,8 +7,6 @@ stays counted. Everything public about households is counts and sums per area (m
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
@@ -16,8 +14,9 @@ from datetime import datetime
 from sqlmodel import Field, Session, SQLModel, col, func, select
 
 import models.base  # noqa: F401  (constraint naming convention before any table)
-from models.areas import CODE_PATTERN, Area, by_code, fold, get_area
+from models.areas import Area, by_code, fold, get_area
 from models.base import utcnow
+from models.csvrows import RowsRefused, read_rows
 from models.users import AccessDenied, Actor, Role
 from models.wording import N_
 
@@ -204,51 +203,20 @@ class ImportResult:
     erased: int  # rows of households erased on request: left erased
 
 
-class HouseholdImportError(Exception):
-    """The file was refused as a whole; errors are (line number, what is wrong)."""
-
-    def __init__(self, errors: list[tuple[int, str]]):
-        super().__init__("; ".join(f"line {line}: {msg}" for line, msg in errors))
-        self.errors = errors
+class HouseholdImportError(RowsRefused):
+    """The households file was refused as a whole."""
 
 
 def parse_households_csv(text: str) -> list[Row]:
     """Read code,name,area_code,category[,members] rows; every problem with its line."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    header = [h.strip() for h in reader.fieldnames or []]
-    missing = [c for c in COLUMNS if c not in header]
-    if missing:
-        raise HouseholdImportError([(1, f"missing column(s) {', '.join(missing)}; the header "
-                                        f"must be {','.join(COLUMNS)}[,members]")])
-    reader.fieldnames = header
-    rows, errors, seen = [], [], {}
-    for record in reader:
-        line = reader.line_num
-        if None in record:
-            errors.append((line, "too many fields"))
-            continue
-        values = {c: (record.get(c) or "").strip() for c in (*COLUMNS, "members")}
-        if not any(values.values()):
-            continue
-        problem = _row_problem(values, seen)
-        if problem:
-            errors.append((line, problem))
-            continue
-        seen[values["code"]] = line
-        rows.append(Row(line, values["code"], values["name"], values["area_code"],
-                        category_of(values["category"]),
-                        int(values["members"]) if values["members"] else None))
-    if errors:
-        raise HouseholdImportError(errors)
-    return rows
+    return [Row(line, v["code"], v["name"], v["area_code"], category_of(v["category"]),
+                int(v["members"]) if v["members"] else None)
+            for line, v in read_rows(text, COLUMNS, _row_problem, HouseholdImportError,
+                                     optional=("members",))]
 
 
-def _row_problem(values: dict[str, str], seen: dict[str, int]) -> str | None:
-    code, members = values["code"], values["members"]
-    if not CODE_PATTERN.match(code):
-        return f"code {code!r} must be 1-32 letters, digits, '.', '_' or '-'"
-    if code in seen:
-        return f"code {code!r} already used on line {seen[code]}"
+def _row_problem(values: dict[str, str]) -> str | None:
+    members = values["members"]
     if not values["name"] or len(values["name"]) > NAME_MAX:
         return f"name must be 1-{NAME_MAX} characters"
     if not values["area_code"]:
