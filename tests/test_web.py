@@ -78,7 +78,7 @@ async def test_the_json_is_the_databases_figures(site, areas_db):
         {"date": (TODAY - timedelta(days=1)).isoformat(), "amount": 2_000_000},
         {"date": TODAY.isoformat(), "amount": 5_000_000}]
     assert data["items"][0] == {"name": "Nhà Đại đoàn kết", "quantity": 7, "pledged": 1,
-                                "received": 1, "started": 0, "finished": 0}
+                                "received": 1, "started": 0, "finished": 0, "photos": []}
     assert [h["name"] for h in data["honour"]] == ["Người 20", "Người 23"]
     assert data["given"] == {"total": 0, "records": 0, "by_day": []} and data["updated_at"]
 
@@ -311,3 +311,80 @@ async def test_loa_web_serves_the_page_alone(tmp_path):
     finally:
         process.terminate()
         await process.wait()
+
+
+def house_with_photos(prefix: str, finished_photo: str, started_photo: str):
+    """Two houses: one finished with its photo, one being built with another."""
+    from models.households import add_household
+    from models.support import SupportDraft, record_support
+
+    def record(s):
+        campaign = campaign_of_prefix(s, prefix)
+        for name, stage, photo in (("Lê Văn Xong", "finished", finished_photo),
+                                   ("Lê Văn Đang", "started", started_photo)):
+            home = add_household(s, actor(s, 1), name, by_code(s, "28042-A1").id, "poor")
+            record_support(s, actor(s, 1), SupportDraft(
+                campaign.id, "house", 0, TODAY, household_id=home.id, stage=stage,
+                file_id=photo, file_kind="photo"), TODAY)
+    return record
+
+
+def jpeg(width: int, height: int) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+    out = BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def test_finished_houses_show_their_photos_as_small_thumbnails(areas_db, tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+    prefix = areas_db.call(seed)
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        emu.add_user(700, "Tím")
+        done = emu.send_photo(700, jpeg(1280, 960))["photo"][-1]["file_id"]
+        building = emu.send_photo(700, jpeg(640, 480))["photo"][-1]["file_id"]
+        areas_db.call(house_with_photos(prefix, done, building))
+        public = PublicSite(config(LOA_TELEGRAM_TOKEN=TOKEN, LOA_TELEGRAM_API_URL=emu.api_url,
+                                   LOA_WEB_PHOTOS_DIR=str(tmp_path / "p")), areas_db, burst=1000)
+        async with TestClient(TestServer(public.app())) as client:
+            page = await (await client.get(f"/c/{prefix}?lang=en")).text()
+            images = re.findall(r'<img src="([^"]+)" loading="lazy" width="160" height="120" '
+                                r'alt="([^"]+)">', page)
+            assert images == [(images[0][0], "Finished house 1: Nhà Đại đoàn kết")]
+            assert "1 being built, 1 finished" in page
+            answer = await client.get(images[0][0])
+            assert answer.status == 200 and answer.content_type == "image/jpeg"
+            data = await answer.read()
+            with Image.open(BytesIO(data)) as thumb:
+                assert thumb.format == "JPEG" and thumb.size == (320, 240)
+            assert await (await client.get(images[0][0])).read() == data
+            assert public.photos.fetches == 1  # kept on disk: Telegram asked once
+            assert [p.name for p in (tmp_path / "p").iterdir()] == [images[0][0].rsplit("/", 1)[1]]
+            vi = await (await client.get(f"/c/{prefix}?lang=vi")).text()
+            assert 'alt="Nhà đã xong 1: Nhà Đại đoàn kết"' in vi
+            json_text = await (await client.get(f"/api/campaigns/{prefix}")).text()
+            refused = [await client.get(f"/c/{prefix}/photos/{key}.jpg") for key in (
+                "0" * 24, done, building, images[0][0].rsplit("/", 1)[1][:-4] + "0")]
+            assert [r.status for r in refused] == [404] * 4
+            refused_text = "".join([await r.text() for r in refused])
+            assert (await client.get(f"/c/NOPE99/{images[0][0].split('/', 3)[3]}")).status == 404
+            for shown in (page, vi, json_text, refused_text):
+                for secret in (TOKEN, done, building, "Lê Văn"):
+                    assert secret not in shown
+
+
+async def test_no_token_no_photos(areas_db):
+    prefix = areas_db.call(seed)
+    areas_db.call(house_with_photos(prefix, "PHO1-abc", "PHO2-def"))
+    public = PublicSite(config(), areas_db)
+    assert public.photos is None
+    async with TestClient(TestServer(public.app())) as client:
+        page = await (await client.get(f"/c/{prefix}?lang=en")).text()
+        assert "1 being built, 1 finished" in page and "<img" not in page
+        from web.photos import photo_key
+        assert (await client.get(f"/c/{prefix}/photos/{photo_key('PHO1-abc')}.jpg")
+                ).status == 404

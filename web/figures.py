@@ -21,7 +21,10 @@ from models.figures import Sums, honour_roll, progress, totals
 from models.pledges import PledgeStatus
 from models.series import campaign_series
 from models.support import given_by_area, given_by_day, given_total, house_progress
+from web.photos import photo_key
 
+#: Finished houses' photos shown per item target: thumbnails, the page stays light.
+PHOTOS_SHOWN = 6
 #: How far below the campaign's area the table goes: a province's districts, communes and ấp.
 TABLE_DEPTH = 3
 HONOUR_SHOWN = 100
@@ -48,6 +51,7 @@ class ItemLine:
     received: int
     started: int = 0  # houses being built with the fund (support recorded as a house)
     finished: int = 0
+    photos: tuple[str, ...] = ()  # keys of finished houses' photos (web/photos.py), the first
 
 
 @dataclass(frozen=True)
@@ -86,9 +90,12 @@ class PageFigures:
     honour: list[HonourLine]
     received_by_day: list[tuple[date, int]]
     given: Given
+    #: photo key → Telegram file id: what /c/PREFIX/photos/KEY.jpg may fetch; never published
+    photo_files: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         data = asdict(self)
+        del data["photo_files"]
         for key in ("starts_on", "ends_on"):
             data[key] = data[key].isoformat()
         data["received_by_day"] = [{"date": d.isoformat(), "amount": a}
@@ -114,9 +121,13 @@ def page_figures(session: Session, prefix: str,
     given = Given(total, records, [(day, value) for day, (_n, value)
                                    in given_by_day(session, campaign.id).items()])
     houses = {h.target_id: h for h in house_progress(session, campaign.id)}
+    photo_files = {photo_key(file_id): file_id for h in houses.values()
+                   for file_id in h.photos[:PHOTOS_SHOWN]}
     items = [ItemLine(t.name, t.quantity, pledged, received,
                       houses[t.id].started if t.id in houses else 0,
-                      houses[t.id].finished if t.id in houses else 0)
+                      houses[t.id].finished if t.id in houses else 0,
+                      tuple(photo_key(f) for f in houses[t.id].photos[:PHOTOS_SHOWN])
+                      if t.id in houses else ())
              for t, pledged, received in prog.items]
     honour = [HonourLine(p.display_name, p.received_amount if p.status == PledgeStatus.RECEIVED
                          and p.received_amount is not None else p.amount, p.item, p.quantity,
@@ -126,7 +137,7 @@ def page_figures(session: Session, prefix: str,
         campaign.ref_prefix, campaign.name, label(session, root), campaign.starts_on,
         campaign.ends_on, campaign.status, campaign.money_target, tally.overall.pledged,
         tally.overall.received, tally.overall.pledges, prog.pledgers, areas, items, honour,
-        series.by_day, given)
+        series.by_day, given, photo_files)
 
 
 def _area_lines(session: Session, root: Area, sums: dict[int, Sums],

@@ -10,13 +10,14 @@ from pathlib import Path
 from string import Template
 
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
-from web.figures import AreaLine, CampaignLink, PageFigures
+from web.figures import AreaLine, CampaignLink, ItemLine, PageFigures
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 CHART_WIDTH, CHART_HEIGHT, CHART_TOP = 600, 200, 30
 OF_TARGET = N_("{percent} of the target")
 OF_PLEDGED = N_("{percent} of the pledged")
 OF_RECEIVED = N_("{percent} of the received")
+HOUSE_PHOTO = N_("Finished house {number}: {target}")
 
 
 @cache
@@ -63,7 +64,19 @@ def figures_list(_: Translator, f: PageFigures) -> str:
     return "\n".join(rows)
 
 
-def items_section(_: Translator, f: PageFigures) -> str:
+def _thumbnails(_: Translator, f: PageFigures, item: ItemLine) -> str:
+    """Small lazy-loaded pictures of the finished houses (web/photos.py makes them)."""
+    if not item.photos:
+        return ""
+    pictures = "".join(
+        f'<li><img src="/c/{escape(f.prefix)}/photos/{key}.jpg" loading="lazy" width="160" '
+        f'height="120" alt="{escape(_(HOUSE_PHOTO, number=n, target=item.name))}"></li>'
+        for n, key in enumerate(item.photos, 1))
+    return f'<ul class="photos">{pictures}</ul>'
+
+
+def items_section(_: Translator, f: PageFigures, photos: bool = False) -> str:
+    """Each item target and its progress; with `photos`, the finished houses' thumbnails."""
     if not f.items:
         return ""
     lines = []
@@ -76,7 +89,7 @@ def items_section(_: Translator, f: PageFigures) -> str:
                              started=_.number(item.started), finished=_.number(item.finished))
         lines.append(f'<li>{escape(text)}<progress max="{item.quantity}" '
                      f'value="{min(item.received, item.quantity)}" aria-label="{escape(text)}">'
-                     "</progress></li>")
+                     f"</progress>{_thumbnails(_, f, item) if photos else ''}</li>")
     heading = _("Item targets")
     return (f'<section aria-labelledby="items"><h2 id="items">{escape(heading)}</h2>'
             f"<ul>{''.join(lines)}</ul></section>")
@@ -178,7 +191,8 @@ def honour_section(_: Translator, f: PageFigures) -> str:
     return f"<ol>{''.join(lines)}</ol>"
 
 
-def page(_: Translator, f: PageFigures, languages: tuple[str, ...], updated: datetime) -> str:
+def page(_: Translator, f: PageFigures, languages: tuple[str, ...], updated: datetime,
+         photos: bool = False) -> str:
     status = "" if f.status == "open" else f" · {_(f.status)}"
     return template("page.html").substitute(
         lang=_.lang, title=escape(f.name), name=escape(f.name), where=escape(f.area),
@@ -186,7 +200,7 @@ def page(_: Translator, f: PageFigures, languages: tuple[str, ...], updated: dat
         switch=switch(_.lang, languages, f"/c/{f.prefix}"),
         dates=escape(f"{_.date(f.starts_on)} – {_.date(f.ends_on)}{status}"),
         money_heading=escape(_("The fund")), figures=figures_list(_, f),
-        items=items_section(_, f), areas_heading=escape(_("By area")),
+        items=items_section(_, f, photos), areas_heading=escape(_("By area")),
         areas=areas_section(_, f), days_heading=escape(_("Received day by day")),
         chart=chart(_, f.received_by_day, f.given.by_day),
         honour_heading=escape(_("Honour roll")), honour=honour_section(_, f),

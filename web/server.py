@@ -27,6 +27,7 @@ from bot.db import Database
 from bot.i18n import Translator
 from web import render
 from web.figures import PageFigures, campaign_links, page_figures
+from web.photos import KEY, PhotoStore
 
 log = logging.getLogger(__name__)
 
@@ -171,6 +172,7 @@ class PublicSite:
         self.config, self.db = config, db
         self.cache = FigureCache(self._compute, config.web_refresh)
         self.limiter = ClientLimiter(rate, burst)
+        self.photos = PhotoStore.of(config)  # None without the bot's token: no photos shown
         self.runner: web.AppRunner | None = None
 
     async def _compute(self, prefix: str) -> PageFigures | None:
@@ -183,6 +185,7 @@ class PublicSite:
         app = web.Application(middlewares=[self._guard])
         app.router.add_get("/", self.index)
         app.router.add_get("/c/{prefix}", self.page)
+        app.router.add_get("/c/{prefix}/photos/{key}.jpg", self.photo)
         app.router.add_get("/api/campaigns/{prefix}", self.api)
         app.router.add_static("/static/", STATIC)
         return app
@@ -230,8 +233,20 @@ class PublicSite:
         body = entry.bodies.get(lang)
         if body is None:  # once per change and language; a thread, as 10,000 areas take time
             body = entry.bodies[lang] = await asyncio.to_thread(lambda: Body.of(render.page(
-                _, entry.figures, self.config.languages, entry.updated).encode()))
+                _, entry.figures, self.config.languages, entry.updated,
+                photos=self.photos is not None).encode()))
         return self._answer(request, f"{entry.etag}-{lang}", body, "text/html")
+
+    async def photo(self, request: web.Request) -> web.Response:
+        """A finished house's thumbnail, by the key the page names it with; 404 for any other."""
+        key = request.match_info["key"]
+        entry = await self._entry(request)
+        file_id = entry.figures.photo_files.get(key) if entry and KEY.match(key) else None
+        data = await self.photos.get(key, file_id) if file_id and self.photos else None
+        if data is None:
+            raise web.HTTPNotFound(text="No such photo\n")
+        return web.Response(body=data, content_type="image/jpeg", headers={
+            "Cache-Control": "public, max-age=86400", "ETag": f'"{key}"'})
 
     async def api(self, request: web.Request) -> web.Response:
         entry = await self._entry(request)
