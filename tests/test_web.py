@@ -388,3 +388,51 @@ async def test_no_token_no_photos(areas_db):
         from web.photos import photo_key
         assert (await client.get(f"/c/{prefix}/photos/{photo_key('PHO1-abc')}.jpg")
                 ).status == 404
+
+
+def test_initials_as_a_notice_board_writes_them():
+    from models.households import initials
+    assert initials("Nguyễn Văn An") == "N.V.A."
+    assert initials("  đỗ thị  ánh ") == "Đ.T.Á."
+    assert initials("Lê (Bà) Út") == "L.Ú."
+
+
+@pytest.mark.parametrize("show", [False, True])
+async def test_households_helped_by_initials_and_village_only_when_asked(areas_db, show):
+    from models.households import add_household, erase_household
+    from models.support import SupportDraft, record_support
+
+    prefix = areas_db.call(seed)
+
+    def helped(s):
+        campaign = campaign_of_prefix(s, prefix)
+        for name, area, kind, value in (("Nguyễn Văn An", "28042-A1", "money", 2_000_000),
+                                        ("Đỗ Thị Ánh", "28054", "house", 0)):
+            home = add_household(s, actor(s, 1), name, by_code(s, area).id, "poor")
+            record_support(s, actor(s, 1), SupportDraft(campaign.id, kind, value, TODAY,
+                                                        household_id=home.id), TODAY)
+        gone = add_household(s, actor(s, 1), "Trần Quốc Bảo", by_code(s, "28042-A2").id, "poor")
+        record_support(s, actor(s, 1), SupportDraft(campaign.id, "money", 1_000, TODAY,
+                                                    household_id=gone.id), TODAY)
+        erase_household(s, actor(s, 1), gone.id)  # erased on request: off the board too
+    areas_db.call(helped)
+    public = PublicSite(config(LOA_WEB_SHOW_HOUSEHOLDS=str(show).lower()), areas_db)
+    async with TestClient(TestServer(public.app())) as client:
+        vi = await (await client.get(f"/c/{prefix}?lang=vi")).text()
+        en = await (await client.get(f"/c/{prefix}?lang=en")).text()
+        data = await (await client.get(f"/api/campaigns/{prefix}")).json()
+    today = TODAY.strftime("%d/%m/%Y")
+    shown = [f"N.V.A. — Ấp 1 — 2.000.000\xa0₫, {today}",
+             f"Đ.T.Á. — Bình An — 🏠 Nhà Đại đoàn kết, {today}"]
+    for line in shown:
+        assert (line in vi) is show, line
+    assert ("Households helped" in en) is show and ("Hộ đã được hỗ trợ" in vi) is show
+    if show:
+        assert data["helped"]["total"] == 2
+        assert [(h["initials"], h["village"]) for h in data["helped"]["shown"]] == [
+            ("Đ.T.Á.", "Bình An"), ("N.V.A.", "Ấp 1")]
+    else:
+        assert data["helped"] is None
+    for text in (vi, en, str(data)):
+        for name in ("Nguyễn Văn An", "Văn An", "Đỗ Thị Ánh", "Thị Ánh", "T.Q.B.", "Bảo"):
+            assert name not in text, name

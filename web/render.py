@@ -10,6 +10,7 @@ from pathlib import Path
 from string import Template
 
 from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from models.support import KIND_NAMES, Kind
 from web.figures import AreaLine, CampaignLink, ItemLine, PageFigures
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
@@ -191,6 +192,27 @@ def honour_section(_: Translator, f: PageFigures) -> str:
     return f"<ol>{''.join(lines)}</ol>"
 
 
+def helped_section(_: Translator, f: PageFigures) -> str:
+    """As a commune notice board: "N.V.A. — Ấp 1 — 2.000.000 ₫, 03/12/2026"; never a name."""
+    if f.helped is None:
+        return ""
+    shown, total = f.helped
+    lines = []
+    for h in shown:
+        what = _.money(h.value) if h.kind == Kind.MONEY else (
+            _(KIND_NAMES[Kind(h.kind)]) + (f" {_.money(h.value)}" if h.value else ""))
+        lines.append(f"<li>{escape(f'{h.initials} — {h.village} — {what}, {_.date(h.given_on)}')}"
+                     "</li>")
+    body = f"<ol>{''.join(lines)}</ol>" if lines else "<p>" + escape(
+        _("No household has been helped yet.")) + "</p>"
+    more = "" if total <= len(shown) else "<p>" + escape(_(
+        "The newest {shown} of {total}.", shown=_.number(len(shown)), total=_.number(total))
+    ) + "</p>"
+    heading = _("Households helped")
+    return (f'<section aria-labelledby="helped"><h2 id="helped">{escape(heading)}</h2>'
+            f"{body}{more}</section>")
+
+
 def page(_: Translator, f: PageFigures, languages: tuple[str, ...], updated: datetime,
          photos: bool = False) -> str:
     status = "" if f.status == "open" else f" · {_(f.status)}"
@@ -202,7 +224,7 @@ def page(_: Translator, f: PageFigures, languages: tuple[str, ...], updated: dat
         money_heading=escape(_("The fund")), figures=figures_list(_, f),
         items=items_section(_, f, photos), areas_heading=escape(_("By area")),
         areas=areas_section(_, f), days_heading=escape(_("Received day by day")),
-        chart=chart(_, f.received_by_day, f.given.by_day),
+        chart=chart(_, f.received_by_day, f.given.by_day), helped=helped_section(_, f),
         honour_heading=escape(_("Honour roll")), honour=honour_section(_, f),
         updated=escape(_("Last updated {time}", time=_.datetime(updated))),
         all_campaigns=escape(_("All campaigns")))

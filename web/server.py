@@ -176,7 +176,8 @@ class PublicSite:
         self.runner: web.AppRunner | None = None
 
     async def _compute(self, prefix: str) -> PageFigures | None:
-        return await self.db.run(page_figures, prefix, self.config.honour_registered)
+        return await self.db.run(page_figures, prefix, self.config.honour_registered,
+                                 self.config.web_show_households)
 
     def translator(self, lang: str) -> Translator:
         return Translator(lang, self.config.timezone)
