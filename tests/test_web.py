@@ -436,3 +436,72 @@ async def test_households_helped_by_initials_and_village_only_when_asked(areas_d
     for text in (vi, en, str(data)):
         for name in ("Nguyễn Văn An", "Văn An", "Đỗ Thị Ánh", "Thị Ánh", "T.Q.B.", "Bảo"):
             assert name not in text, name
+
+
+def province_figures():
+    """A province of 11,011 areas (10 districts × 100 communes × 10 ấp), sums everywhere."""
+    from web.figures import AreaLine, Given, PageFigures
+
+    def line(code, name, level, depth, parent, n):
+        return AreaLine(code, name, level, depth, parent, 123_456_000 * n, 98_765_000 * n,
+                        1_000 * n, 45_678_000 * n)
+    areas = [line("P", "Tỉnh Thử", "tỉnh", 0, None, 10_000)]
+    for d in range(10):
+        areas.append(line(f"D{d}", f"Huyện Thử Nghiệm {d}", "huyện", 1, "P", 1_000))
+        for c in range(100):
+            areas.append(line(f"D{d}X{c}", f"Xã Phước Long Thử {c}", "xã", 2, f"D{d}", 10))
+            areas += [line(f"D{d}X{c}A{v}", f"Ấp Tân Hòa {v}", "ấp", 3, f"D{d}X{c}", 1)
+                      for v in range(10)]
+    return PageFigures("TT", "Vì người nghèo", "Tỉnh Thử", TODAY, TODAY, "open",
+                       10**12, 10**11, 10**11, 11_000_000, 900_000, areas, [], [], [], Given(0))
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_province_page_stays_small_and_each_area_opens_its_own_table(lang):
+    """11,011 areas made a page of 1.25 MB: the table stops at the deepest level that fits 500
+    lines, each area cut there a link to its own table, each of them small too."""
+    from bot.i18n import Translator
+    from web import render
+    figures = province_figures()
+    _ = Translator(lang, config().timezone)
+
+    def rendered(area=None):
+        return render.page(_, figures, ("vi", "en"), NOW, area=area)
+
+    whole = rendered()
+    assert len(re.findall(r'<th scope="row"', whole)) == 10  # the districts
+    assert f'<a href="/c/TT?area=D3&amp;lang={lang}">Huyện Thử Nghiệm 3</a>' in whole
+    district, commune = rendered("D3"), rendered("D3X7")
+    assert len(re.findall(r'<th scope="row"', district)) == 100  # 1,100 lines would not fit
+    assert f'<a href="/c/TT?area=D3X7&amp;lang={lang}">Xã Phước Long Thử 7</a>' in district
+    assert len(re.findall(r'<th scope="row"', commune)) == 10 and "Ấp Tân Hòa 9" in commune
+    assert "?area=" not in commune and f'href="/c/TT?lang={lang}"' in commune
+    print(f"{lang}: province {len(whole.encode()):,} B, district {len(district.encode()):,} B, "
+          f"commune {len(commune.encode()):,} B")
+    assert max(len(page.encode()) for page in (whole, district, commune)) < 100_000
+
+
+async def test_a_big_tree_links_each_cut_area_to_its_own_table(db):
+    """661 areas (a district, 60 communes of 10 ấp): the communes, each opening its ấp."""
+    from models.areas import import_areas, parse_csv
+    rows = ["code,name,level,parent_code", "P,Tỉnh Thử,tỉnh,", "D,Huyện Thử,huyện,P"]
+    rows += [f"X{c},Xã {c},xã,D" for c in range(60)]
+    rows += [f"X{c}A{v},Ấp {v},ấp,X{c}" for c in range(60) for v in range(10)]
+    db.call(lambda s: import_areas(s, parse_csv("\n".join(rows))))
+    prefix = db.call(lambda s: (campaign := campaign_of(s, "D"), give(
+        s, 100, "X7A3", campaign, 400_000))[0].ref_prefix)
+    public = PublicSite(config(), db)
+    async with TestClient(TestServer(public.app())) as client:
+        page = await (await client.get(f"/c/{prefix}?lang=en")).text()
+        assert len(re.findall(r'<th scope="row"', page)) == 60 and "Ấp 3" not in page
+        link = f"/c/{prefix}?area=X7&lang=en"
+        assert f'<a href="{link.replace("&", "&amp;")}">Xã 7</a>' in page
+        answer = await client.get(link)
+        one = await answer.text()
+        assert answer.status == 200 and len(re.findall(r'<th scope="row"', one)) == 10
+        assert "Xã 7 and the areas below it." in one and "<td>400,000" in one.replace(
+            "₫", "").replace("\xa0", "")
+        again = await client.get(link, headers={"If-None-Match": answer.headers["ETag"]})
+        assert again.status == 304 and answer.headers["ETag"] != (
+            await client.get(f"/c/{prefix}")).headers["ETag"]
+        assert (await client.get(f"/c/{prefix}?area=NOPE")).status == 404

@@ -231,12 +231,23 @@ class PublicSite:
         if entry is None:
             return web.Response(status=404, text=render.not_found(_, self.config.languages),
                                 content_type="text/html")
+        area = request.query.get("area")
+        if area is not None:  # one area's table: small, made on each request, not kept
+            if render.subtree(entry.figures.areas, area) is None:
+                return web.Response(status=404, text=render.not_found(_, self.config.languages),
+                                    content_type="text/html")
+            body = await asyncio.to_thread(lambda: Body.of(self._render(_, entry, area)))
+            tag = hashlib.sha256(area.encode()).hexdigest()[:16]
+            return self._answer(request, f"{entry.etag}-{lang}-{tag}", body, "text/html")
         body = entry.bodies.get(lang)
         if body is None:  # once per change and language; a thread, as 10,000 areas take time
-            body = entry.bodies[lang] = await asyncio.to_thread(lambda: Body.of(render.page(
-                _, entry.figures, self.config.languages, entry.updated,
-                photos=self.photos is not None).encode()))
+            body = entry.bodies[lang] = await asyncio.to_thread(
+                lambda: Body.of(self._render(_, entry)))
         return self._answer(request, f"{entry.etag}-{lang}", body, "text/html")
+
+    def _render(self, _: Translator, entry: Entry, area: str | None = None) -> bytes:
+        return render.page(_, entry.figures, self.config.languages, entry.updated,
+                           photos=self.photos is not None, area=area).encode()
 
     async def photo(self, request: web.Request) -> web.Response:
         """A finished house's thumbnail, by the key the page names it with; 404 for any other."""
