@@ -30,9 +30,11 @@ def template(name: str) -> Template:
 
 
 def switch(lang: str, languages: tuple[str, ...], path: str) -> str:
-    """Links to the page in the other languages, each named in itself."""
+    """Links to the page in the other languages, each named in itself (path may have a
+    query: an area's table)."""
+    joint = "&amp;" if "?" in path else "?"
     return " · ".join(
-        f'<a href="{escape(path)}?lang={code}" hreflang="{code}" lang="{code}">'
+        f'<a href="{escape(path)}{joint}lang={code}" hreflang="{code}" lang="{code}">'
         f"{escape(LANGUAGE_NAMES.get(code, code))}</a>"
         for code in languages if code != lang)
 
@@ -269,7 +271,8 @@ def page(_: Translator, f: PageFigures, languages: tuple[str, ...], updated: dat
     return template("page.html").substitute(
         lang=_.lang, title=escape(f.name), name=escape(f.name), where=escape(f.area),
         prefix=escape(f.prefix), languages_label=escape(_("Language")),
-        switch=switch(_.lang, languages, f"/c/{f.prefix}"),
+        switch=switch(_.lang, languages, f"/c/{f.prefix}" + (
+            f"?area={quote(area)}" if area else "")),
         dates=escape(f"{_.date(f.starts_on)} – {_.date(f.ends_on)}{status}"),
         money_heading=escape(_("The fund")), figures=figures_list(_, f),
         items=items_section(_, f, photos), areas_heading=escape(_("By area")),

@@ -34,6 +34,9 @@ log = logging.getLogger(__name__)
 STATIC = Path(__file__).resolve().parent / "static"
 PREFIX = re.compile(r"^[A-Za-z0-9]{1,8}$")
 MAX_AGE = 60
+#: Areas' own tables (?area=CODE) kept per campaign and change of its figures: memory bounded
+#: (a district's table is 64 KB), the rest made on each request.
+AREA_BODIES = 200
 #: Telegram opens a Web App in its own web view; Telegram Web (the browser client) frames it.
 FRAME_ANCESTORS = "'self' https://web.telegram.org https://*.telegram.org"
 SECURITY_HEADERS = {
@@ -232,11 +235,15 @@ class PublicSite:
             return web.Response(status=404, text=render.not_found(_, self.config.languages),
                                 content_type="text/html")
         area = request.query.get("area")
-        if area is not None:  # one area's table: small, made on each request, not kept
-            if render.subtree(entry.figures.areas, area) is None:
+        if area is not None:  # one area's table; the first AREA_BODIES asked for are kept
+            body = entry.bodies.get(f"{lang}:{area}")
+            if body is None and render.subtree(entry.figures.areas, area) is None:
                 return web.Response(status=404, text=render.not_found(_, self.config.languages),
                                     content_type="text/html")
-            body = await asyncio.to_thread(lambda: Body.of(self._render(_, entry, area)))
+            if body is None:
+                body = await asyncio.to_thread(lambda: Body.of(self._render(_, entry, area)))
+                if len(entry.bodies) < AREA_BODIES:
+                    entry.bodies[f"{lang}:{area}"] = body
             tag = hashlib.sha256(area.encode()).hexdigest()[:16]
             return self._answer(request, f"{entry.etag}-{lang}-{tag}", body, "text/html")
         body = entry.bodies.get(lang)
