@@ -5,6 +5,7 @@ the honour roll's names (both backends)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 from datetime import timedelta
@@ -507,3 +508,27 @@ async def test_a_big_tree_links_each_cut_area_to_its_own_table(db):
             await client.get(f"/c/{prefix}")).headers["ETag"]
         assert (await client.get(f"/c/{prefix}?area=NOPE")).status == 404
         assert set(public.cache.entries[prefix].bodies) == {"en", "en:X7", "vi"}  # kept
+
+
+def test_the_photos_folder_and_its_cap(tmp_path):
+    from web.photos import PhotoStore, photos_folder
+    assert photos_folder(config(LOA_DATABASE_URL=f"sqlite:///{tmp_path}/loa.db")) == \
+        tmp_path / "web-photos"
+    assert photos_folder(config(LOA_DATABASE_URL="postgresql://x@h/loa")).name == \
+        "loa-web-photos"
+    assert photos_folder(config(LOA_WEB_PHOTOS_DIR=str(tmp_path / "t"))) == tmp_path / "t"
+    assert PhotoStore.of(config()) is None  # no token: no photos
+    store = PhotoStore(TOKEN, "http://127.0.0.1:9", tmp_path / "p", max_bytes=2_500)
+    assert TOKEN not in repr(store)
+    for n, name in enumerate("abc"):
+        store._keep(tmp_path / "p" / f"{name}.jpg", b"x" * 1_000)
+        os.utime(tmp_path / "p" / f"{name}.jpg", (n, n))
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["b.jpg", "c.jpg"]
+
+
+async def test_a_photo_telegram_will_not_give_is_404_and_not_asked_again_at_once(tmp_path):
+    from web.photos import PhotoStore
+    store = PhotoStore(TOKEN, f"http://127.0.0.1:{free_port()}", tmp_path, 10**6)
+    assert await store.get("a" * 24, "PHO1") is None
+    assert await store.get("a" * 24, "PHO1") is None
+    assert store.fetches == 1

@@ -14,6 +14,7 @@ import io
 import logging
 import re
 import tempfile
+import time
 from pathlib import Path
 
 import aiohttp
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 SIZE = 320  # px, the longer side of a thumbnail
 KEY = re.compile(r"^[0-9a-f]{24}$")
 TIMEOUT = aiohttp.ClientTimeout(total=30)
+RETRY_AFTER = 600  # seconds before a photo Telegram would not give is asked for again
 
 
 def photo_key(file_id: str) -> str:
@@ -60,6 +62,7 @@ class PhotoStore:
     def __init__(self, token: str, api_url: str, folder: Path, max_bytes: int):
         self._token, self.api_url, self.folder, self.max_bytes = token, api_url, folder, max_bytes
         self.locks: dict[str, asyncio.Lock] = {}
+        self.failed: dict[str, float] = {}  # key → when Telegram last failed to give it
         self.fetches = 0
 
     @classmethod
@@ -76,6 +79,8 @@ class PhotoStore:
         path = self.folder / f"{key}.jpg"
         if path.is_file():
             return path.read_bytes()
+        if time.monotonic() - self.failed.get(key, -RETRY_AFTER) < RETRY_AFTER:
+            return None  # readers of a broken photo do not each knock at Telegram's door
         lock = self.locks.setdefault(key, asyncio.Lock())
         async with lock:  # readers arriving together wait for one download
             if path.is_file():
@@ -84,6 +89,7 @@ class PhotoStore:
                 data = await asyncio.to_thread(thumbnail, await self._download(file_id))
             except Exception as exc:  # its message may hold the URL, so the token: not logged
                 log.warning("photo %s could not be fetched: %s", key, type(exc).__name__)
+                self.failed[key] = time.monotonic()
                 return None
             finally:
                 self.locks.pop(key, None)
