@@ -79,6 +79,12 @@ class Config:
     web_listen: tuple[str, int] | None = None
     web_public_url: str | None = None
     web_refresh: int = 30
+    #: Thumbnails of finished houses' photos, fetched once from Telegram: their folder (None:
+    #: beside the SQLite database, else a temporary folder) and its size cap in bytes.
+    web_photos_dir: Path | None = None
+    web_photos_max: int = 100 * 1024 * 1024
+    #: Show households helped as commune notice boards do: initials and village, never names.
+    web_show_households: bool = False
     source: Path | None = None
 
     @property
@@ -280,6 +286,9 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("web", "listen", "LOA_WEB_LISTEN", _listen, ""),
     ("web", "public_url", "LOA_WEB_PUBLIC_URL", _public_url, ""),
     ("web", "refresh_seconds", "LOA_WEB_REFRESH_SECONDS", _positive_int, 30),
+    ("web", "photos_dir", "LOA_WEB_PHOTOS_DIR", _optional_text, ""),
+    ("web", "photos_max_mb", "LOA_WEB_PHOTOS_MAX_MB", _positive_int, 100),
+    ("web", "show_households", "LOA_WEB_SHOW_HOUSEHOLDS", _flag, False),
 )
 
 
@@ -388,5 +397,9 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         web_listen=values["LOA_WEB_LISTEN"],
         web_public_url=values["LOA_WEB_PUBLIC_URL"],
         web_refresh=values["LOA_WEB_REFRESH_SECONDS"],
+        web_photos_dir=(file.parent / values["LOA_WEB_PHOTOS_DIR"]
+                        if values["LOA_WEB_PHOTOS_DIR"] else None),
+        web_photos_max=values["LOA_WEB_PHOTOS_MAX_MB"] * 1024 * 1024,
+        web_show_households=values["LOA_WEB_SHOW_HOUSEHOLDS"],
         source=file,
     )

@@ -63,6 +63,12 @@ def category_of(text: str) -> str | None:
                  if folded == key.replace("_", " ") or folded in words), None)
 
 
+def initials(name: str) -> str:
+    """What a commune notice board prints for a name: "Nguyễn Văn An" → "N.V.A." (diacritics
+    kept, so "Đỗ Thị Ánh" → "Đ.T.Á."); never the name itself."""
+    return "".join(f"{word[0].upper()}." for word in name.split() if word[0].isalpha())
+
+
 # ---- who may see and change ------------------------------------------------------------------
 
 def may_manage(actor: Actor, area: Area | None) -> bool:

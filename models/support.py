@@ -24,7 +24,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, select
 from models.areas import Area, fold, get_area, is_within
 from models.base import telegram_id_column, utcnow
 from models.campaigns import Campaign, CampaignTarget, campaigns_run_by, targets
-from models.households import Household, may_manage
+from models.households import Household, initials, may_manage
 from models.users import AccessDenied, Actor, Role
 from models.wording import N_
 
@@ -347,3 +347,30 @@ def given_total(session: Session, campaign_id: int) -> tuple[int, int]:
     count, value = session.exec(select(func.count(), func.coalesce(func.sum(Support.value), 0))
                                 .where(*_current(campaign_id))).one()
     return int(count), int(value)
+
+
+@dataclass(frozen=True)
+class HelpedLine:
+    """One record as a commune notice board shows it: initials and village, never the name."""
+
+    initials: str
+    village: str
+    kind: str
+    value: int
+    given_on: date
+
+
+def helped_households(session: Session, campaign_id: int,
+                      limit: int = 500) -> tuple[list[HelpedLine], int]:
+    """Current records to households (not erased ones) of the campaign, the newest first, at
+    most `limit`; and how many there are in all. Only for deployments that choose to show them
+    (web.show_households)."""
+    query = select(Household.name, Area.name, Support.kind, Support.value, Support.given_on
+                   ).join(Household, col(Household.id) == Support.household_id
+                   ).join(Area, col(Area.id) == Support.area_id).where(
+        *_current(campaign_id), col(Household.erased_at).is_(None))
+    total = session.exec(select(func.count()).select_from(query.subquery())).one()
+    rows = session.exec(query.order_by(col(Support.given_on).desc(), col(Support.id).desc())
+                        .limit(limit))
+    return [HelpedLine(initials(name), village, kind, int(value), given_on)
+            for name, village, kind, value, given_on in rows], int(total)

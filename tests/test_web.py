@@ -5,6 +5,7 @@ the honour roll's names (both backends)."""
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 import sys
 from datetime import timedelta
@@ -78,7 +79,7 @@ async def test_the_json_is_the_databases_figures(site, areas_db):
         {"date": (TODAY - timedelta(days=1)).isoformat(), "amount": 2_000_000},
         {"date": TODAY.isoformat(), "amount": 5_000_000}]
     assert data["items"][0] == {"name": "Nhà Đại đoàn kết", "quantity": 7, "pledged": 1,
-                                "received": 1, "started": 0, "finished": 0}
+                                "received": 1, "started": 0, "finished": 0, "photos": []}
     assert [h["name"] for h in data["honour"]] == ["Người 20", "Người 23"]
     assert data["given"] == {"total": 0, "records": 0, "by_day": []} and data["updated_at"]
 
@@ -311,3 +312,223 @@ async def test_loa_web_serves_the_page_alone(tmp_path):
     finally:
         process.terminate()
         await process.wait()
+
+
+def house_with_photos(prefix: str, finished_photo: str, started_photo: str):
+    """Two houses: one finished with its photo, one being built with another."""
+    from models.households import add_household
+    from models.support import SupportDraft, record_support
+
+    def record(s):
+        campaign = campaign_of_prefix(s, prefix)
+        for name, stage, photo in (("Lê Văn Xong", "finished", finished_photo),
+                                   ("Lê Văn Đang", "started", started_photo)):
+            home = add_household(s, actor(s, 1), name, by_code(s, "28042-A1").id, "poor")
+            record_support(s, actor(s, 1), SupportDraft(
+                campaign.id, "house", 0, TODAY, household_id=home.id, stage=stage,
+                file_id=photo, file_kind="photo"), TODAY)
+    return record
+
+
+def jpeg(width: int, height: int) -> bytes:
+    from io import BytesIO
+
+    from PIL import Image
+    out = BytesIO()
+    Image.new("RGB", (width, height), (200, 40, 30)).save(out, "JPEG")
+    return out.getvalue()
+
+
+async def test_finished_houses_show_their_photos_as_small_thumbnails(areas_db, tmp_path):
+    from io import BytesIO
+
+    from PIL import Image
+    prefix = areas_db.call(seed)
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        emu.add_user(700, "Tím")
+        done = emu.send_photo(700, jpeg(1280, 960))["photo"][-1]["file_id"]
+        building = emu.send_photo(700, jpeg(640, 480))["photo"][-1]["file_id"]
+        areas_db.call(house_with_photos(prefix, done, building))
+        public = PublicSite(config(LOA_TELEGRAM_TOKEN=TOKEN, LOA_TELEGRAM_API_URL=emu.api_url,
+                                   LOA_WEB_PHOTOS_DIR=str(tmp_path / "p")), areas_db, burst=1000)
+        async with TestClient(TestServer(public.app())) as client:
+            page = await (await client.get(f"/c/{prefix}?lang=en")).text()
+            images = re.findall(r'<img src="([^"]+)" loading="lazy" width="160" height="120" '
+                                r'alt="([^"]+)">', page)
+            assert images == [(images[0][0], "Finished house 1: Nhà Đại đoàn kết")]
+            assert "1 being built, 1 finished" in page
+            answer = await client.get(images[0][0])
+            assert answer.status == 200 and answer.content_type == "image/jpeg"
+            data = await answer.read()
+            with Image.open(BytesIO(data)) as thumb:
+                assert thumb.format == "JPEG" and thumb.size == (320, 240)
+            assert await (await client.get(images[0][0])).read() == data
+            assert public.photos.fetches == 1  # kept on disk: Telegram asked once
+            assert [p.name for p in (tmp_path / "p").iterdir()] == [images[0][0].rsplit("/", 1)[1]]
+            vi = await (await client.get(f"/c/{prefix}?lang=vi")).text()
+            assert 'alt="Nhà đã xong 1: Nhà Đại đoàn kết"' in vi
+            json_text = await (await client.get(f"/api/campaigns/{prefix}")).text()
+            refused = [await client.get(f"/c/{prefix}/photos/{key}.jpg") for key in (
+                "0" * 24, done, building, images[0][0].rsplit("/", 1)[1][:-4] + "0")]
+            assert [r.status for r in refused] == [404] * 4
+            refused_text = "".join([await r.text() for r in refused])
+            assert (await client.get(f"/c/NOPE99/{images[0][0].split('/', 3)[3]}")).status == 404
+            for shown in (page, vi, json_text, refused_text):
+                for secret in (TOKEN, done, building, "Lê Văn"):
+                    assert secret not in shown
+
+
+async def test_no_token_no_photos(areas_db):
+    prefix = areas_db.call(seed)
+    areas_db.call(house_with_photos(prefix, "PHO1-abc", "PHO2-def"))
+    public = PublicSite(config(), areas_db)
+    assert public.photos is None
+    async with TestClient(TestServer(public.app())) as client:
+        page = await (await client.get(f"/c/{prefix}?lang=en")).text()
+        assert "1 being built, 1 finished" in page and "<img" not in page
+        from web.photos import photo_key
+        assert (await client.get(f"/c/{prefix}/photos/{photo_key('PHO1-abc')}.jpg")
+                ).status == 404
+
+
+def test_initials_as_a_notice_board_writes_them():
+    from models.households import initials
+    assert initials("Nguyễn Văn An") == "N.V.A."
+    assert initials("  đỗ thị  ánh ") == "Đ.T.Á."
+    assert initials("Lê (Bà) Út") == "L.Ú."
+
+
+@pytest.mark.parametrize("show", [False, True])
+async def test_households_helped_by_initials_and_village_only_when_asked(areas_db, show):
+    from models.households import add_household, erase_household
+    from models.support import SupportDraft, record_support
+
+    prefix = areas_db.call(seed)
+
+    def helped(s):
+        campaign = campaign_of_prefix(s, prefix)
+        for name, area, kind, value in (("Nguyễn Văn An", "28042-A1", "money", 2_000_000),
+                                        ("Đỗ Thị Ánh", "28054", "house", 0)):
+            home = add_household(s, actor(s, 1), name, by_code(s, area).id, "poor")
+            record_support(s, actor(s, 1), SupportDraft(campaign.id, kind, value, TODAY,
+                                                        household_id=home.id), TODAY)
+        gone = add_household(s, actor(s, 1), "Trần Quốc Bảo", by_code(s, "28042-A2").id, "poor")
+        record_support(s, actor(s, 1), SupportDraft(campaign.id, "money", 1_000, TODAY,
+                                                    household_id=gone.id), TODAY)
+        erase_household(s, actor(s, 1), gone.id)  # erased on request: off the board too
+    areas_db.call(helped)
+    public = PublicSite(config(LOA_WEB_SHOW_HOUSEHOLDS=str(show).lower()), areas_db)
+    async with TestClient(TestServer(public.app())) as client:
+        vi = await (await client.get(f"/c/{prefix}?lang=vi")).text()
+        en = await (await client.get(f"/c/{prefix}?lang=en")).text()
+        data = await (await client.get(f"/api/campaigns/{prefix}")).json()
+    today = TODAY.strftime("%d/%m/%Y")
+    shown = [f"N.V.A. — Ấp 1 — 2.000.000\xa0₫, {today}",
+             f"Đ.T.Á. — Bình An — 🏠 Nhà Đại đoàn kết, {today}"]
+    for line in shown:
+        assert (line in vi) is show, line
+    assert ("Households helped" in en) is show and ("Hộ đã được hỗ trợ" in vi) is show
+    if show:
+        assert data["helped"]["total"] == 2
+        assert [(h["initials"], h["village"]) for h in data["helped"]["shown"]] == [
+            ("Đ.T.Á.", "Bình An"), ("N.V.A.", "Ấp 1")]
+    else:
+        assert data["helped"] is None
+    for text in (vi, en, str(data)):
+        for name in ("Nguyễn Văn An", "Văn An", "Đỗ Thị Ánh", "Thị Ánh", "T.Q.B.", "Bảo"):
+            assert name not in text, name
+
+
+def province_figures():
+    """A province of 11,011 areas (10 districts × 100 communes × 10 ấp), sums everywhere."""
+    from web.figures import AreaLine, Given, PageFigures
+
+    def line(code, name, level, depth, parent, n):
+        return AreaLine(code, name, level, depth, parent, 123_456_000 * n, 98_765_000 * n,
+                        1_000 * n, 45_678_000 * n)
+    areas = [line("P", "Tỉnh Thử", "tỉnh", 0, None, 10_000)]
+    for d in range(10):
+        areas.append(line(f"D{d}", f"Huyện Thử Nghiệm {d}", "huyện", 1, "P", 1_000))
+        for c in range(100):
+            areas.append(line(f"D{d}X{c}", f"Xã Phước Long Thử {c}", "xã", 2, f"D{d}", 10))
+            areas += [line(f"D{d}X{c}A{v}", f"Ấp Tân Hòa {v}", "ấp", 3, f"D{d}X{c}", 1)
+                      for v in range(10)]
+    return PageFigures("TT", "Vì người nghèo", "Tỉnh Thử", TODAY, TODAY, "open",
+                       10**12, 10**11, 10**11, 11_000_000, 900_000, areas, [], [], [], Given(0))
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_a_province_page_stays_small_and_each_area_opens_its_own_table(lang):
+    """11,011 areas made a page of 1.25 MB: the table stops at the deepest level that fits 500
+    lines, each area cut there a link to its own table, each of them small too."""
+    from bot.i18n import Translator
+    from web import render
+    figures = province_figures()
+    _ = Translator(lang, config().timezone)
+
+    def rendered(area=None):
+        return render.page(_, figures, ("vi", "en"), NOW, area=area)
+
+    whole = rendered()
+    assert len(re.findall(r'<th scope="row"', whole)) == 10  # the districts
+    assert f'<a href="/c/TT?area=D3&amp;lang={lang}">Huyện Thử Nghiệm 3</a>' in whole
+    district, commune = rendered("D3"), rendered("D3X7")
+    assert len(re.findall(r'<th scope="row"', district)) == 100  # 1,100 lines would not fit
+    assert f'<a href="/c/TT?area=D3X7&amp;lang={lang}">Xã Phước Long Thử 7</a>' in district
+    assert len(re.findall(r'<th scope="row"', commune)) == 10 and "Ấp Tân Hòa 9" in commune
+    assert "?area=D3X7A" not in commune and f'href="/c/TT?lang={lang}"' in commune
+    print(f"{lang}: province {len(whole.encode()):,} B, district {len(district.encode()):,} B, "
+          f"commune {len(commune.encode()):,} B")
+    assert max(len(page.encode()) for page in (whole, district, commune)) < 100_000
+
+
+async def test_a_big_tree_links_each_cut_area_to_its_own_table(db):
+    """661 areas (a district, 60 communes of 10 ấp): the communes, each opening its ấp."""
+    from models.areas import import_areas, parse_csv
+    rows = ["code,name,level,parent_code", "P,Tỉnh Thử,tỉnh,", "D,Huyện Thử,huyện,P"]
+    rows += [f"X{c},Xã {c},xã,D" for c in range(60)]
+    rows += [f"X{c}A{v},Ấp {v},ấp,X{c}" for c in range(60) for v in range(10)]
+    db.call(lambda s: import_areas(s, parse_csv("\n".join(rows))))
+    prefix = db.call(lambda s: (campaign := campaign_of(s, "D"), give(
+        s, 100, "X7A3", campaign, 400_000))[0].ref_prefix)
+    public = PublicSite(config(), db)
+    async with TestClient(TestServer(public.app())) as client:
+        page = await (await client.get(f"/c/{prefix}?lang=en")).text()
+        assert len(re.findall(r'<th scope="row"', page)) == 60 and "Ấp 3" not in page
+        link = f"/c/{prefix}?area=X7&lang=en"
+        assert f'<a href="{link.replace("&", "&amp;")}">Xã 7</a>' in page
+        answer = await client.get(link)
+        one = await answer.text()
+        assert answer.status == 200 and len(re.findall(r'<th scope="row"', one)) == 10
+        assert f'href="/c/{prefix}?area=X7&amp;lang=vi"' in one  # the switch keeps the area
+        assert "Xã 7 and the areas below it." in one and "<td>400,000" in one.replace(
+            "₫", "").replace("\xa0", "")
+        again = await client.get(link, headers={"If-None-Match": answer.headers["ETag"]})
+        assert again.status == 304 and answer.headers["ETag"] != (
+            await client.get(f"/c/{prefix}")).headers["ETag"]
+        assert (await client.get(f"/c/{prefix}?area=NOPE")).status == 404
+        assert set(public.cache.entries[prefix].bodies) == {"en", "en:X7", "vi"}  # kept
+
+
+def test_the_photos_folder_and_its_cap(tmp_path):
+    from web.photos import PhotoStore, photos_folder
+    assert photos_folder(config(LOA_DATABASE_URL=f"sqlite:///{tmp_path}/loa.db")) == \
+        tmp_path / "web-photos"
+    assert photos_folder(config(LOA_DATABASE_URL="postgresql://x@h/loa")).name == \
+        "loa-web-photos"
+    assert photos_folder(config(LOA_WEB_PHOTOS_DIR=str(tmp_path / "t"))) == tmp_path / "t"
+    assert PhotoStore.of(config()) is None  # no token: no photos
+    store = PhotoStore(TOKEN, "http://127.0.0.1:9", tmp_path / "p", max_bytes=2_500)
+    assert TOKEN not in repr(store)
+    for n, name in enumerate("abc"):
+        store._keep(tmp_path / "p" / f"{name}.jpg", b"x" * 1_000)
+        os.utime(tmp_path / "p" / f"{name}.jpg", (n, n))
+    assert sorted(p.name for p in (tmp_path / "p").iterdir()) == ["b.jpg", "c.jpg"]
+
+
+async def test_a_photo_telegram_will_not_give_is_404_and_not_asked_again_at_once(tmp_path):
+    from web.photos import PhotoStore
+    store = PhotoStore(TOKEN, f"http://127.0.0.1:{free_port()}", tmp_path, 10**6)
+    assert await store.get("a" * 24, "PHO1") is None
+    assert await store.get("a" * 24, "PHO1") is None
+    assert store.fetches == 1

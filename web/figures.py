@@ -20,8 +20,19 @@ from models.exports import campaign_by_prefix
 from models.figures import Sums, honour_roll, progress, totals
 from models.pledges import PledgeStatus
 from models.series import campaign_series
-from models.support import given_by_area, given_by_day, given_total, house_progress
+from models.support import (
+    HelpedLine,
+    given_by_area,
+    given_by_day,
+    given_total,
+    helped_households,
+    house_progress,
+)
+from web.photos import photo_key
 
+#: Finished houses' photos shown per item target: thumbnails, the page stays light.
+PHOTOS_SHOWN = 6
+HOUSEHOLDS_SHOWN = 500
 #: How far below the campaign's area the table goes: a province's districts, communes and ấp.
 TABLE_DEPTH = 3
 HONOUR_SHOWN = 100
@@ -48,6 +59,7 @@ class ItemLine:
     received: int
     started: int = 0  # houses being built with the fund (support recorded as a house)
     finished: int = 0
+    photos: tuple[str, ...] = ()  # keys of finished houses' photos (web/photos.py), the first
 
 
 @dataclass(frozen=True)
@@ -86,21 +98,31 @@ class PageFigures:
     honour: list[HonourLine]
     received_by_day: list[tuple[date, int]]
     given: Given
+    #: With web.show_households: the households helped as a notice board shows them (initials,
+    #: village), the newest HOUSEHOLDS_SHOWN, and how many in all; else None.
+    helped: tuple[list[HelpedLine], int] | None = None
+    #: photo key → Telegram file id: what /c/PREFIX/photos/KEY.jpg may fetch; never published
+    photo_files: dict[str, str] = field(default_factory=dict)
 
     def as_json(self) -> dict:
         data = asdict(self)
+        del data["photo_files"]
         for key in ("starts_on", "ends_on"):
             data[key] = data[key].isoformat()
         data["received_by_day"] = [{"date": d.isoformat(), "amount": a}
                                    for d, a in self.received_by_day]
+        data["helped"] = None if self.helped is None else {
+            "total": self.helped[1], "shown": [
+                {**asdict(h), "given_on": h.given_on.isoformat()} for h in self.helped[0]]}
         data["given"] = {"total": self.given.total, "records": self.given.records, "by_day": [
             {"date": d.isoformat(), "amount": a} for d, a in self.given.by_day]}
         return data
 
 
-def page_figures(session: Session, prefix: str,
-                 honour_registered: bool = False) -> PageFigures | None:
-    """The figures of the campaign with this reference prefix, None when there is none."""
+def page_figures(session: Session, prefix: str, honour_registered: bool = False,
+                 show_households: bool = False) -> PageFigures | None:
+    """The figures of the campaign with this reference prefix, None when there is none; the
+    households helped (initials and village) only with `show_households`."""
     campaign = campaign_by_prefix(session, prefix)
     if campaign is None:
         return None
@@ -114,9 +136,13 @@ def page_figures(session: Session, prefix: str,
     given = Given(total, records, [(day, value) for day, (_n, value)
                                    in given_by_day(session, campaign.id).items()])
     houses = {h.target_id: h for h in house_progress(session, campaign.id)}
+    photo_files = {photo_key(file_id): file_id for h in houses.values()
+                   for file_id in h.photos[:PHOTOS_SHOWN]}
     items = [ItemLine(t.name, t.quantity, pledged, received,
                       houses[t.id].started if t.id in houses else 0,
-                      houses[t.id].finished if t.id in houses else 0)
+                      houses[t.id].finished if t.id in houses else 0,
+                      tuple(photo_key(f) for f in houses[t.id].photos[:PHOTOS_SHOWN])
+                      if t.id in houses else ())
              for t, pledged, received in prog.items]
     honour = [HonourLine(p.display_name, p.received_amount if p.status == PledgeStatus.RECEIVED
                          and p.received_amount is not None else p.amount, p.item, p.quantity,
@@ -126,7 +152,9 @@ def page_figures(session: Session, prefix: str,
         campaign.ref_prefix, campaign.name, label(session, root), campaign.starts_on,
         campaign.ends_on, campaign.status, campaign.money_target, tally.overall.pledged,
         tally.overall.received, tally.overall.pledges, prog.pledgers, areas, items, honour,
-        series.by_day, given)
+        series.by_day, given,
+        helped_households(session, campaign.id, HOUSEHOLDS_SHOWN) if show_households else None,
+        photo_files)
 
 
 def _area_lines(session: Session, root: Area, sums: dict[int, Sums],

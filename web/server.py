@@ -27,12 +27,16 @@ from bot.db import Database
 from bot.i18n import Translator
 from web import render
 from web.figures import PageFigures, campaign_links, page_figures
+from web.photos import KEY, PhotoStore
 
 log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 PREFIX = re.compile(r"^[A-Za-z0-9]{1,8}$")
 MAX_AGE = 60
+#: Areas' own tables (?area=CODE) kept per campaign and change of its figures: memory bounded
+#: (a district's table is 64 KB), the rest made on each request.
+AREA_BODIES = 200
 #: Telegram opens a Web App in its own web view; Telegram Web (the browser client) frames it.
 FRAME_ANCESTORS = "'self' https://web.telegram.org https://*.telegram.org"
 SECURITY_HEADERS = {
@@ -171,10 +175,12 @@ class PublicSite:
         self.config, self.db = config, db
         self.cache = FigureCache(self._compute, config.web_refresh)
         self.limiter = ClientLimiter(rate, burst)
+        self.photos = PhotoStore.of(config)  # None without the bot's token: no photos shown
         self.runner: web.AppRunner | None = None
 
     async def _compute(self, prefix: str) -> PageFigures | None:
-        return await self.db.run(page_figures, prefix, self.config.honour_registered)
+        return await self.db.run(page_figures, prefix, self.config.honour_registered,
+                                 self.config.web_show_households)
 
     def translator(self, lang: str) -> Translator:
         return Translator(lang, self.config.timezone)
@@ -183,6 +189,7 @@ class PublicSite:
         app = web.Application(middlewares=[self._guard])
         app.router.add_get("/", self.index)
         app.router.add_get("/c/{prefix}", self.page)
+        app.router.add_get("/c/{prefix}/photos/{key}.jpg", self.photo)
         app.router.add_get("/api/campaigns/{prefix}", self.api)
         app.router.add_static("/static/", STATIC)
         return app
@@ -227,11 +234,38 @@ class PublicSite:
         if entry is None:
             return web.Response(status=404, text=render.not_found(_, self.config.languages),
                                 content_type="text/html")
+        area = request.query.get("area")
+        if area is not None:  # one area's table; the first AREA_BODIES asked for are kept
+            body = entry.bodies.get(f"{lang}:{area}")
+            if body is None and render.subtree(entry.figures.areas, area) is None:
+                return web.Response(status=404, text=render.not_found(_, self.config.languages),
+                                    content_type="text/html")
+            if body is None:
+                body = await asyncio.to_thread(lambda: Body.of(self._render(_, entry, area)))
+                if len(entry.bodies) < AREA_BODIES:
+                    entry.bodies[f"{lang}:{area}"] = body
+            tag = hashlib.sha256(area.encode()).hexdigest()[:16]
+            return self._answer(request, f"{entry.etag}-{lang}-{tag}", body, "text/html")
         body = entry.bodies.get(lang)
         if body is None:  # once per change and language; a thread, as 10,000 areas take time
-            body = entry.bodies[lang] = await asyncio.to_thread(lambda: Body.of(render.page(
-                _, entry.figures, self.config.languages, entry.updated).encode()))
+            body = entry.bodies[lang] = await asyncio.to_thread(
+                lambda: Body.of(self._render(_, entry)))
         return self._answer(request, f"{entry.etag}-{lang}", body, "text/html")
+
+    def _render(self, _: Translator, entry: Entry, area: str | None = None) -> bytes:
+        return render.page(_, entry.figures, self.config.languages, entry.updated,
+                           photos=self.photos is not None, area=area).encode()
+
+    async def photo(self, request: web.Request) -> web.Response:
+        """A finished house's thumbnail, by the key the page names it with; 404 for any other."""
+        key = request.match_info["key"]
+        entry = await self._entry(request)
+        file_id = entry.figures.photo_files.get(key) if entry and KEY.match(key) else None
+        data = await self.photos.get(key, file_id) if file_id and self.photos else None
+        if data is None:
+            raise web.HTTPNotFound(text="No such photo\n")
+        return web.Response(body=data, content_type="image/jpeg", headers={
+            "Cache-Control": "public, max-age=86400", "ETag": f'"{key}"'})
 
     async def api(self, request: web.Request) -> web.Response:
         entry = await self._entry(request)
