@@ -183,8 +183,10 @@ def areas_section(_: Translator, f: PageFigures, area: str | None = None) -> str
                                     "the areas below it.")) + "</p>")
     for group in groups:
         top = group[0][0]
-        received = _("received {received}", received=_.money(top.received))
-        summary = escape(f"{top.name}: {_.money(top.pledged)} · {received}")
+        parts = [_.money(top.pledged), _("received {received}", received=_.money(top.received))]
+        if top.given:
+            parts.append(_("given {given}", given=_.money(top.given)))
+        summary = escape(f"{top.name}: " + " · ".join(parts))
         rows = "".join(_row(_, line, line.depth - 1, link) for line, link in group)
         out.append(f'<details><summary>{summary}</summary><div class="wide"><table><caption>'
                    f"{escape(top.name)}</caption>{head}<tbody>{rows}</tbody></table></div>"
@@ -218,6 +220,9 @@ def chart(_: Translator, days: list[tuple[date, int]],
     words = _("Money received each day from {start} to {end}; the most in one day: {amount} on "
               "{date}.", start=_.date(first), end=_.date(last), amount=_.money(biggest[1]),
               date=_.date(biggest[0]))
+    if out:  # the second series, in green, said in words too
+        words += " " + _("Support given (green): {amount} in all.",
+                         amount=_.money(sum(out.values())))
     labels = (f'<text x="0" y="{CHART_HEIGHT + 22}">{escape(_.date(first))}</text>'
               f'<text x="{CHART_WIDTH}" y="{CHART_HEIGHT + 22}" text-anchor="end">'
               f"{escape(_.date(last))}</text>"
@@ -276,7 +281,7 @@ def page(_: Translator, f: PageFigures, languages: tuple[str, ...], updated: dat
         dates=escape(f"{_.date(f.starts_on)} – {_.date(f.ends_on)}{status}"),
         money_heading=escape(_("The fund")), figures=figures_list(_, f),
         items=items_section(_, f, photos), areas_heading=escape(_("By area")),
-        areas=areas_section(_, f, area), days_heading=escape(_("Received day by day")),
+        areas=areas_section(_, f, area), days_heading=escape(_("Received and given day by day")),
         chart=chart(_, f.received_by_day, f.given.by_day), helped=helped_section(_, f),
         honour_heading=escape(_("Honour roll")), honour=honour_section(_, f),
         updated=escape(_("Last updated {time}", time=_.datetime(updated))),
