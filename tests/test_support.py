@@ -443,3 +443,19 @@ async def test_support_speaks_vietnamese(loa):
     chooser = await loa.tap(700, "➕ Ghi nhận hỗ trợ đã trao")
     assert "chưa có hộ nào" in chooser.plain
     assert (await loa.send(700, "hủy")).plain == "Đã hủy: việc ghi nhận hỗ trợ (chưa ghi gì)."
+
+
+async def test_a_correction_speaks_vietnamese(loa):
+    cid = loa.db.call(lambda s: (import_households(s, parse_households_csv(CSV)),
+                                 grant(s, 700, Role.OFFICER, "28042"), campaign(s))[-1])
+    loa.db.call(lambda s: give(s, 700, cid, "H1"))
+    await loa.onboard(700, name="Tím", lang="vi")
+    await loa.send(700, "/support")
+    await loa.tap(700, loa.emu.last(700).buttons()[0][0])
+    listed = await loa.tap(700, "📋 Đã ghi: sửa, rút lại, báo nhà xây xong")
+    entry = await loa.tap(700, listed.buttons()[0][0])
+    assert ["📎 Thay biên bản bàn giao"] in entry.buttons()
+    await loa.tap(700, "📝 Sửa ghi chú")
+    asked = await loa.send(700, "Trao tại nhà")
+    assert "Đổi ghi chú từ không có ghi chú thành “Trao tại nhà”?" in asked.plain
+    assert asked.buttons()[0] == ["✅ Có, đổi"]
