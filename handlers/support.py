@@ -587,7 +587,8 @@ async def records_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYP
 
 
 def _entry(session: Session, actor: Actor, support_id: int | None):
-    """The record, if current, of this campaign and in the officer's scope."""
+    """The record, if current, of this campaign and in the officer's scope (a superseded one
+    is refused like a forged one: its latest entry is the one to open)."""
     data = get_dialog(session, actor.id, FLOW).data
     try:
         support = support_for(session, actor, support_id or 0)
@@ -731,7 +732,7 @@ async def fix_kind_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -
     if found is None or found.value not in set(Kind):
         return
     if found.value == Kind.HOUSE:  # a house needs its stage too
-        await _save(context, found.person, "fix_stage", fix_kind=found.value)
+        await _save(context, found.person, "fix_stage")
         await ask_fix_stage(update, context, found.person)
         return
     await ask_fix_confirm(update, context, found.person, {"kind": found.value})
@@ -788,9 +789,8 @@ def _shown(_: Translator, field: str, values: dict[str, Any]) -> str:
 async def ask_fix_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                           changes: dict[str, Any] | None = None, edit: bool = True) -> None:
     _ = person._
-    if changes is not None:
-        await _save(context, person, "fix_confirm", fix=changes)
-    data = await _save(context, person, "fix_confirm")
+    data = await _save(context, person, "fix_confirm",
+                       **({} if changes is None else {"fix": changes}))
     entry = await services(context).db.run(_current_entry, person.actor)
     if entry is None:
         await reply(update, _(STALE), edit=edit)
