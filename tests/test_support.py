@@ -14,6 +14,7 @@ from models.support import (
     Support,
     SupportDraft,
     correct_support,
+    doubles_if_corrected,
     given_by_area,
     given_by_day,
     given_total,
@@ -159,6 +160,25 @@ def test_houses_move_from_started_to_finished_with_photos(ledger):
                         file_kind="photo")
         (progress,) = house_progress(s, cid)
         assert (progress.started, progress.finished, progress.photos) == (1, 1, ("PHOTO-1",))
+    db.call(check)
+
+
+def test_a_kind_corrected_warns_of_doubles_and_a_new_house_counts(ledger):
+    db, cid = ledger
+
+    def check(s):
+        money = give(s, 50, cid, "H1").support.id
+        give(s, 50, cid, "H1", kind="goods", value=200_000)
+        officer = actor(s, 50)
+        assert doubles_if_corrected(s, officer, money, "money", DAY) == []  # the kind stays
+        assert [e.value for e in doubles_if_corrected(s, officer, money, "goods", DAY)] == \
+            [200_000]
+        assert doubles_if_corrected(s, officer, money, "house", DAY) == []
+        correct_support(s, officer, money, kind="house", stage="finished")
+        (progress,) = house_progress(s, cid)
+        assert (progress.started, progress.finished) == (0, 1)
+        with pytest.raises(AccessDenied):  # another commune's officer
+            doubles_if_corrected(s, actor(s, 51), money, "goods", DAY)
     db.call(check)
 
 
