@@ -5,8 +5,10 @@ Record: campaign (those the officer gives from) → household (a page of those i
 part of a name or a code), or an area's cause → kind (a house: started or finished) → value →
 date → a photo or document of the handover (or Skip) → a note (or Skip) → check and record.
 When the household already got the same kind, the earlier records are shown and Loa asks
-"record anyway?". A record is corrected, withdrawn, or its house marked finished with a photo,
-by a new entry that supersedes it (models/support.py keeps the trail). Households are added or
+"record anyway?". A record's value, date, kind, note, handover file or house stage is
+corrected ("Change X from A to B?", the duplicate warning again when the kind changes), the
+record withdrawn, or its house marked finished with a photo, each by a new entry that
+supersedes it (models/support.py keeps the trail). Households are added or
 corrected (name, area, category, members) and erased on request here too. The dialog lives in
 the database; every press is checked again on the server (models/support.py and
 models/households.py refuse anything outside the scope).
