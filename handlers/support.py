@@ -5,8 +5,10 @@ Record: campaign (those the officer gives from) → household (a page of those i
 part of a name or a code), or an area's cause → kind (a house: started or finished) → value →
 date → a photo or document of the handover (or Skip) → a note (or Skip) → check and record.
 When the household already got the same kind, the earlier records are shown and Loa asks
-"record anyway?". A record is corrected, withdrawn, or its house marked finished with a photo,
-by a new entry that supersedes it (models/support.py keeps the trail). Households are added or
+"record anyway?". A record's value, date, kind, note, handover file or house stage is
+corrected ("Change X from A to B?", the duplicate warning again when the kind changes), the
+record withdrawn, or its house marked finished with a photo, each by a new entry that
+supersedes it (models/support.py keeps the trail). Households are added or
 corrected (name, area, category, members) and erased on request here too. The dialog lives in
 the database; every press is checked again on the server (models/support.py and
 models/households.py refuse anything outside the scope).
@@ -27,7 +29,7 @@ from bot.context import Me, escape, local_today, officer, reply, services
 from bot.i18n import N_, Translator
 from handlers.area_picker import Picker
 from handlers.inputs import read_amount, read_count, read_past_date
-from handlers.router import nav_row, step_press
+from handlers.router import EXPIRED, nav_row, step_press
 from models.areas import Area, get_area, label
 from models.campaigns import Campaign
 from models.dialogs import get_dialog, save_dialog
@@ -52,6 +54,7 @@ from models.support import (
     Support,
     SupportDraft,
     correct_support,
+    doubles_if_corrected,
     given_to,
     never_helped,
     record_support,
@@ -66,6 +69,8 @@ PER_PAGE = pages.BUTTON_ROWS
 STAGE_NAMES = {Stage.STARTED: N_("🏗 Being built"), Stage.FINISHED: N_("🏠 Finished")}
 REFUSED = N_("Only officers record support and keep the household list of their area.")
 OUTSIDE = N_("This is outside your area.")
+STALE = N_("This record was corrected or withdrawn in the meantime. Open it again from "
+           "📋 Recorded to see it as it is now.")
 
 
 def _officers(actor: Actor) -> bool:
@@ -277,11 +282,18 @@ async def cause_typed(update, context, person: Me, text: str) -> None:
 
 # ---- what, how much, when -------------------------------------------------------------------
 
-async def ask_kind(update: Update, person: Me, edit: bool = True) -> None:
+async def ask_kind(update: Update, person: Me, edit: bool = True, prefix: str = "k") -> None:
     _ = person._
-    rows = [[InlineKeyboardButton(_(text), callback_data=f"su:k:{kind.value}")]
+    rows = [[InlineKeyboardButton(_(text), callback_data=f"su:{prefix}:{kind.value}")]
             for kind, text in KIND_NAMES.items()]
     await reply(update, _("What was given?"), _keyboard(rows, _), edit=edit)
+
+
+async def ask_stage(update: Update, person: Me, prefix: str = "s") -> None:
+    _ = person._
+    rows = [[InlineKeyboardButton(_(text), callback_data=f"su:{prefix}:{stage.value}")
+             for stage, text in STAGE_NAMES.items()]]
+    await reply(update, _("How far along is the house?"), _keyboard(rows, _))
 
 
 async def kind_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -291,9 +303,7 @@ async def kind_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     person = found.person
     if found.value == Kind.HOUSE:
         await _save(context, person, "stage", kind=found.value)
-        rows = [[InlineKeyboardButton(person._(text), callback_data=f"su:s:{stage.value}")
-                 for stage, text in STAGE_NAMES.items()]]
-        await reply(update, person._("How far along is the house?"), _keyboard(rows, person._))
+        await ask_stage(update, person)
         return
     await _save(context, person, "value", kind=found.value, stage=None)
     await ask_value(update, person)
@@ -341,9 +351,13 @@ async def date_typed(update, context, person: Me, text: str) -> None:
 
 
 async def today_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    found = await step_press(update, context, FLOW, ("date",), allowed=_officers)
-    if found is not None:
-        today = local_today(services(context).config)
+    found = await step_press(update, context, FLOW, ("date", "fix_date"), allowed=_officers)
+    if found is None:
+        return
+    today = local_today(services(context).config)
+    if (await services(context).db.run(get_dialog, found.person.id, FLOW)).step == "fix_date":
+        await ask_fix_confirm(update, context, found.person, {"given_on": today.isoformat()})
+    else:
         await _save(context, found.person, "file", given_on=today.isoformat())
         await ask_file(update, found.person)
 
@@ -358,16 +372,21 @@ async def ask_file(update: Update, person: Me, edit: bool = True) -> None:
                 _keyboard([_skip(person._)], person._), edit=edit)
 
 
-async def file_sent(update, context, person: Me, _text: str) -> None:
-    message = update.effective_message
+def _attached(message) -> tuple[str, str] | None:
+    """(file kind, file id) of a photo or document sent."""
     if message.photo:
-        kind, file_id = "photo", message.photo[-1].file_id
-    elif message.document:
-        kind, file_id = "document", message.document.file_id
-    else:
+        return "photo", message.photo[-1].file_id
+    if message.document:
+        return "document", message.document.file_id
+    return None
+
+
+async def file_sent(update, context, person: Me, _text: str) -> None:
+    attached = _attached(update.effective_message)
+    if attached is None:
         await reply(update, person._("Send a photo or a document, or press Skip."))
         return
-    await _save(context, person, "note", file_kind=kind, file_id=file_id)
+    await _save(context, person, "note", file_kind=attached[0], file_id=attached[1])
     await ask_note(update, person, edit=False)
 
 
@@ -468,13 +487,9 @@ async def record_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await reply(update, _(OUTSIDE))
         return
     if isinstance(result, list):
-        lines = [_("⚠ <b>{who}</b> already got {what}:", who=escape(found.data["who"]),
-                   what=_(KIND_NAMES[Kind(found.data["kind"])]))]
-        lines += [f"• {_.date(day)} · {_.money(value)} · {escape(name)}"
-                  for day, value, name in result[:10]]
-        lines.append(_("Record this one anyway?"))
         rows = [[InlineKeyboardButton(_("✅ Record anyway"), callback_data="su:force:0")]]
-        await reply(update, "\n".join(lines), _keyboard(rows, _))
+        await reply(update, _doubles(_, found.data["who"], found.data["kind"], result,
+                                     _("Record this one anyway?")), _keyboard(rows, _))
         return
     if result is None:
         await reply(update, _("This button has expired."))
@@ -483,6 +498,16 @@ async def record_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         "✅ Recorded (#{id}): {what} to {who}, {amount}.", id=result,
         what=_what(_, found.data), who=escape(found.data["who"]),
         amount=_.money(found.data["value"])))
+
+
+def _doubles(_: Translator, who: str, kind: str, earlier: list[tuple[date, int, str]],
+             question: str) -> str:
+    """"Không trùng": what the household already got of this kind, and whether to go on."""
+    lines = [_("⚠ <b>{who}</b> already got {what}:", who=escape(who),
+               what=_(KIND_NAMES[Kind(kind)]))]
+    lines += [f"• {_.date(day)} · {_.money(value)} · {escape(name)}"
+              for day, value, name in earlier[:10]]
+    return "\n".join([*lines, question])
 
 
 # ---- not helped yet -------------------------------------------------------------------------
@@ -564,7 +589,8 @@ async def records_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYP
 
 
 def _entry(session: Session, actor: Actor, support_id: int | None):
-    """The record, if current, of this campaign and in the officer's scope."""
+    """The record, if current, of this campaign and in the officer's scope (a superseded one
+    is refused like a forged one: its latest entry is the one to open)."""
     data = get_dialog(session, actor.id, FLOW).data
     try:
         support = support_for(session, actor, support_id or 0)
@@ -598,16 +624,44 @@ async def show_entry(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
              _("Given on: {date}", date=_.date(support.given_on))]
     if support.note:
         lines.append(_("Note: {value}", value=escape(support.note)))
+    if support.file_id:
+        lines.append(_("With the handover record attached."))
     if earlier:  # the audit trail: what this entry replaced, and when
         lines.append(_("Replaces:"))
         lines += [f"• #{e.id} · {_what(_, e)} · {_.money(e.value)} · {_.datetime(e.at)}"
                   for e in reversed(earlier[-10:])]
     rows = [[InlineKeyboardButton(_("🏠 Mark the house finished"), callback_data="su:f:finish")]
             ] if support.stage == Stage.STARTED else []
-    rows += [[InlineKeyboardButton(_("✏ Correct the value"), callback_data="su:f:value")],
-             [InlineKeyboardButton(_("↩ Withdraw: recorded by mistake"),
-                                   callback_data="su:f:withdraw")]]
+    fields = [key for key in FIX_BUTTONS if key != "stage" or support.stage]
+    buttons = [InlineKeyboardButton(_(FIX_BUTTONS[key]), callback_data=f"su:f:{key}")
+               for key in fields]
+    rows += [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
+    rows.append([InlineKeyboardButton(_("↩ Withdraw: recorded by mistake"),
+                                      callback_data="su:f:withdraw")])
     await reply(update, "\n".join(lines), _keyboard(rows, _))
+
+
+#: What an officer may correct on a record, each by a new entry: button, and the field's name
+#: in "Change X from A to B?".
+FIX_BUTTONS = {"value": N_("✏ Correct the value"), "date": N_("📅 Correct the date"),
+               "kind": N_("🏷 Correct what was given"), "note": N_("📝 Correct the note"),
+               "file": N_("📎 Replace the handover file"), "stage": N_("🏗 Correct the stage")}
+FIX_FIELDS = {"value": N_("the value"), "date": N_("the date given"),
+              "kind": N_("what was given"), "note": N_("the note"),
+              "file": N_("the handover file"), "stage": N_("how far along the house is")}
+
+
+def _current_entry(session: Session, actor: Actor) -> tuple[Support, str] | None:
+    """The record being corrected, while it is still current, of this campaign and in the
+    officer's scope: a stale or forged press finds nothing."""
+    data = get_dialog(session, actor.id, FLOW).data
+    try:
+        support = support_for(session, actor, data.get("entry_id") or 0)
+    except (LookupError, AccessDenied):
+        return None
+    if support.campaign_id != data["campaign_id"] or support.status != Status.CURRENT:
+        return None
+    return support, _who(session, support)
 
 
 async def fix_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -615,12 +669,17 @@ async def fix_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
     if found is None:
         return
     person, _ = found.person, found.person._
-    if found.value == "finish":
+    entry = await services(context).db.run(_current_entry, person.actor)
+    if entry is None:
+        await reply(update, _(STALE))
+        return
+    if found.value in FIX_BUTTONS and (found.value != "stage" or entry[0].stage):
+        step = f"fix_{found.value}"
+        await _save(context, person, step, fix_field=found.value, fix_step=step)
+        await FIX_ASKERS[step](update, context, person)
+    elif found.value == "finish" and entry[0].stage == Stage.STARTED:
         await _save(context, person, "finish_photo")
         await reply(update, _("Send a photo of the finished house."), _keyboard([], _))
-    elif found.value == "value":
-        await _save(context, person, "fix_value")
-        await ask_value(update, person)
     elif found.value == "withdraw":
         await _save(context, person, "withdraw")
         rows = [[InlineKeyboardButton(_("↩ Yes, withdraw it"), callback_data="su:f:withdraw!")]]
@@ -628,6 +687,185 @@ async def fix_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Non
                               "mistake, and no longer counts."), _keyboard(rows, _))
     elif found.value == "withdraw!":
         await correct(update, context, person, withdraw=True)
+
+
+# ---- asking for the new value of one field ----
+
+async def ask_fix_kind(update: Update, _context, person: Me) -> None:
+    await ask_kind(update, person, prefix="fk")
+
+
+async def ask_fix_stage(update: Update, _context, person: Me) -> None:
+    await ask_stage(update, person, prefix="fs")
+
+
+async def ask_fix_note(update: Update, _context, person: Me, edit: bool = True) -> None:
+    _ = person._
+    rows = [[InlineKeyboardButton(_("🧹 No note"), callback_data="su:fn:0")]]
+    await reply(update, _("Type the new note (at most {n} characters), or press “No note”.",
+                          n=NOTE_MAX), _keyboard(rows, _), edit=edit)
+
+
+async def ask_fix_file(update: Update, _context, person: Me) -> None:
+    await reply(update, person._("Send the new photo or document of the handover."),
+                _keyboard([], person._))
+
+
+async def fix_value_typed(update, context, person: Me, text: str) -> None:
+    amount = await read_amount(update, person, text, services(context).config.max_amount,
+                               context)
+    if amount is not None:
+        await ask_fix_confirm(update, context, person, {"value": amount}, edit=False)
+
+
+async def fix_value_settled(update, context, person: Me, amount: int, _data: dict) -> None:
+    await ask_fix_confirm(update, context, person, {"value": amount})
+
+
+async def fix_date_typed(update, context, person: Me, text: str) -> None:
+    day = await read_past_date(update, person, text, local_today(services(context).config))
+    if day is not None:
+        await ask_fix_confirm(update, context, person, {"given_on": day.isoformat()},
+                              edit=False)
+
+
+async def fix_kind_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("fix_kind",), allowed=_officers)
+    if found is None or found.value not in set(Kind):
+        return
+    if found.value == Kind.HOUSE:  # a house needs its stage too
+        await _save(context, found.person, "fix_stage")
+        await ask_fix_stage(update, context, found.person)
+        return
+    await ask_fix_confirm(update, context, found.person, {"kind": found.value})
+
+
+async def fix_stage_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("fix_stage",), allowed=_officers)
+    if found is None or found.value not in set(Stage):
+        return
+    changes = {"stage": found.value}
+    if found.data.get("fix_field") == "kind":
+        changes["kind"] = Kind.HOUSE.value
+    await ask_fix_confirm(update, context, found.person, changes)
+
+
+async def fix_note_typed(update, context, person: Me, text: str) -> None:
+    if len(text.strip()) > NOTE_MAX:
+        await reply(update, person._("A note of at most {n} characters, please.", n=NOTE_MAX))
+        return
+    await ask_fix_confirm(update, context, person, {"note": text.strip()}, edit=False)
+
+
+async def no_note_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    found = await step_press(update, context, FLOW, ("fix_note",), allowed=_officers)
+    if found is not None:
+        await ask_fix_confirm(update, context, found.person, {"note": ""})
+
+
+async def fix_file_sent(update, context, person: Me, _text: str) -> None:
+    attached = _attached(update.effective_message)
+    if attached is None:
+        await reply(update, person._("Send a photo or a document of the handover."))
+        return
+    await ask_fix_confirm(update, context, person,
+                          {"file_kind": attached[0], "file_id": attached[1]}, edit=False)
+
+
+# ---- "Change X from A to B?", then a new entry ----
+
+def _shown(_: Translator, field: str, values: dict[str, Any]) -> str:
+    """One side of "from A to B": a field's value, from a record or from the changes."""
+    if field == "value":
+        return _.money(values["value"])
+    if field == "date":
+        return _.date(date.fromisoformat(str(values["given_on"])))
+    if field in ("kind", "stage"):
+        return _what(_, values)
+    if field == "note":
+        return f"“{escape(values['note'])}”" if values["note"] else _("no note")
+    return {"photo": _("a photo"), "document": _("a document")}.get(values["file_kind"] or "",
+                                                                    _("nothing"))
+
+
+async def ask_fix_confirm(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                          changes: dict[str, Any] | None = None, edit: bool = True) -> None:
+    _ = person._
+    data = await _save(context, person, "fix_confirm",
+                       **({} if changes is None else {"fix": changes}))
+    entry = await services(context).db.run(_current_entry, person.actor)
+    if entry is None:
+        await reply(update, _(STALE), edit=edit)
+        return
+    support, who = entry
+    old = {k: getattr(support, k) for k in ("value", "given_on", "kind", "stage", "note",
+                                            "file_kind")}
+    new = {**old, **data["fix"]}
+    if "kind" in data["fix"] and new["kind"] != Kind.HOUSE:
+        new["stage"] = None
+    field = data["fix_field"]
+    rows = [[InlineKeyboardButton(_("✅ Yes, change it"), callback_data="su:fx:ok")]]
+    await reply(update, f"#{support.id} · {escape(who)}\n" + _(
+        "Change {field} from {old} to {new}?", field=_(FIX_FIELDS[field]),
+        old=_shown(_, field, old), new=_shown(_, field, new)), _keyboard(rows, _), edit=edit)
+
+
+def _changes(data: dict[str, Any]) -> dict[str, Any]:
+    changes = dict(data["fix"])
+    if "given_on" in changes:
+        changes["given_on"] = date.fromisoformat(changes["given_on"])
+    return changes
+
+
+def _fix(session: Session, actor: Actor, days: int, force: bool):
+    """The new entry's id; or the earlier records of the new kind (nothing saved); or None
+    when the confirmation was already used."""
+    dialog = get_dialog(session, actor.id, FLOW)
+    if dialog is None or dialog.step != ("fix_duplicate" if force else "fix_confirm"):
+        return None
+    changes = _changes(dialog.data)
+    if "kind" in changes and not force:
+        old = support_for(session, actor, dialog.data["entry_id"])
+        earlier = doubles_if_corrected(session, actor, old.id, changes["kind"],
+                                       changes.get("given_on", old.given_on), days)
+        if earlier:
+            save_dialog(session, actor.id, FLOW, "fix_duplicate")
+            return [(e.given_on, e.value, session.get(Campaign, e.campaign_id).name)
+                    for e in earlier], _who(session, old)
+    new = correct_support(session, actor, dialog.data["entry_id"], **changes)
+    save_dialog(session, actor.id, FLOW, "menu", entry_id=None, fix=None)
+    return new.id
+
+
+async def fix_confirmed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    query = update.callback_query
+    force = query.data == "su:fx:force"
+    found = await step_press(update, context, FLOW,
+                             ("fix_duplicate",) if force else ("fix_confirm",),
+                             allowed=_officers)
+    if found is None:
+        return
+    person, _ = found.person, found.person._
+    svc = services(context)
+    try:
+        result = await svc.db.run(_fix, person.actor, svc.config.duplicate_days, force)
+    except AccessDenied:
+        await reply(update, _(OUTSIDE))
+        return
+    except LookupError:  # corrected or withdrawn by someone else meanwhile
+        await reply(update, _(STALE))
+        return
+    if result is None:
+        await reply(update, _(EXPIRED))
+    elif isinstance(result, tuple):
+        earlier, who = result
+        rows = [[InlineKeyboardButton(_("✅ Change anyway"), callback_data="su:fx:force")]]
+        await reply(update, _doubles(_, who, found.data["fix"]["kind"], earlier,
+                                     _("Change this one anyway?")), _keyboard(rows, _))
+    else:
+        await show_menu(update, context, person, above=_(
+            "✅ Corrected: the new entry is #{id}; the old one stays in the history.",
+            id=result))
 
 
 def _correct(session: Session, actor: Actor, steps: tuple[str, ...], **changes: Any):
@@ -641,31 +879,24 @@ def _correct(session: Session, actor: Actor, steps: tuple[str, ...], **changes: 
 
 async def correct(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                   **changes: Any) -> None:
+    """Withdrawing, and finishing a house with its photo: at once, without "Change … ?"."""
     _ = person._
     try:
         new_id = await services(context).db.run(
-            _correct, person.actor, ("withdraw", "fix_value", "finish_photo"), **changes)
-    except (LookupError, AccessDenied):
+            _correct, person.actor, ("withdraw", "finish_photo"), **changes)
+    except AccessDenied:
         await reply(update, _(OUTSIDE))
         return
+    except LookupError:
+        await reply(update, _(STALE))
+        return
     if new_id is None:
-        await reply(update, _("This button has expired."))
+        await reply(update, _(EXPIRED))
         return
     done = _("↩ Withdrawn.") if changes.get("withdraw") else \
         _("✅ Corrected: the new entry is #{id}; the old one stays in the history.", id=new_id)
     await show_menu(update, context, person, edit=update.callback_query is not None,
                     above=done)
-
-
-async def fix_value_typed(update, context, person: Me, text: str) -> None:
-    amount = await read_amount(update, person, text, services(context).config.max_amount,
-                               context)
-    if amount is not None:
-        await correct(update, context, person, value=amount)
-
-
-async def fix_value_settled(update, context, person: Me, amount: int, _data: dict) -> None:
-    await correct(update, context, person, value=amount)
 
 
 async def finish_photo_sent(update, context, person: Me, _text: str) -> None:
@@ -823,6 +1054,9 @@ TEXT_STEPS = {
     (FLOW, "new_area"): NEW_PICKER.search,
     (FLOW, "new_members"): members_typed,
     (FLOW, "fix_value"): fix_value_typed,
+    (FLOW, "fix_date"): fix_date_typed,
+    (FLOW, "fix_note"): fix_note_typed,
+    (FLOW, "fix_file"): fix_file_sent,
     (FLOW, "finish_photo"): finish_photo_sent,
 }
 AMOUNT_STEPS = {(FLOW, "value"): value_settled, (FLOW, "fix_value"): fix_value_settled}
@@ -843,7 +1077,12 @@ ASKERS = {
     "entry": show_entry, "kind": _asker(ask_kind), "value": _asker(ask_value),
     "file": _asker(ask_file), "note": _asker(ask_note),
     **{step: _asker(ask_new, step) for step in ("new_name", "new_category")},
+    "fix_confirm": ask_fix_confirm,
 }
+#: How each correction's question is asked (⬅ from "Change … ?" asks it again).
+FIX_ASKERS = {"fix_value": _asker(ask_value), "fix_date": ask_date, "fix_kind": ask_fix_kind,
+              "fix_stage": ask_fix_stage, "fix_note": ask_fix_note, "fix_file": ask_fix_file}
+ASKERS.update(FIX_ASKERS)
 RECORD = ("campaign", "menu", "household", "kind", "value", "date", "file", "note", "confirm",
           "duplicate")
 #: step → the step ⬅ leads back to.
@@ -853,7 +1092,8 @@ BACK_TO = {
     "gaps": "gap_area", "card": "household", "erase": "card", "new_name": "household",
     "new_area": "new_name", "new_category": "new_area", "new_members": "new_category",
     "records": "menu", "entry": "records",
-    **{step: "entry" for step in ("finish_photo", "fix_value", "withdraw")},
+    **{step: "entry" for step in ("finish_photo", "withdraw", *FIX_ASKERS)},
+    "fix_duplicate": "fix_confirm",
 }
 
 
@@ -865,7 +1105,18 @@ def _back(step: str):
     return again
 
 
+async def _back_within_fix(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                           person: Me) -> None:
+    """⬅ on "Change … ?" asks the field's question again; on a house's stage asked after the
+    kind became a house, the kind's."""
+    dialog = await services(context).db.run(get_dialog, person.id, FLOW)
+    first = dialog.data["fix_step"]
+    await _back(first if dialog.step == "fix_confirm" or first != dialog.step else "entry")(
+        update, context, person)
+
+
 BACK = {(FLOW, later): _back(earlier) for later, earlier in BACK_TO.items()}
+BACK[(FLOW, "fix_confirm")] = BACK[(FLOW, "fix_stage")] = _back_within_fix
 
 
 def handlers() -> list:
@@ -886,5 +1137,9 @@ def handlers() -> list:
         CallbackQueryHandler(records_page_pressed, pattern=r"^su:rp:"),
         CallbackQueryHandler(entry_pressed, pattern=r"^su:r:"),
         CallbackQueryHandler(fix_pressed, pattern=r"^su:f:"),
+        CallbackQueryHandler(fix_kind_pressed, pattern=r"^su:fk:"),
+        CallbackQueryHandler(fix_stage_pressed, pattern=r"^su:fs:"),
+        CallbackQueryHandler(no_note_pressed, pattern=r"^su:fn:"),
+        CallbackQueryHandler(fix_confirmed, pattern=r"^su:fx:"),
         CAUSE_PICKER.handler(), GAP_PICKER.handler(), NEW_PICKER.handler(),
     ]

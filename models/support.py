@@ -224,6 +224,8 @@ def correct_support(session: Session, actor: Actor, support_id: int, withdraw: b
     values["kind"] = Kind(values["kind"]).value
     if values["kind"] == Kind.HOUSE:
         values["stage"] = Stage(values["stage"] or Stage.STARTED).value
+        if values["target_id"] is None:  # became a house: it counts towards the houses' target
+            values["target_id"] = t.id if (t := _target_for(session, old.campaign_id)) else None
     else:
         values["stage"] = None
     if int(values["value"]) < 0:
@@ -239,6 +241,20 @@ def correct_support(session: Session, actor: Actor, support_id: int, withdraw: b
     session.add(new)
     session.flush()
     return new
+
+
+def doubles_if_corrected(session: Session, actor: Actor, support_id: int, kind: str,
+                         given_on: date, duplicate_days: int = DUPLICATE_DAYS) -> list[Support]:
+    """"Không trùng" for a correction that changes the kind: what the household already got of
+    the new kind, as recording would warn (nothing when the kind stays or there is no
+    household)."""
+    old = support_for(session, actor, support_id)
+    if old.household_id is None or Kind(kind).value == old.kind:
+        return []
+    return [e for e in earlier_support(session, old.household_id, Kind(kind).value,
+                                       old.campaign_id,
+                                       given_on - timedelta(days=duplicate_days))
+            if e.id != old.id]
 
 
 def trail(session: Session, actor: Actor, support_id: int) -> list[Support]:

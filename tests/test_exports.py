@@ -455,20 +455,21 @@ async def test_the_report_upward_in_chat_for_a_communes_part(loa):
 
 
 async def test_when_a_campaign_ends_its_officers_get_the_result_and_the_report(loa):
+    # a campaign ending in 2099: the bot's own clock, ticking beside the test, never gets there
     loa.db.call(grant, 700, Role.OFFICER, "28042")
     loa.db.call(grant, 702, Role.OFFICER, "28042")
     await loa.onboard(700, name="Tím")
     await loa.onboard(701, name="Dân")
     await loa.onboard(702, name="Hoa", lang="en")
     campaign = loa.db.call(lambda s: create_campaign(s, actor(s, 700), CampaignDraft(
-        name="Áo ấm Tân Thành", description="", starts_on=date(2026, 11, 1),
-        ends_on=date(2026, 11, 30), area_id=by_code(s, "28042").id, money_target=0)))
-    the_last_day = datetime(2026, 11, 30, 16, 0, tzinfo=UTC)  # 23:00 in Vietnam
+        name="Áo ấm Tân Thành", description="", starts_on=date(2099, 11, 1),
+        ends_on=date(2099, 11, 30), area_id=by_code(s, "28042").id, money_target=0)))
+    the_last_day = datetime(2099, 11, 30, 16, 0, tzinfo=UTC)  # 23:00 in Vietnam
     assert await loa.services.reminders.tick(the_last_day) == 0
-    after = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)  # 00:30 on 1 December in Vietnam
+    after = datetime(2099, 11, 30, 17, 30, tzinfo=UTC)  # 00:30 on 1 December in Vietnam
     assert await loa.services.reminders.tick(after) == 2
     told = await loa.next(700)
-    assert told.plain == ("🏁 Cuộc vận động “Áo ấm Tân Thành” đã kết thúc ngày 30/11/2026: "
+    assert told.plain == ("🏁 Cuộc vận động “Áo ấm Tân Thành” đã kết thúc ngày 30/11/2099: "
                           "đăng ký 0 ₫, đã nhận 0 ₫ (0 khoản). Báo cáo kết quả lên cấp trên "
                           "đã làm sẵn thành tệp Excel, bấm nút dưới đây để nhận."
                           ).replace(" ₫", "\u00a0₫")
@@ -505,10 +506,10 @@ async def test_the_result_is_not_sent_to_a_creator_who_is_a_citizen_now_nor_twic
     await loa.onboard(700, name="Tím")
     await loa.onboard(702, name="Hoa")
     campaign = loa.db.call(lambda s: create_campaign(s, actor(s, 700), CampaignDraft(
-        name="Áo ấm", description="", starts_on=date(2026, 11, 1),
-        ends_on=date(2026, 11, 30), area_id=by_code(s, "28042").id, money_target=0)))
+        name="Áo ấm", description="", starts_on=date(2099, 11, 1),
+        ends_on=date(2099, 11, 30), area_id=by_code(s, "28042").id, money_target=0)))
     loa.db.call(revoke, 700)  # the creator is a citizen again before the campaign ends
-    after = datetime(2026, 11, 30, 17, 30, tzinfo=UTC)
+    after = datetime(2099, 11, 30, 17, 30, tzinfo=UTC)
 
     def crash(*_args, **_kwargs):
         raise RuntimeError("killed between the claim and the message")

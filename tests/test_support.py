@@ -14,6 +14,7 @@ from models.support import (
     Support,
     SupportDraft,
     correct_support,
+    doubles_if_corrected,
     given_by_area,
     given_by_day,
     given_total,
@@ -159,6 +160,25 @@ def test_houses_move_from_started_to_finished_with_photos(ledger):
                         file_kind="photo")
         (progress,) = house_progress(s, cid)
         assert (progress.started, progress.finished, progress.photos) == (1, 1, ("PHOTO-1",))
+    db.call(check)
+
+
+def test_a_kind_corrected_warns_of_doubles_and_a_new_house_counts(ledger):
+    db, cid = ledger
+
+    def check(s):
+        money = give(s, 50, cid, "H1").support.id
+        give(s, 50, cid, "H1", kind="goods", value=200_000)
+        officer = actor(s, 50)
+        assert doubles_if_corrected(s, officer, money, "money", DAY) == []  # the kind stays
+        assert [e.value for e in doubles_if_corrected(s, officer, money, "goods", DAY)] == \
+            [200_000]
+        assert doubles_if_corrected(s, officer, money, "house", DAY) == []
+        correct_support(s, officer, money, kind="house", stage="finished")
+        (progress,) = house_progress(s, cid)
+        assert (progress.started, progress.finished) == (0, 1)
+        with pytest.raises(AccessDenied):  # another commune's officer
+            doubles_if_corrected(s, actor(s, 51), money, "goods", DAY)
     db.call(check)
 
 
@@ -328,7 +348,9 @@ async def test_a_house_is_finished_and_a_record_corrected_in_chat(loa):
     assert f"Replaces:\n• #{house} · 🏠 Great Solidarity house (🏗 Being built) · ₫60,000,000" \
         in entry.plain
     await loa.tap(700, "✏ Correct the value")
-    await loa.send(700, "55tr")
+    asked = await loa.send(700, "55tr")
+    assert "Change the value from ₫60,000,000 to ₫55,000,000?" in asked.plain
+    await loa.tap(700, "✅ Yes, change it")
     assert [e.value for e in loa.db.call(lambda s: trail(s, actor(s, 700), house))] == \
         [60_000_000, 60_000_000, 55_000_000]
     await loa.tap(700, "📋 Recorded: correct, withdraw, finish a house")
@@ -336,6 +358,97 @@ async def test_a_house_is_finished_and_a_record_corrected_in_chat(loa):
     await loa.tap(700, "↩ Withdraw: recorded by mistake")
     assert "↩ Withdrawn." in (await loa.tap(700, "↩ Yes, withdraw it")).plain
     assert loa.db.call(given_total, cid) == (1, 1_000_000)  # Long Thạnh's only
+
+
+async def _open_entry(loa, user_id, label):
+    await loa.send(user_id, "/support")
+    await loa.tap(user_id, loa.emu.last(user_id).buttons()[0][0])
+    await loa.tap(user_id, "📋 Recorded: correct, withdraw, finish a house")
+    return await loa.tap(user_id, label)
+
+
+async def test_date_kind_note_and_file_are_corrected_by_new_entries_in_chat(loa):
+    cid = loa.db.call(lambda s: (import_households(s, parse_households_csv(CSV)),
+                                 grant(s, 700, Role.OFFICER, "28042"), campaign(s))[-1])
+    first = loa.db.call(lambda s: give(s, 700, cid, "H1", note="Trao tại nhà").support.id)
+    loa.db.call(lambda s: give(s, 700, cid, "H1", kind="goods", value=300_000,
+                               day=DAY - timedelta(days=1)))
+    await loa.onboard(700, name="Tím", lang="en")
+    label = "2 Dec 2026 · Nguyễn Văn Thử · ₫1,000,000"
+
+    await _open_entry(loa, 700, label)
+    await loa.tap(700, "📅 Correct the date")
+    assert "not a date I can read" in (await loa.send(700, "mai mốt")).plain
+    asked = await loa.send(700, "30/11/2026")
+    assert "Change the date given from 2 Dec 2026 to 30 Nov 2026?" in asked.plain
+    assert (await loa.tap(700, "⬅ Back")).plain.startswith("When was it given?")
+    await loa.send(700, "30/11/2026")
+    await loa.tap(700, "✅ Yes, change it")
+    loa.emu.press(700, "su:fx:ok")  # a double tap: one new entry only
+    assert (await loa.next(700)).plain == "This button has expired."
+
+    label = "30 Nov 2026 · Nguyễn Văn Thử · ₫1,000,000"
+    await _open_entry(loa, 700, label)
+    await loa.tap(700, "🏷 Correct what was given")
+    asked = await loa.tap(700, "📦 Goods")
+    assert "Change what was given from 💵 Money to 📦 Goods?" in asked.plain
+    warned = await loa.tap(700, "✅ Yes, change it")
+    assert "Nguyễn Văn Thử already got 📦 Goods:" in warned.plain
+    assert "1 Dec 2026 · ₫300,000 · Vì người nghèo 2026" in warned.plain
+    assert (await loa.tap(700, "⬅ Back")).plain.endswith("to 📦 Goods?")
+    await loa.tap(700, "✅ Yes, change it")
+    assert "✅ Corrected" in (await loa.tap(700, "✅ Change anyway")).plain
+
+    await _open_entry(loa, 700, label)
+    await loa.tap(700, "📝 Correct the note")
+    assert "at most 500" in (await loa.send(700, "x" * 501)).plain
+    asked = await loa.send(700, "Trao tại nhà văn hóa ấp")
+    assert "from “Trao tại nhà” to “Trao tại nhà văn hóa ấp”?" in asked.plain
+    await loa.tap(700, "✅ Yes, change it")
+
+    await _open_entry(loa, 700, label)
+    await loa.tap(700, "📎 Replace the handover file")
+    assert "Send a photo or a document" in (await loa.send(700, "ảnh đây")).plain
+    loa.emu.send_photo(700, b"\xff\xd8 signed")
+    asked = await loa.next(700)
+    assert "Change the handover file from nothing to a photo?" in asked.plain
+    await loa.tap(700, "✅ Yes, change it")
+
+    chain = loa.db.call(lambda s: trail(s, actor(s, 700), first))
+    assert [(e.given_on, e.kind, e.note, e.file_kind, e.status) for e in chain] == [
+        (DAY, "money", "Trao tại nhà", None, "superseded"),
+        (date(2026, 11, 30), "money", "Trao tại nhà", None, "superseded"),
+        (date(2026, 11, 30), "goods", "Trao tại nhà", None, "superseded"),
+        (date(2026, 11, 30), "goods", "Trao tại nhà văn hóa ấp", None, "superseded"),
+        (date(2026, 11, 30), "goods", "Trao tại nhà văn hóa ấp", "photo", "current")]
+    assert loa.db.call(given_total, cid) == (2, 1_300_000)
+
+
+async def test_a_stale_correction_is_refused_after_another_officer_corrected(loa):
+    cid = loa.db.call(lambda s: (import_households(s, parse_households_csv(CSV)),
+                                 grant(s, 700, Role.OFFICER, "28042"),
+                                 grant(s, 702, Role.OFFICER, "28042"), campaign(s))[-1])
+    house = loa.db.call(lambda s: give(s, 700, cid, "H1", kind="house", value=60_000_000)
+                        .support.id)
+    for user_id in (700, 702):
+        await loa.onboard(user_id, name="Cán bộ", lang="en")
+    label = "2 Dec 2026 · Nguyễn Văn Thử · ₫60,000,000"
+    await _open_entry(loa, 700, label)
+    await loa.tap(700, "🏗 Correct the stage")
+    asked = await loa.tap(700, "🏠 Finished")
+    assert "from 🏠 Great Solidarity house (🏗 Being built) to 🏠 Great Solidarity house " \
+        "(🏠 Finished)?" in asked.plain
+    await _open_entry(loa, 702, label)  # the other officer, meanwhile
+    await loa.tap(702, "✏ Correct the value")
+    await loa.send(702, "55tr")
+    await loa.tap(702, "✅ Yes, change it")
+    stale = await loa.tap(700, "✅ Yes, change it")
+    assert stale.plain.startswith("This record was corrected or withdrawn in the meantime.")
+    loa.emu.press(702, "su:f:date")  # a button of the screen before
+    assert (await loa.next(702)).plain == "This button has expired."
+    chain = loa.db.call(lambda s: trail(s, actor(s, 700), house))
+    assert [(e.value, e.stage, e.status) for e in chain] == [
+        (60_000_000, "started", "superseded"), (55_000_000, "started", "current")]
 
 
 async def test_support_speaks_vietnamese(loa):
@@ -350,3 +463,19 @@ async def test_support_speaks_vietnamese(loa):
     chooser = await loa.tap(700, "➕ Ghi nhận hỗ trợ đã trao")
     assert "chưa có hộ nào" in chooser.plain
     assert (await loa.send(700, "hủy")).plain == "Đã hủy: việc ghi nhận hỗ trợ (chưa ghi gì)."
+
+
+async def test_a_correction_speaks_vietnamese(loa):
+    cid = loa.db.call(lambda s: (import_households(s, parse_households_csv(CSV)),
+                                 grant(s, 700, Role.OFFICER, "28042"), campaign(s))[-1])
+    loa.db.call(lambda s: give(s, 700, cid, "H1"))
+    await loa.onboard(700, name="Tím", lang="vi")
+    await loa.send(700, "/support")
+    await loa.tap(700, loa.emu.last(700).buttons()[0][0])
+    listed = await loa.tap(700, "📋 Đã ghi: sửa, rút lại, báo nhà xây xong")
+    entry = await loa.tap(700, listed.buttons()[0][0])
+    assert ["📎 Thay biên bản bàn giao"] in entry.buttons()
+    await loa.tap(700, "📝 Sửa ghi chú")
+    asked = await loa.send(700, "Trao tại nhà")
+    assert "Đổi ghi chú từ không có ghi chú thành “Trao tại nhà”?" in asked.plain
+    assert asked.buttons()[0] == ["✅ Có, đổi"]
