@@ -114,7 +114,7 @@ async def test_language_from_the_browser_and_the_switch(site):
 async def test_etag_304_and_one_computation_per_refresh(site):
     first = await site.get(f"/c/{site.prefix}")
     etag = first.headers["ETag"]
-    assert first.headers["Cache-Control"] == "public, max-age=60"
+    assert first.headers["Cache-Control"] == "public, max-age=30"
     again = await site.get(f"/c/{site.prefix}", headers={"If-None-Match": etag})
     assert again.status == 304 and await again.read() == b""
     head = await site.head(f"/c/{site.prefix}")

@@ -33,7 +33,7 @@ log = logging.getLogger(__name__)
 
 STATIC = Path(__file__).resolve().parent / "static"
 PREFIX = re.compile(r"^[A-Za-z0-9]{1,8}$")
-MAX_AGE = 60
+MAX_AGE = 30  # with web.refresh_seconds (30), a change reaches every reader within a minute
 #: Areas' own tables (?area=CODE) kept per campaign and change of its figures: memory bounded
 #: (a district's table is 64 KB), the rest made on each request.
 AREA_BODIES = 200
