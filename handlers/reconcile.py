@@ -131,9 +131,13 @@ def summary_text(_: Translator, plan: Plan) -> str:
 def applied_text(_: Translator, applied: Applied) -> str:
     if not applied.received and not applied.gifts:
         return _("Nothing left to apply: this statement is already recorded.")
-    return _("Done: {received} pledges marked received, {gifts} gifts recorded, {amount} in "
-             "all. The pledgers are being thanked.", received=_.number(applied.received),
-             gifts=_.number(applied.gifts), amount=_.money(applied.amount))
+    return _("Done: {received}, {gifts}, {amount} in all. The pledgers are being thanked.",
+             received=_.ngettext("{n} pledge marked received", "{n} pledges marked received",
+                                 applied.received),
+             gifts=_.ngettext("{n} gift from a benefactor through the bank recorded",
+                              "{n} gifts from benefactors through the bank recorded",
+                              applied.gifts),
+             amount=_.money(applied.amount))
 
 
 # ---- the chat ----------------------------------------------------------------------------

@@ -230,7 +230,8 @@ async def test_an_officer_sends_the_statement_and_applies_it(loa):
     thanked = await loa.emu.next_message(101)
     assert "TT26-0001" in thanked.text
     again = await loa.tap(10, "🎁 No code: gifts from a benefactor via the bank")
-    assert "0 pledges marked received, 1 gifts recorded" in again.text
+    assert "0 pledges marked received, 1 gift from a benefactor through the bank recorded" \
+        in again.text
     assert loa.db.call(received, main) == 3_750_000
     desk = await loa.send(10, "/pledges")
     assert "TT26-0006</b> · a benefactor through the bank · ₫250,000 · received" in desk.text
