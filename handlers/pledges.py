@@ -100,7 +100,8 @@ async def pledge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 async def campaign_page(update: Update, person: Me, found: list[Campaign], page: int,
                         edit: bool = True) -> None:
     await pages.show(update, person._("Which campaign do you pledge to?"), pages.choices(
-        [(c.name, f"pl:c:{c.id}") for c in found], page, lambda n: f"pl:cp:{n}"), edit=edit)
+        [(c.name, f"pl:c:{c.id}") for c in found], page, lambda n: f"pl:cp:{n}",
+        extra=[nav_row(person._, back=False)]), edit=edit)
 
 
 async def campaign_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:

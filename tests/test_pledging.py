@@ -10,7 +10,7 @@ from bot.app import build_application, serving
 from bot.emulator import Emulator
 from models.areas import by_code
 from models.campaigns import Campaign, CampaignDraft, create_campaign
-from models.dialogs import get_dialog
+from models.dialogs import Dialog, get_dialog
 from models.outbox import Delivery
 from models.pledges import (
     Pledge,
@@ -472,9 +472,15 @@ async def test_officer_edits_a_campaign_and_people_choose_among_campaigns(loa):
     await loa.onboard(371, lang="en")
     choose = await loa.send(371, "/pledge")
     assert choose.plain == "Which campaign do you pledge to?"
-    assert sorted(b for row in choose.buttons() for b in row) == ["Nhà cho bà Tư",
-                                                                  "Vì người nghèo"]
+    assert choose.buttons()[-1] == ["✖ Cancel"]  # the chooser can be left too
+    assert sorted(b for row in choose.buttons()[:-1] for b in row) == ["Nhà cho bà Tư",
+                                                                       "Vì người nghèo"]
     assert (await loa.tap(371, "Nhà cho bà Tư")).plain == "Who is pledging?"
+    await loa.send(371, "/cancel")
+    await loa.send(371, "/pledge")
+    assert (await loa.tap(371, "✖ Cancel")).buttons() == []  # the chooser's buttons go
+    assert (await loa.next(371)).plain == "Cancelled: the pledge you were registering."
+    assert loa.db.call(lambda s: s.get(Dialog, 371)) is None
 
 
 async def test_public_figures_cannot_be_inflated_and_never_tell_a_salary(loa):
