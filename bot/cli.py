@@ -312,7 +312,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         config = load_config(args.config)
-        setup_logging(config.log_level, config.token)
+        setup_logging(config.log_level, config.token, json_lines=config.log_json)
         args.fn(config, args)
     except (ConfigError, Failure) as exc:
         print(f"loa: {exc}", file=sys.stderr)

@@ -53,6 +53,7 @@ class Config:
     timezone: ZoneInfo
     languages: tuple[str, ...]
     log_level: str
+    log_json: bool
     working_days: int = 22
     max_amount: int = 10_000_000_000
     review_above: int = 100_000_000
@@ -254,6 +255,13 @@ def _log_level(key: str, value: Any) -> str:
     return level
 
 
+def _log_format(key: str, value: Any) -> str:
+    shape = _text(key, value).lower()
+    if shape not in ("text", "json"):
+        raise ConfigError(f"{key}: expected text or json, got {value!r}")
+    return shape
+
+
 # (section, key, environment variable, parser, default)
 KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("telegram", "api_url", "LOA_TELEGRAM_API_URL", _api_url, "https://api.telegram.org"),
@@ -263,6 +271,7 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("locale", "timezone", "LOA_TIMEZONE", _timezone, "Asia/Ho_Chi_Minh"),
     ("locale", "languages", "LOA_LANGUAGES", _languages, ["vi", "en"]),
     ("log", "level", "LOA_LOG_LEVEL", _log_level, "INFO"),
+    ("log", "format", "LOA_LOG_FORMAT", _log_format, "text"),
     ("pledges", "working_days_per_month", "LOA_WORKING_DAYS", _positive_int, 22),
     ("pledges", "max_amount", "LOA_MAX_AMOUNT", _positive_int, 10_000_000_000),
     ("pledges", "review_above", "LOA_REVIEW_ABOVE", _positive_int, 100_000_000),
@@ -375,6 +384,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         timezone=values["LOA_TIMEZONE"],
         languages=values["LOA_LANGUAGES"],
         log_level=values["LOA_LOG_LEVEL"],
+        log_json=values["LOA_LOG_FORMAT"] == "json",
         working_days=values["LOA_WORKING_DAYS"],
         max_amount=values["LOA_MAX_AMOUNT"],
         review_above=values["LOA_REVIEW_ABOVE"],

@@ -4,9 +4,11 @@ DEBUG). Database errors carry no parameter values either (the engines hide them)
 
 from __future__ import annotations
 
+import json
 import logging
 import re
 import sys
+from datetime import UTC, datetime
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 # +84 909 123 456, 84909123456, 0909.123.456; and whatever a "phone" field holds
@@ -15,20 +17,34 @@ PHONE = re.compile(r"(?:\+|\b)84[ .]?[1-9](?:[ .]?\d){8}\b|(?<![\d.])0[1-9](?:[ 
 
 
 class RedactingFormatter(logging.Formatter):
-    def __init__(self, secrets: list[str]):
+    """A line of text, or with `json_lines` one JSON object a line (time, level, logger,
+    message, exception) for a log collector; redacted either way."""
+
+    def __init__(self, secrets: list[str], json_lines: bool = False):
         super().__init__(FORMAT)
         self.secrets = [s for s in secrets if s]
+        self.json_lines = json_lines
 
-    def format(self, record: logging.LogRecord) -> str:
-        text = super().format(record)
+    def redact(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, "<token>")
         return PHONE.sub(lambda m: (m.group(1) or "") + "<phone>", text)
 
+    def format(self, record: logging.LogRecord) -> str:
+        if not self.json_lines:
+            return self.redact(super().format(record))
+        line = {"time": datetime.fromtimestamp(record.created, UTC).isoformat(),
+                "level": record.levelname, "logger": record.name,
+                "message": self.redact(record.getMessage())}
+        if record.exc_info:
+            line["exception"] = self.redact(self.formatException(record.exc_info))
+        return json.dumps(line, ensure_ascii=False)
 
-def setup_logging(level: str, token: str | None, stream=None) -> logging.Handler:
+
+def setup_logging(level: str, token: str | None, stream=None,
+                  json_lines: bool = False) -> logging.Handler:
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(RedactingFormatter([token] if token else []))
+    handler.setFormatter(RedactingFormatter([token] if token else [], json_lines))
     root = logging.getLogger()
     for old in list(root.handlers):
         root.removeHandler(old)

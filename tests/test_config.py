@@ -30,7 +30,8 @@ def test_environment_overrides_every_key(tmp_path):
     env = {"LOA_TELEGRAM_TOKEN": "42:SECRET", "LOA_TELEGRAM_API_URL": "http://127.0.0.1:8081/",
            "LOA_DATABASE_URL": "postgresql://loa@db/loa", "LOA_ADMINS": "11, 22",
            "LOA_TIMEZONE": "UTC", "LOA_LANGUAGES": "en,vi", "LOA_INVITE_TTL_HOURS": "2",
-           "LOA_LOG_LEVEL": "debug", "LOA_CONFIG": str(write(tmp_path, ""))}
+           "LOA_LOG_LEVEL": "debug", "LOA_LOG_FORMAT": "JSON",
+           "LOA_CONFIG": str(write(tmp_path, ""))}
     config = load_config(env=env)
     assert config.require_token() == "42:SECRET"
     assert config.api_url == "http://127.0.0.1:8081"
@@ -38,6 +39,7 @@ def test_environment_overrides_every_key(tmp_path):
     assert config.admins == {11, 22}
     assert config.timezone.key == "UTC" and config.default_language == "en"
     assert config.invite_ttl.total_seconds() == 7200 and config.log_level == "DEBUG"
+    assert config.log_json
     assert "SECRET" not in repr(config)
 
 
@@ -52,6 +54,7 @@ def test_environment_overrides_every_key(tmp_path):
     ({}, "[access]\ninvite_ttl_hours = -1\n", "access.invite_ttl_hours: expected a positive"),
     ({}, "[telegram]\ntoken = 'x'\n", "telegram.token must not be stored in the file"),
     ({}, "[telegram\n", "malformed TOML"),
+    ({"LOA_LOG_FORMAT": "xml"}, "", "LOA_LOG_FORMAT: expected text or json"),
     ({}, "[areas.head_titles]\n'khối' = 3\n", "areas.head_titles.khối: expected a title"),
 ])
 def test_mistakes_name_the_key(tmp_path, env, body, expected):

@@ -4,6 +4,7 @@ number or parameter value in any log line."""
 from __future__ import annotations
 
 import io
+import json
 import logging
 from datetime import UTC, datetime, timedelta
 
@@ -60,18 +61,28 @@ def test_forget_clears_progress_chats_and_deliveries_in_flight(areas_db):
         (True, DeliveryStatus.CANCELLED), (False, DeliveryStatus.PENDING)]
 
 
-def test_no_log_line_carries_a_phone_number_or_the_token():
+@pytest.mark.parametrize("json_lines", [False, True])
+def test_no_log_line_carries_a_phone_number_or_the_token(json_lines):
     stream = io.StringIO()
-    setup_logging("DEBUG", "123456:SECRET", stream)
+    setup_logging("DEBUG", "123456:SECRET", stream, json_lines=json_lines)
     log = logging.getLogger("telegram.ext.Application")
     log.debug("Processing update {'message': {'contact': {'phone_number': '+84 909 123 456',"
               " 'user_id': 8412345678}, 'text': 'gọi 0909.123.456 hoặc 84909123456'}}")
     log.error("token 123456:SECRET, reference TT26-0042, date 23/11/2026, 10000000000 đồng")
+    try:
+        raise RuntimeError("failed with 123456:SECRET for +84 909 123 456")
+    except RuntimeError:
+        log.exception("a handler failed")
     text = stream.getvalue()
     for leak in ("909 123 456", "0909.123.456", "84909123456", "SECRET"):
         assert leak not in text
     for kept in ("8412345678", "TT26-0042", "23/11/2026", "10000000000"):
         assert kept in text
+    if json_lines:  # one object a line, as a log collector reads them
+        lines = [json.loads(line) for line in text.splitlines()]
+        assert [line["level"] for line in lines] == ["DEBUG", "ERROR", "ERROR"]
+        assert lines[2]["message"] == "a handler failed"
+        assert "RuntimeError" in lines[2]["exception"] and lines[0]["time"].endswith("+00:00")
     logging.getLogger().handlers.clear()
 
 
