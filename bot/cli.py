@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import logging
 import os
+import sqlite3
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -18,6 +19,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import TextIO
 
+from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 from telegram.error import InvalidToken, NetworkError
 
@@ -74,6 +76,30 @@ def cmd_sandbox(config: Config, args: argparse.Namespace) -> None:
 def cmd_db_upgrade(config: Config, args: argparse.Namespace) -> None:
     upgrade(config.database_url)
     print("database is up to date")
+
+
+def cmd_backup(config: Config, args: argparse.Namespace) -> None:
+    """A consistent copy of a SQLite database while Loa runs (SQLite's online backup: pages
+    are copied between writes). PostgreSQL has pg_dump for that."""
+    url = make_url(config.database_url)
+    if url.get_backend_name() != "sqlite":
+        raise Failure("loa backup copies a SQLite database; for PostgreSQL use pg_dump, e.g. "
+                      "pg_dump -Fc -f loa.dump DATABASE")
+    source_path = Path(url.database or "")
+    if not source_path.is_file():
+        raise Failure(f"no database at {source_path}")
+    target = Path(args.file)
+    if target.exists() or target.resolve() == source_path.resolve():
+        raise Failure(f"{target} exists: give a new file's name")
+    part = target.with_name(target.name + ".part")
+    try:
+        with sqlite3.connect(source_path) as source, sqlite3.connect(part) as copy:
+            source.backup(copy, pages=1024)
+        part.replace(target)
+    except (OSError, sqlite3.Error) as exc:
+        part.unlink(missing_ok=True)
+        raise Failure(f"{target}: cannot write the backup ({exc})") from None
+    print(f"{target}: {target.stat().st_size} bytes, a copy of {source_path}")
 
 
 def cmd_areas_import(config: Config, args: argparse.Namespace) -> None:
@@ -269,6 +295,9 @@ def parser() -> argparse.ArgumentParser:
     sb.set_defaults(fn=cmd_sandbox)
     db = sub.add_parser("db", help="database schema").add_subparsers(dest="db", required=True)
     db.add_parser("upgrade", help="apply pending migrations").set_defaults(fn=cmd_db_upgrade)
+    bk = sub.add_parser("backup", help="copy the SQLite database while Loa runs")
+    bk.add_argument("file", help="the new file to write")
+    bk.set_defaults(fn=cmd_backup)
     areas = sub.add_parser("areas", help="administrative areas").add_subparsers(
         dest="areas", required=True)
     imp = areas.add_parser("import", help="import code,name,level,parent_code rows")
