@@ -104,7 +104,7 @@ async def support_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def ask_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                       edit: bool = True) -> None:
+                       edit: bool = True, page: int = 0) -> None:
     _ = person._
     await _save(context, person, "campaign")
     found = await services(context).db.run(support_campaigns, person.actor)
@@ -112,9 +112,17 @@ async def ask_campaign(update: Update, context: ContextTypes.DEFAULT_TYPE, perso
         await reply(update, _("There is no campaign in your area to give from yet."),
                     _keyboard([], _, back=False), edit=edit)
         return
-    rows = [[_button(f"{c.ref_prefix} · {c.name}", f"su:c:{c.id}")] for c in found[:20]]
-    await reply(update, _("<b>Support given</b>\nFrom which campaign's fund?"),
-                _keyboard(rows, _, back=False), edit=edit)
+    await pages.show(update, _("<b>Support given</b>\nFrom which campaign's fund?"),
+                     pages.choices([(f"{c.ref_prefix} · {c.name}", f"su:c:{c.id}")
+                                    for c in found], page, lambda n: f"su:cp:{n}",
+                                   extra=[nav_row(_, back=False)]), edit=edit)
+
+
+async def campaign_page_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """su:cp:<page>: another page of campaigns (every one reachable, however many)."""
+    found = await step_press(update, context, FLOW, ("campaign",), allowed=_officers)
+    if found is not None:
+        await ask_campaign(update, context, found.person, page=whole(found.value) or 0)
 
 
 async def campaign_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -1123,6 +1131,7 @@ def handlers() -> list:
     return [
         CommandHandler("support", support_command),
         CallbackQueryHandler(campaign_pressed, pattern=r"^su:c:"),
+        CallbackQueryHandler(campaign_page_pressed, pattern=r"^su:cp:\d+$"),
         CallbackQueryHandler(menu_pressed, pattern=r"^su:m:"),
         CallbackQueryHandler(household_page_pressed, pattern=r"^su:hp:"),
         CallbackQueryHandler(household_pressed, pattern=r"^su:h:"),

@@ -479,3 +479,19 @@ async def test_a_correction_speaks_vietnamese(loa):
     asked = await loa.send(700, "Trao tại nhà")
     assert "Đổi ghi chú từ không có ghi chú thành “Trao tại nhà”?" in asked.plain
     assert asked.buttons()[0] == ["✅ Có, đổi"]
+
+
+async def test_every_campaign_to_give_from_is_reachable_however_many(loa):
+    loa.db.call(lambda s: (grant(s, 700, Role.OFFICER, "28042"),
+                           [campaign(s, f"Đợt {n:02d}", area="28042", houses=0)
+                            for n in range(25)]))
+    await loa.onboard(700, name="Tím", lang="en")
+    shown = await loa.send(700, "/support")
+    seen = set()
+    while True:
+        seen |= {row[0] for row in shown.buttons() if "·" in row[0]}
+        assert shown.buttons()[-2] == ["✖ Cancel"]  # a way out on every page
+        if "▶" not in shown.buttons()[-1]:
+            break
+        shown = await loa.tap(700, "▶")
+    assert len(seen) == 25  # the campaigns past the twentieth were not offered before
