@@ -73,13 +73,17 @@ def campaign_series(session: Session, campaign_id: int) -> CampaignSeries | None
         own.pledges -= bar.sums.pledges
     if own.pledges or not bars:
         bars.append(AreaSums(root, own))
+    return CampaignSeries(campaign, bars, figures.overall, received_by_day(session, campaign_id))
+
+
+def received_by_day(session: Session, campaign_id: int) -> list[tuple[date, int]]:
+    """Money received per day (the day the officer or the statement says), in date order."""
     days = session.exec(select(Pledge.received_on, func.sum(Pledge.received_amount))
                         .where(public_pledges(campaign_id),
                                Pledge.status == PledgeStatus.RECEIVED,
                                col(Pledge.received_on).is_not(None))
                         .group_by(Pledge.received_on).order_by(Pledge.received_on)).all()
-    return CampaignSeries(campaign, bars, figures.overall,
-                          [(day, int(amount or 0)) for day, amount in days])
+    return [(day, int(amount or 0)) for day, amount in days]
 
 
 @dataclass

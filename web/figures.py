@@ -2,8 +2,8 @@
 
 Everything here is already public in Telegram (/totals, /honour, the campaign card): sums per
 area, item targets, the honour roll's names (only pledgers who agreed to be named), money
-received day by day. Support GIVEN is the households ledger's: it plugs in through the `given`
-argument of page_figures and is shown only when present.
+received day by day; and support given, as the ledger's sums per area and day (models/support.py),
+never who got it.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from models.campaigns import Campaign
 from models.exports import campaign_by_prefix
 from models.figures import Sums, honour_roll, progress, totals
 from models.pledges import PledgeStatus
-from models.series import campaign_series
+from models.series import received_by_day
 from models.support import (
     HelpedLine,
     given_by_area,
@@ -129,7 +129,6 @@ def page_figures(session: Session, prefix: str, honour_registered: bool = False,
     root = get_area(session, campaign.area_id)
     tally = totals(session, campaign.id, depth=TABLE_DEPTH)
     prog = progress(session, campaign.id)
-    series = campaign_series(session, campaign.id)
     areas = _area_lines(session, root, {a.id: s for a, s in tally.by_area},
                         given_by_area(session, campaign.id))
     records, total = given_total(session, campaign.id)
@@ -152,7 +151,7 @@ def page_figures(session: Session, prefix: str, honour_registered: bool = False,
         campaign.ref_prefix, campaign.name, label(session, root), campaign.starts_on,
         campaign.ends_on, campaign.status, campaign.money_target, tally.overall.pledged,
         tally.overall.received, tally.overall.pledges, prog.pledgers, areas, items, honour,
-        series.by_day, given,
+        received_by_day(session, campaign.id), given,
         helped_households(session, campaign.id, HOUSEHOLDS_SHOWN) if show_households else None,
         photo_files)
 
