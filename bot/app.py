@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import logging
+import signal
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from urllib.parse import urlsplit
 
 from sqlalchemy.exc import DataError
 from telegram import Update
@@ -22,12 +25,14 @@ from telegram.ext import (
 from bot import pages
 from bot.config import Config
 from bot.context import Services, guessed, translator
-from bot.db import Database
+from bot.db import HANDLING, AlreadyHandled, Database
 from bot.delivery import Dispatcher
+from bot.http import HttpServer
 from bot.i18n import guess_language
+from bot.inbox import Inbox
+from bot.polling import Poller
 from bot.ratelimit import Limiter
 from bot.reminders import Reminders
-from bot.updates import PerUserUpdateProcessor
 from handlers import (
     broadcasts,
     campaigns,
@@ -61,25 +66,21 @@ def build_application(config: Config, db: Database) -> Application:
     token = config.require_token()
     limiter = Limiter(rate=config.send_rate, per_chat_interval=1 / config.chat_rate,
                       chat_burst=config.chat_burst)
-    updates = PerUserUpdateProcessor(max_pending=config.max_pending)
     app = (
         ApplicationBuilder()
         .token(token)
         .base_url(f"{config.api_url}/bot")
         .base_file_url(f"{config.api_url}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
-        .concurrent_updates(updates)
         .rate_limiter(limiter)
-        .post_init(_post_init)
-        .post_stop(_post_stop)
+        .updater(None)  # updates come through the inbox (bot/inbox.py), never PTB's queue
         .build()
     )
     dispatcher = Dispatcher(app.bot, db, config, limiter)
     app.bot_data["services"] = Services(config, db, dispatcher,
                                         Reminders(db, config, dispatcher))
-    updates.on_overflow = functools.partial(_too_many_updates, app)
-    if config.web_listen:  # the public page lives and dies with the bot: one process
-        app.bot_data["web"] = PublicSite(config, db)
+    app.bot_data["inbox"] = Inbox(app, db, config.max_pending, config.keep_updates,
+                                  on_overflow=functools.partial(_too_many_updates, app))
 
     app.add_handler(private_only.handler(), group=private_only.GROUP)
     app.add_handlers(onboarding.handlers())
@@ -120,22 +121,6 @@ def build_application(config: Config, db: Database) -> Application:
     return app
 
 
-async def _post_init(app: Application) -> None:
-    services: Services = app.bot_data["services"]
-    services.dispatcher.start()  # first: after a crash, deliveries resume at once
-    await menu.set_default_menus(app.bot, services.config)
-    services.reminders.start(app.job_queue)
-    if "web" in app.bot_data:
-        await app.bot_data["web"].start(*services.config.web_listen)
-    log.info("Loa is up as @%s", app.bot.username)
-
-
-async def _post_stop(app: Application) -> None:
-    await app.bot_data["services"].dispatcher.stop()
-    if "web" in app.bot_data:
-        await app.bot_data["web"].stop()
-
-
 async def _too_many_updates(app: Application, update: Update) -> None:
     """Someone sent far more than Loa can answer at once: say so, once (updates.py)."""
     services: Services = app.bot_data["services"]
@@ -150,10 +135,18 @@ async def _too_many_updates(app: Application, update: Update) -> None:
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Log the failure; tell the person something went wrong rather than stay silent."""
+    """Log the failure; tell the person something went wrong rather than stay silent (once:
+    when the inbox will not try the update again)."""
+    handling = HANDLING.get()
+    if isinstance(context.error, AlreadyHandled):
+        return  # handled before a crash: its effect stands, nothing to say
     forged = isinstance(context.error, OverflowError | DataError)  # an id no row can have
     if not forged:
         log.error("error while handling an update", exc_info=context.error)
+        if handling is not None:
+            handling.error = context.error
+            if not (handling.last_try or handling.stamped):
+                return  # tried again in a moment
     if isinstance(update, Update) and update.effective_chat is not None:
         _ = guessed(update, context)
         try:
@@ -165,18 +158,64 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 @asynccontextmanager
-async def serving(app: Application, poll_timeout: int = 1) -> AsyncIterator[Application]:
-    """Run the application inside an event loop that is already running (sandbox, tests)."""
+async def serving(app: Application, webhook: bool = False,
+                  poll_timeout: int = 1) -> AsyncIterator[Application]:
+    """Run Loa inside a running event loop: the delivery engine, the reminder clock, the
+    inbox, the HTTP server when there is one, and the way in (a webhook or long polling)."""
+    services: Services = app.bot_data["services"]
+    config, inbox = services.config, app.bot_data["inbox"]
+    http, poller = _http_server(app, webhook), None
     async with app:
-        if app.post_init:  # run_polling calls it; here the loop is ours, so we do
-            await app.post_init(app)
         await app.start()
-        await app.updater.start_polling(poll_interval=0.0, timeout=poll_timeout,
-                                        allowed_updates=ALLOWED_UPDATES)
+        services.dispatcher.start()  # first: after a crash, deliveries resume at once
+        await menu.set_default_menus(app.bot, config)
+        services.reminders.start(app.job_queue)
+        inbox.start()
         try:
+            if http is not None:
+                app.bot_data["http"] = http
+                await http.start([config.webhook_listen] * webhook +
+                                 [config.web_listen] * bool(config.web_listen))
+            if webhook:
+                await app.bot.set_webhook(
+                    config.webhook_url, secret_token=config.webhook_secret,
+                    allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                    max_connections=config.webhook_max_connections)
+            else:
+                poller = Poller(config.api_url, config.require_token(), inbox, ALLOWED_UPDATES,
+                                timeout=poll_timeout)
+                await poller.start()
+                app.bot_data["poller"] = poller
+            log.info("Loa is up as @%s (%s)", app.bot.username,
+                     "webhook" if webhook else "long polling")
             yield app
         finally:
-            await app.updater.stop()
+            if poller is not None:
+                await poller.stop()
+            if http is not None:  # a webhook update not answered is sent again by Telegram
+                await http.stop()
+            await inbox.stop()
+            await services.dispatcher.stop()
             await app.stop()
-            if app.post_stop:
-                await app.post_stop(app)
+
+
+def _http_server(app: Application, webhook: bool) -> HttpServer | None:
+    services: Services = app.bot_data["services"]
+    config = services.config
+    if not webhook and not config.web_listen:
+        return None
+    return HttpServer(services.db, app.bot_data["inbox"],
+                      webhook_path=urlsplit(config.webhook_url or "").path or "/" if webhook
+                      else None,
+                      secret=config.webhook_secret if webhook else None,
+                      site=PublicSite(config, services.db) if config.web_listen else None)
+
+
+async def run(app: Application, webhook: bool) -> None:
+    """`loa run`: serve until SIGTERM or Ctrl-C."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    async with serving(app, webhook=webhook, poll_timeout=50):
+        await stop.wait()

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import fcntl
+import json
 import logging
 import os
 import sqlite3
@@ -48,23 +50,88 @@ def _db(config: Config) -> Database:
 
 
 def cmd_run(config: Config, args: argparse.Namespace) -> None:
-    from bot.app import ALLOWED_UPDATES, build_application
+    from bot.app import build_application, run
 
     config.require_token()
+    webhook = args.webhook or config.webhook_url is not None
+    if webhook and config.webhook_url is None:
+        raise ConfigError("LOA_WEBHOOK_URL is not set: give the https address Telegram posts "
+                          "to, e.g. https://loa.example.vn/telegram (webhook.url)")
+    if webhook and config.webhook_secret is None:
+        raise ConfigError("LOA_WEBHOOK_SECRET is not set: webhook mode needs a secret in the "
+                          "environment, e.g. from: python -c 'import secrets; "
+                          "print(secrets.token_urlsafe(32))'")
+    lock = _one_sqlite_process(config.database_url)  # noqa: F841 (held while Loa runs)
     app = build_application(config, _db(config))
-    log.info("starting: polling %s", config.api_url)
-    app.run_polling(allowed_updates=ALLOWED_UPDATES)
+    log.info("starting: %s", f"webhook {config.webhook_url}" if webhook else
+             f"polling {config.api_url}")
+    asyncio.run(run(app, webhook))
     log.info("stopped cleanly")
+
+
+def _one_sqlite_process(url: str) -> TextIO | None:
+    """SQLite serves one Loa process: a second `loa run` on the same file stops at once.
+    (Several processes need PostgreSQL.) The lock goes with the process, however it ends."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or parsed.database in (None, "", ":memory:"):
+        return None
+    path = Path(parsed.database + ".lock")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle = path.open("a+")
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "?"
+        handle.close()
+        raise Failure(f"another Loa process (pid {holder}) already runs on {parsed.database}: "
+                      "SQLite serves one process; for several workers use PostgreSQL "
+                      "(LOA_DATABASE_URL)") from None
+    handle.truncate(0)
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle
+
+
+def cmd_inbox_failed(config: Config, args: argparse.Namespace) -> None:
+    from models.inbox import set_aside
+
+    rows = _db(config).call(set_aside, args.limit)
+    if not rows:
+        print("no update is set aside")
+    for row in rows:
+        print(f"{row.id}\tperson {row.person or '-'}\t{row.received_at:%Y-%m-%d %H:%M:%S}Z\t"
+              f"{row.tries} tries\t{row.error}\t{_what(row.payload)}")
+
+
+def _what(payload: str) -> str:
+    """What the person did, in a few words: the text they typed or the button they pressed."""
+    data = json.loads(payload)
+    for kind, body in data.items():
+        if isinstance(body, dict):
+            said = body.get("text") or body.get("data") or body.get("caption") or ""
+            return f"{kind}: {said[:60]!r}" if said else kind
+    return "?"
+
+
+def cmd_inbox_retry(config: Config, args: argparse.Namespace) -> None:
+    from models.inbox import retry
+
+    try:
+        _db(config).call(retry, args.id)
+    except LookupError as exc:
+        raise Failure(f"{exc.args[0]} (see loa inbox failed)") from None
+    print(f"{args.id}: back in its person's queue; a running Loa handles it within seconds")
 
 
 def cmd_web(config: Config, args: argparse.Namespace) -> None:
     """The public page alone (the bot elsewhere, or none): needs web.listen."""
-    from web.server import serve_forever
+    from bot.http import serve_page
 
     if not config.web_listen:
         raise ConfigError("LOA_WEB_LISTEN is not set: give host:port, e.g. 127.0.0.1:8080 "
                           "(web.listen in config.toml)")
-    asyncio.run(serve_forever(config, _db(config)))
+    asyncio.run(serve_page(config, _db(config)))
 
 
 def cmd_sandbox(config: Config, args: argparse.Namespace) -> None:
@@ -287,7 +354,18 @@ def parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="loa", description="Loa, the commune loudspeaker bot.")
     p.add_argument("--config", help="config file (default: LOA_CONFIG or ./config.toml)")
     sub = p.add_subparsers(dest="command", required=True)
-    sub.add_parser("run", help="start the bot (long polling)").set_defaults(fn=cmd_run)
+    run = sub.add_parser("run", help="start the bot (long polling, or a webhook)")
+    run.add_argument("--webhook", action="store_true",
+                     help="receive updates on webhook.url (LOA_WEBHOOK_URL); on when it is set")
+    run.set_defaults(fn=cmd_run)
+    box = sub.add_parser("inbox", help="incoming updates").add_subparsers(dest="inbox",
+                                                                          required=True)
+    failed = box.add_parser("failed", help="list the updates set aside after failing")
+    failed.add_argument("--limit", type=int, default=100)
+    failed.set_defaults(fn=cmd_inbox_failed)
+    again = box.add_parser("retry", help="handle a set-aside update again")
+    again.add_argument("id", type=int)
+    again.set_defaults(fn=cmd_inbox_retry)
     sub.add_parser("web", help="serve the public page alone (web.listen)").set_defaults(
         fn=cmd_web)
     sb = sub.add_parser("sandbox", help="try Loa in the terminal: emulator, bot and personas")

@@ -66,6 +66,13 @@ class Config:
     chat_rate: float = 1.0
     chat_burst: int = 3
     max_pending: int = 20
+    #: Handled updates are kept this long (they hold people's messages), then pruned.
+    keep_updates: timedelta = timedelta(hours=24)
+    #: Webhook mode: Telegram posts updates to this public URL (its path is Loa's route).
+    webhook_url: str | None = None
+    webhook_listen: tuple[str, int] = ("127.0.0.1", 8443)
+    webhook_max_connections: int = 40
+    webhook_secret: str | None = None  # from the environment only
     quiet_hours: str = "21:00-07:00"
     reminder_grace: timedelta = timedelta(hours=12)
     pledge_reminder_days: int = 3
@@ -227,6 +234,24 @@ def _listen(key: str, value: Any) -> tuple[str, int] | None:
     return host.strip("[]"), int(port)
 
 
+def _connections(key: str, value: Any) -> int:
+    number = _positive_int(key, value)
+    if number > 100:
+        raise ConfigError(f"{key}: Telegram allows 1 to 100 connections, got {value!r}")
+    return number
+
+
+def _secret(value: str | None) -> str | None:
+    """Telegram's rule for secret_token: 1-256 characters of A-Z, a-z, 0-9, _ and -."""
+    if not value:
+        return None
+    if len(value) > 256 or not all(c.isascii() and (c.isalnum() or c in "_-") for c in value):
+        raise ConfigError("LOA_WEBHOOK_SECRET: 1 to 256 characters of A-Z, a-z, 0-9, _ and -, "
+                          "e.g. the output of: python -c 'import secrets; "
+                          "print(secrets.token_urlsafe(32))'")
+    return value
+
+
 def _public_url(key: str, value: Any) -> str | None:
     return _api_url(key, value) if str(value).strip() else None
 
@@ -287,6 +312,10 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("delivery", "chat_rate", "LOA_CHAT_RATE", _rate, 1),
     ("delivery", "chat_burst", "LOA_CHAT_BURST", _positive_int, 3),
     ("updates", "max_pending", "LOA_MAX_PENDING", _positive_int, 20),
+    ("updates", "keep_hours", "LOA_UPDATES_KEEP_HOURS", _hours, 24),
+    ("webhook", "url", "LOA_WEBHOOK_URL", _public_url, ""),
+    ("webhook", "listen", "LOA_WEBHOOK_LISTEN", _listen, "127.0.0.1:8443"),
+    ("webhook", "max_connections", "LOA_WEBHOOK_MAX_CONNECTIONS", _connections, 40),
     ("reminders", "quiet_hours", "LOA_QUIET_HOURS", _quiet, "21:00-07:00"),
     ("reminders", "grace_hours", "LOA_REMINDER_GRACE_HOURS", _hours, 12),
     ("reminders", "pledge_days_before_end", "LOA_PLEDGE_REMINDER_DAYS", _positive_int, 3),
@@ -336,6 +365,9 @@ def _read_file(path: Path) -> dict[str, Any]:
         raise ConfigError(f"LOA_CONFIG: no such file: {path}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: malformed TOML: {exc}") from None
+    if "secret" in data.get("webhook", {}):
+        raise ConfigError(f"{path}: webhook.secret must not be stored in the file; set "
+                          "LOA_WEBHOOK_SECRET")
     if "token" in data.get("telegram", {}):
         raise ConfigError(
             f"{path}: telegram.token must not be stored in the file; set LOA_TELEGRAM_TOKEN"
@@ -397,6 +429,11 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         chat_rate=values["LOA_CHAT_RATE"],
         chat_burst=values["LOA_CHAT_BURST"],
         max_pending=values["LOA_MAX_PENDING"],
+        keep_updates=values["LOA_UPDATES_KEEP_HOURS"],
+        webhook_url=values["LOA_WEBHOOK_URL"],
+        webhook_listen=values["LOA_WEBHOOK_LISTEN"] or ("127.0.0.1", 8443),
+        webhook_max_connections=values["LOA_WEBHOOK_MAX_CONNECTIONS"],
+        webhook_secret=_secret(env.get("LOA_WEBHOOK_SECRET")),
         quiet_hours=values["LOA_QUIET_HOURS"],
         reminder_grace=values["LOA_REMINDER_GRACE_HOURS"],
         pledge_reminder_days=values["LOA_PLEDGE_REMINDER_DAYS"],

@@ -9,6 +9,11 @@ PostgreSQL the row is locked with FOR UPDATE; SQLite has no row locks, and its d
 only begin the transaction at the first write, after the check. So on SQLite every transaction
 begins IMMEDIATE: it takes the database's write lock before its first read, and two
 read-check-writes can never interleave (readers in WAL mode are not blocked by it).
+
+While an update from the inbox is being handled (`HANDLING`, set by bot/inbox.py), the first
+transaction of its handler that writes anything also stamps the update, in that same
+transaction: an update whose effect is committed is never applied a second time, whatever
+crash comes between (models/inbox.py).
 """
 
 from __future__ import annotations
@@ -16,14 +21,53 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, create_engine
 
+from models import inbox
+
 T = TypeVar("T")
+
+
+class AlreadyHandled(Exception):
+    """This update's effect was committed by an earlier handling: this one must not write."""
+
+
+@dataclass
+class Handling:
+    """The inbox update the current task is handling (see models/inbox.py)."""
+
+    update_id: int
+    token: str
+    task: asyncio.Task | None
+    stamped: bool = False
+    error: BaseException | None = None
+    last_try: bool = True
+
+
+HANDLING: ContextVar[Handling | None] = ContextVar("loa_handling", default=None)
+
+
+class _Session(Session):
+    """A session that knows whether it wrote anything (ORM flushes or UPDATE/DELETE/INSERT)."""
+
+
+@event.listens_for(_Session, "after_flush")
+def _flushed(session: Session, _context: Any) -> None:
+    session.info["wrote"] = True
+
+
+@event.listens_for(_Session, "do_orm_execute")
+def _executed(state: ORMExecuteState) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        state.session.info["wrote"] = True
 
 
 def make_engine(url: str) -> Engine:
@@ -60,15 +104,29 @@ class Database:
     @contextmanager
     def session(self) -> Iterator[Session]:
         """One transaction: committed on success, rolled back on error."""
-        with Session(self.engine, expire_on_commit=False) as session, session.begin():
+        with _Session(self.engine, expire_on_commit=False) as session, session.begin():
             yield session
 
     def call(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        return self._call(None, fn, *args, **kwargs)
+
+    def _call(self, handling: Handling | None, fn: Callable[..., T], *args: Any,
+              **kwargs: Any) -> T:
         with self.session() as session:
-            return fn(session, *args, **kwargs)
+            result = fn(session, *args, **kwargs)
+            if handling is not None and not handling.stamped:
+                session.flush()
+                if session.info.get("wrote"):
+                    if not inbox.stamp(session, handling.update_id, handling.token):
+                        raise AlreadyHandled(handling.update_id)  # rolls this one back
+                    handling.stamped = True
+            return result
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        return await asyncio.to_thread(self.call, fn, *args, **kwargs)
+        handling = HANDLING.get()
+        if handling is not None and handling.task is not asyncio.current_task():
+            handling = None  # a task the handler started: not the handler's own write
+        return await asyncio.to_thread(self._call, handling, fn, *args, **kwargs)
 
     def dispose(self) -> None:
         self.engine.dispose()

@@ -26,6 +26,7 @@ from bot.app import build_application, serving
 from bot.config import ROOT, Config, Fund
 from bot.db import Database
 from bot.emulator import Emulator, SentMessage
+from bot.http import HttpServer
 from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import by_code, import_areas, parse_csv
@@ -265,8 +266,8 @@ async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None
             config, token=TOKEN, api_url=emu.api_url, database_url=db.url,
             admins=frozenset({PERSONAS["admin"].id}), fund=config.fund or DEMO_FUND,
             chat_rate=1000, web_listen=None)  # one person at a terminal: no chat pace to keep
-        site = PublicSite(config, db)
-        address = await site.start("127.0.0.1", 0)  # a free local port
+        site = HttpServer(db, site=PublicSite(config, db))
+        address = (await site.start([("127.0.0.1", 0)]))[0]  # a free local port
         config = dataclasses.replace(config, web_public_url=address)
         async with serving(build_application(config, db)):
             term = Terminal(emu, out)

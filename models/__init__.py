@@ -12,6 +12,7 @@ from models import (  # noqa: F401
     deadlines,
     dialogs,
     households,
+    inbox,
     invites,
     outbox,
     pledges,

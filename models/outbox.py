@@ -12,17 +12,16 @@ twice, and none is lost.
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, update
+from sqlalchemy import JSON, Column, Index, Text, UniqueConstraint, delete, func, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.base import telegram_id_column, utcnow
+from models.processes import gone, here
 
 
 class DeliveryStatus(StrEnum):
@@ -126,10 +125,6 @@ LEASE_TTL = timedelta(seconds=15)  # a heartbeat older than this: the process is
 _LIVE_HERE: set[str] = set()  # tags of the leases this very process holds (tests run several)
 
 
-def here() -> tuple[str, int]:
-    return socket.gethostname()[:255], os.getpid()
-
-
 def take_lease(session: Session, now: datetime) -> int:
     host, pid = here()
     lease = DispatcherLease(host=host, pid=pid, started_at=now, heartbeat_at=now)
@@ -157,28 +152,16 @@ def drop_lease(session: Session, lease_id: int) -> None:
     session.execute(delete(DispatcherLease).where(DispatcherLease.id == lease_id))
 
 
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process: alive
-        return True
-    return True
-
-
 def dead_leases(session: Session, now: datetime) -> list[int]:
     """Leases whose process is gone: on this host, a process that no longer runs (or whose
     process id this process now has, after a restart in a container); anywhere, a heartbeat
     older than LEASE_TTL."""
-    host, pid = here()
     dead = []
     for lease in session.exec(select(DispatcherLease)):
         if lease.tag in _LIVE_HERE:
             continue
         stale = lease.heartbeat_at < now - LEASE_TTL
-        gone = lease.host == host and (lease.pid == pid or not _alive(lease.pid))
-        if stale or gone:
+        if stale or gone(lease.host, lease.pid):
             dead.append(lease.id)
     return dead
 
@@ -207,6 +190,12 @@ def release(session: Session, delivery_ids: list[int]) -> None:
     session.execute(update(Delivery).where(col(Delivery.id).in_(delivery_ids),
                                            Delivery.status == DeliveryStatus.SENDING)
                     .values(status=DeliveryStatus.PENDING, claim=None, lease_id=None))
+
+
+def backlog(session: Session) -> int:
+    """Messages not yet sent: waiting or in hand."""
+    return session.execute(select(func.count()).where(col(Delivery.status).in_(
+        (DeliveryStatus.PENDING, DeliveryStatus.SENDING)))).scalar_one()
 
 
 def next_due(session: Session) -> datetime | None:

@@ -169,8 +169,8 @@ async def settle(emu: Emulator, app, quiet: float = 0.03, timeout: float = 20.0)
     """Until every update is handled and nothing new was sent for a moment."""
     last, waited = -1, 0.0
     while waited < timeout:
-        busy = bool(emu.pending_updates) or not app.update_queue.empty() or \
-            app.update_processor.current_concurrent_updates
+        busy = bool(emu.pending_updates) or app.bot_data["poller"].storing or \
+            not await app.bot_data["inbox"].idle()
         seen = len(emu.outbox) + len(emu.callback_answers)
         if not busy and seen == last:
             return

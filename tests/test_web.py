@@ -269,7 +269,7 @@ async def test_totals_and_the_campaign_card_open_the_page(areas_db, db_url, publ
                 assert len(opening) == 1, command
                 target = opening[0][kind]
                 assert (target["url"] if kind == "web_app" else target) == wanted, command
-            port = app.bot_data["web"].runner.addresses[0][1]
+            port = app.bot_data["http"].runner.addresses[0][1]
             async with ClientSession() as http, http.get(
                     f"http://127.0.0.1:{port}/c/{campaign.ref_prefix}") as answer:
                 assert answer.status == 200 and "Vì người nghèo" in await answer.text()

@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlmodel import select
 
+from bot.http import HttpServer
 from bot.i18n import Translator
 from models.figures import totals
 from models.pledges import Pledge
@@ -65,8 +66,8 @@ def more(s):
 
 async def test_the_page_in_chromium_shows_the_databases_figures(areas_db, tmp_path):
     prefix, campaign_id = areas_db.call(more)
-    site = PublicSite(config(), areas_db)
-    address = await site.start("127.0.0.1", 0)
+    site = HttpServer(areas_db, site=PublicSite(config(), areas_db))
+    address = (await site.start([("127.0.0.1", 0)]))[0]
     try:
         dom = html.unescape((await chromium(
             tmp_path, "--dump-dom", f"{address}/c/{prefix}?lang=vi")).decode())

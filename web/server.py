@@ -176,7 +176,8 @@ class PublicSite:
         self.cache = FigureCache(self._compute, config.web_refresh)
         self.limiter = ClientLimiter(rate, burst)
         self.photos = PhotoStore.of(config)  # None without the bot's token: no photos shown
-        self.runner: web.AppRunner | None = None
+        #: paths served beside the page (bot/http.py: the webhook, /healthz): no page limits
+        self.unguarded: set[str] = set()
 
     async def _compute(self, prefix: str) -> PageFigures | None:
         return await self.db.run(page_figures, prefix, self.config.honour_registered,
@@ -197,6 +198,8 @@ class PublicSite:
     @web.middleware
     async def _guard(self, request: web.Request, handler) -> web.StreamResponse:
         """Rate limit first; security headers on every answer, errors (404, 405) included."""
+        if request.path in self.unguarded:
+            return await handler(request)
         wait = self.limiter.wait(request.remote or "", time.monotonic())
         if wait:
             raise web.HTTPTooManyRequests(text="Too many requests\n", headers={
@@ -285,30 +288,3 @@ class PublicSite:
                             content_type="text/html",
                             headers={"Cache-Control": f"public, max-age={MAX_AGE}",
                                      "Vary": "Accept-Language"})
-
-    async def start(self, host: str, port: int) -> str:
-        """Serve on host:port (port 0: a free one); returns the address served."""
-        self.runner = web.AppRunner(self.app(), access_log=None)
-        await self.runner.setup()
-        site = web.TCPSite(self.runner, host, port)
-        await site.start()
-        bound = self.runner.addresses[0]
-        address = f"http://{host}:{bound[1]}"
-        log.info("public page served on %s", address)
-        return address
-
-    async def stop(self) -> None:
-        if self.runner is not None:
-            await self.runner.cleanup()
-            self.runner = None
-
-
-async def serve_forever(config: Config, db: Database) -> None:
-    """`loa web`: the public page alone, until interrupted."""
-    site = PublicSite(config, db)
-    address = await site.start(*config.web_listen)
-    print(f"Loa's public page: {address}/", flush=True)
-    try:
-        await asyncio.Event().wait()
-    finally:
-        await site.stop()

@@ -1,0 +1,198 @@
+"""Handling what the inbox holds: claim, handle through the Application, settle.
+
+Both ways in (long polling, bot/polling.py; the webhook, bot/http.py) only store updates
+(`receive`); every process then takes from the database what it may handle now
+(models/inbox.py: one update per person at a time, in order) and hands each to the
+Application, up to `slots` at once. An update that keeps failing is set aside; the person's
+next ones go on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import json
+import logging
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from contextlib import suppress
+from typing import Any
+
+from sqlmodel import Session
+from telegram import Update
+from telegram.ext import Application
+
+from bot.db import HANDLING, AlreadyHandled, Database, Handling
+from models import inbox
+from models.base import utcnow
+
+log = logging.getLogger(__name__)
+
+RENEW_EVERY = 5.0  # seconds; a claim's lease is inbox.LEASE (15 s)
+PRUNE_EVERY = 600.0
+
+
+class Inbox:
+    def __init__(self, app: Application, db: Database, max_pending: int, keep: Any,
+                 slots: int = 64, poll: float = 0.5,
+                 on_overflow: Callable[[Update], Awaitable[Any]] | None = None):
+        self.app, self.db, self.max_pending, self.keep = app, db, max_pending, keep
+        self.slots, self.poll, self.on_overflow = slots, poll, on_overflow
+        self.worker = inbox.worker_name()
+        self._claims = itertools.count()
+        self._tag = secrets.token_hex(8)  # claims are this plus a counter
+        self._wake = asyncio.Event()
+        self._busy: set[asyncio.Task] = set()
+        self._settled: list[tuple[int, str]] = []
+        self._tasks: list[asyncio.Task] = []
+        self._stopping = False
+
+    # ---- the way in ---------------------------------------------------------------------
+
+    async def receive(self, payloads: list[dict[str, Any]]) -> inbox.Stored:
+        """Store updates as Telegram sent them; returns once they are committed."""
+        stored = await self.db.run(inbox.store, payloads, utcnow(), self.max_pending)
+        for payload in stored.to_tell:
+            self._tell(payload)
+        if stored.new:
+            self._wake.set()
+        return stored
+
+    def _tell(self, payload: dict[str, Any]) -> None:
+        if self.on_overflow is None:
+            return
+        log.warning("a person sent more than %d updates at once; the rest are dropped",
+                    self.max_pending)
+        task = asyncio.create_task(self._notify(Update.de_json(payload, self.app.bot)))
+        self._busy.add(task)
+        task.add_done_callback(self._busy.discard)
+
+    async def _notify(self, update: Update) -> None:
+        try:
+            await self.on_overflow(update)
+        except Exception:
+            log.warning("could not tell a person that their messages were dropped")
+
+    # ---- the loop -----------------------------------------------------------------------
+
+    def start(self) -> None:
+        self._stopping = False
+        self._tasks = [asyncio.create_task(self._run(), name="loa-inbox"),
+                       asyncio.create_task(self._upkeep(), name="loa-inbox-upkeep")]
+
+    async def stop(self, grace: float = 10.0) -> None:
+        """Stop taking updates, let those in hand finish (up to `grace` seconds), give back the
+        rest."""
+        self._stopping = True
+        self._wake.set()
+        run, upkeep = self._tasks
+        upkeep.cancel()
+        with suppress(asyncio.CancelledError):
+            await upkeep
+        await run  # it ends at its next turn (a cancel could be lost inside wait_for)
+        if self._busy:
+            await asyncio.wait(set(self._busy), timeout=grace)
+        with suppress(Exception):
+            await self.db.run(self._give_back, self._settled)
+        self._settled = []
+
+    def _give_back(self, session: Session, settled: list[tuple[int, str]]) -> None:
+        inbox.finish(session, settled, utcnow())
+        inbox.release(session, self.worker)
+
+    async def _run(self) -> None:
+        with suppress(Exception):  # after a crash here, its updates are taken up at once
+            await self.db.run(self._renew)
+        while not self._stopping:
+            self._wake.clear()
+            settled, self._settled = self._settled, []
+            free = self.slots - len(self._busy)
+            try:
+                claimed = await self.db.run(self._turn, settled, free)
+            except Exception:
+                log.exception("the inbox could not be read; trying again")
+                self._settled = settled + self._settled
+                await asyncio.sleep(1)
+                continue
+            if self._stopping:
+                break  # what it just claimed is given back by stop()
+            for row in claimed:
+                task = asyncio.create_task(self._handle(row))
+                self._busy.add(task)
+                task.add_done_callback(self._busy.discard)
+            if claimed and len(claimed) < free:
+                continue  # the next of these people may be waiting already
+            with suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), self.poll)
+
+    def _turn(self, session: Session, settled: list[tuple[int, str]],
+              free: int) -> list[inbox.InboxUpdate]:
+        now = utcnow()
+        inbox.finish(session, settled, now)
+        if free <= 0:
+            return []
+        token = f"{self._tag}{next(self._claims):x}"
+        return inbox.claim(session, now, free, self.worker, token)
+
+    async def _upkeep(self) -> None:
+        pruned_at = time.monotonic() - PRUNE_EVERY
+        while True:
+            await asyncio.sleep(RENEW_EVERY)
+            try:
+                await self.db.run(self._renew)
+                if time.monotonic() - pruned_at >= PRUNE_EVERY:
+                    pruned_at = time.monotonic()
+                    gone = await self.db.run(lambda s: inbox.prune(s, utcnow() - self.keep))
+                    if gone:
+                        log.info("pruned %d handled updates", gone)
+            except Exception:
+                log.exception("inbox upkeep failed; trying again")
+
+    def _renew(self, session: Session) -> None:
+        inbox.renew(session, self.worker, utcnow())
+        released = inbox.release_gone(session, self.worker)
+        if released:
+            log.warning("%d updates held by a process that died go back to the queue", released)
+
+    # ---- one update ---------------------------------------------------------------------
+
+    async def _handle(self, row: inbox.InboxUpdate) -> None:
+        if row.stamp is not None:  # its writes were committed before a crash: not again
+            log.info("update %d was handled before a crash; not handled again", row.id)
+            self._settle(row)
+            return
+        handling = Handling(row.id, row.claim, asyncio.current_task(),
+                            last_try=row.tries >= inbox.MAX_TRIES)
+        token = HANDLING.set(handling)
+        try:
+            update = Update.de_json(json.loads(row.payload), self.app.bot)
+            await self.app.process_update(update)
+        except Exception as exc:  # process_update hands errors to the error handler
+            handling.error = exc
+        finally:
+            HANDLING.reset(token)
+        error = handling.error
+        if error is None or isinstance(error, AlreadyHandled):
+            self._settle(row)
+            return
+        text = f"{error.__class__.__name__}: {error}"
+        try:
+            aside = await self.db.run(inbox.fail, row.id, row.claim, text, utcnow(),
+                                      handling.stamped)  # stamped: a retry could not write
+        except Exception:
+            log.exception("could not record the failure of update %d", row.id)
+            return  # its lease runs out; it is tried again
+        if aside:
+            log.error("update %d set aside after %d tries: %s", row.id, row.tries, text)
+        self._wake.set()
+
+    def _settle(self, row: inbox.InboxUpdate) -> None:
+        self._settled.append((row.id, row.claim))
+        self._wake.set()
+
+    async def idle(self) -> bool:
+        """Nothing in hand here and nothing waiting in the database (tests wait for this)."""
+        if self._busy or self._settled:
+            return False
+        return (await self.db.run(inbox.backlog)).waiting == 0
