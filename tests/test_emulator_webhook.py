@@ -172,15 +172,15 @@ async def test_no_secret_no_header_and_unwanted_updates_are_not_pushed(
 async def test_set_webhook_refuses_what_telegram_refuses(receiver: Receiver) -> None:
     clock = FakeClock()
     async with Emulator(TOKEN, clock=clock) as emu, Bot(TOKEN, base_url=emu.base_url) as bot:
-        with pytest.raises(BadRequest, match="(?i)secret token contains unallowed characters"):
+        with pytest.raises(BadRequest, match=r"(?i)secret token contains unallowed characters"):
             await bot.set_webhook(receiver.url, secret_token="no spaces")
         with pytest.raises(RetryAfter):  # once a second, failed attempts included
             await bot.set_webhook(receiver.url)
         clock.now += 1
-        with pytest.raises(BadRequest, match="(?i)secret token is too long"):
+        with pytest.raises(BadRequest, match=r"(?i)secret token is too long"):
             await bot.set_webhook(receiver.url, secret_token="x" * 257)
         clock.now += 1
-        with pytest.raises(BadRequest, match="(?i)invalid webhook URL specified"):
+        with pytest.raises(BadRequest, match=r"(?i)invalid webhook URL specified"):
             await bot.set_webhook("ftp://example.org/hook")
         clock.now += 1
         assert await bot.set_webhook(receiver.url, max_connections=500)

@@ -84,7 +84,7 @@ class UpdatesMixin:
         if self._update_waiters:
             wake(self._update_waiters)
         if self._hook is not None:
-            self._hook_wake.set()
+            self._kick_webhook()
         return update
 
     @property

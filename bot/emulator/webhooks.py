@@ -36,6 +36,7 @@ from typing import Any
 import aiohttp
 from yarl import URL
 
+from .limits import _UNSET
 from .protocol import JSON, ApiError, bad
 from .records import Upload
 from .waiters import wake
@@ -50,7 +51,6 @@ _CHAT_KINDS = (
     "business_message",
     "edited_business_message",
 )
-_UNSET: Any = object()
 
 
 @dataclass(slots=True)
@@ -172,9 +172,7 @@ class WebhooksMixin:
         self._hook = hook
         self._hook_retries.clear()
         wake(self._update_waiters)  # a running long poll ends: terminated by setWebhook
-        if self._hook_task is None or self._hook_task.done():
-            self._hook_task = asyncio.get_running_loop().create_task(self._push_updates())
-        self._hook_wake.set()
+        self._kick_webhook()
         return True
 
     def _delete_webhook(self, p: JSON, files: dict[str, Upload]) -> bool:
@@ -185,6 +183,12 @@ class WebhooksMixin:
             self._updates.clear()
         self._hook_wake.set()
         return True
+
+    def _kick_webhook(self) -> None:
+        """News for the pusher (a new update, a new webhook); started if it is not running."""
+        if self._hook_task is None or self._hook_task.done():
+            self._hook_task = asyncio.get_running_loop().create_task(self._push_updates())
+        self._hook_wake.set()
 
     async def _push_updates(self) -> None:
         """Start the deliveries that may go, then sleep until news or a retry falls due."""
