@@ -47,10 +47,8 @@ def check_markup(p: JSON) -> JSON | None:
                 app = button["web_app"]
                 url = str(app.get("url", "")) if isinstance(app, dict) else ""
                 if not url.startswith("https://"):
-                    raise bad(
-                        f"inline keyboard button Web App URL {url!r} is invalid: Only "
-                        "HTTPS links are allowed"
-                    )
+                    raise bad(f"inline keyboard button Web App URL {url!r} is invalid: Only "
+                              "HTTPS links are allowed")
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= MAX_CALLBACK_DATA:
                 raise bad("BUTTON_DATA_INVALID")
