@@ -813,6 +813,10 @@ async def test_force_429_storm() -> None:
             "forbidden": 0,
             "bad_requests": 0,
             "bad_gateways": 0,
+            "webhook_attempts": 0,
+            "webhook_delivered": 0,
+            "webhook_failures": 0,
+            "webhook_peak_connections": 0,
         }
 
 

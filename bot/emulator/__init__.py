@@ -8,7 +8,8 @@ test, the terminal sandbox or a benchmark plays the users and inspects what the 
 Two faces:
 
 * the Bot API side (``/bot{token}/{method}``, ``/file/bot{token}/{path}``) answered exactly in
-  Telegram's ``{"ok": ..., "result": ...}`` envelope, including Telegram's error texts;
+  Telegram's ``{"ok": ..., "result": ...}`` envelope, including Telegram's error texts, and,
+  once the bot sets a webhook, updates POSTed to it as Telegram delivers them;
 * the driver side: a Python API on :class:`Emulator` (``add_user``, ``send_text``,
   ``press_button``, ``next_message``, ...) and a thin JSON mirror of it under ``/_emu/`` for a
   driver living in another process.

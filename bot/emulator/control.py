@@ -37,6 +37,8 @@ class ControlMixin:
         "force_429",
         "lift_bans",
         "force_bad_gateway",
+        "webhook_info",
+        "webhook_timing",
     )
 
     async def _handle_control(self, request: web.Request) -> web.Response:
@@ -55,7 +57,12 @@ class ControlMixin:
                     body["content"] = base64.b64decode(body.pop("content_b64"))
                 if action == "press_button" and "label" in body:
                     body["label_or_index"] = body.pop("label")
-                name = {"users": "add_user", "groups": "add_group", "limits": "set_limits"}
+                name = {
+                    "users": "add_user",
+                    "groups": "add_group",
+                    "limits": "set_limits",
+                    "webhook_timing": "set_webhook_timing",
+                }
                 result = getattr(self, name.get(action, action))(**body)
         except LookupError as exc:
             return json_response({"ok": False, "description": str(exc)}, 404)

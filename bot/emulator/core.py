@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import math
 import time
 from collections import deque
 from collections.abc import Callable
 
+import aiohttp
 from aiohttp import web
 
 from .callbacks import CallbacksMixin
@@ -31,6 +33,7 @@ from .server import ServerMixin
 from .updates import UpdatesMixin
 from .users import UsersMixin
 from .waiters import WaitersMixin
+from .webhooks import Webhook, WebhooksMixin
 
 
 class Emulator(
@@ -38,6 +41,7 @@ class Emulator(
     OutagesMixin,
     LimitsMixin,
     UpdatesMixin,
+    WebhooksMixin,
     SendingMixin,
     EditingMixin,
     FilesMixin,
@@ -87,7 +91,9 @@ class Emulator(
         self.callback_answers: list[CallbackAnswer] = []
         self.deleted: list[tuple[int, int]] = []  # (chat_id, message_id) the bot deleted
         self.internal_errors: list[str] = []  # emulator bugs, answered as HTTP 500
-        self.webhook_url = ""
+        self.webhook_retry_min = 0.05  # seconds before the second retry, doubling from there
+        self.webhook_retry_max = 1.0
+        self.webhook_timeout = 10.0  # per webhook request (Telegram waits about a minute)
 
         self.host = "127.0.0.1"
         self.port: int | None = None
@@ -112,6 +118,15 @@ class Emulator(
         self._poll_generation = 0
         self._update_waiters: set[asyncio.Future[None]] = set()
         self._outbox_waiters: set[asyncio.Future[None]] = set()
+
+        self._hook: Webhook | None = None
+        self._next_set_webhook = -math.inf  # setWebhook with a URL: once a second
+        self._hook_busy: dict[tuple[str, int], int] = {}  # queue -> update_id in flight
+        self._hook_retries: dict[int, tuple[int, float]] = {}  # update_id -> (failures, due)
+        self._hook_wake = asyncio.Event()
+        self._hook_task: asyncio.Task[None] | None = None
+        self._hook_tasks: set[asyncio.Task[None]] = set()
+        self._hook_session: aiohttp.ClientSession | None = None
 
         self._ban_until = 0.0  # global flood ban (rate_limit, force_429)
         self._chat_bans: dict[int, float] = {}

@@ -138,6 +138,10 @@ class Stats:
     forbidden: int = 0  # 403s answered
     bad_requests: int = 0  # 400s answered
     bad_gateways: int = 0  # bare 502s answered (force_bad_gateway)
+    webhook_attempts: int = 0  # POSTs to the webhook, retries included
+    webhook_delivered: int = 0  # answered 2xx: the update left the queue
+    webhook_failures: int = 0  # non-2xx, refused, timed out: retried later
+    webhook_peak_connections: int = 0  # most webhook requests in flight at once
 
     def to_dict(self) -> JSON:
         data = {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}

@@ -68,6 +68,7 @@ class ServerMixin:
         self._closing = True
         wake(self._update_waiters)
         wake(self._outbox_waiters)
+        await self._stop_webhooks()
         if self._runner is not None:
             await self._runner.cleanup()
             self._runner = None
@@ -166,11 +167,7 @@ class ServerMixin:
             "getUpdates": None,  # async, special-cased in _handle_api
             "setWebhook": self._set_webhook,
             "deleteWebhook": self._delete_webhook,
-            "getWebhookInfo": lambda p, f: {
-                "url": self.webhook_url,
-                "has_custom_certificate": False,
-                "pending_update_count": len(self._updates),
-            },
+            "getWebhookInfo": lambda p, f: self.webhook_info(),
             "deleteMessage": self._delete_message,
             "deleteMessages": self._delete_messages,
             "answerCallbackQuery": self._answer_callback_query,

@@ -1,7 +1,8 @@
-"""Updates for the bot: the queue, getUpdates with long polling, webhooks refused.
+"""Updates for the bot: the queue and getUpdates with long polling.
 
 Why: the bot under test polls exactly as in production, so offsets, allowed_updates and the
-409 of a second poller behave as on Telegram.
+409 of a second poller (or of a webhook being set) behave as on Telegram. The same queue is
+what ``webhooks`` pushes when a webhook is set.
 """
 
 from __future__ import annotations
@@ -10,7 +11,6 @@ import asyncio
 import itertools
 
 from .protocol import JSON, ApiError
-from .records import Upload
 from .waiters import wake
 
 
@@ -19,15 +19,13 @@ class UpdatesMixin:
 
     async def _get_updates(self, p: JSON) -> list[JSON]:
         """Long polling: answer at once if updates wait, else when one arrives or time is up."""
-        if self.webhook_url:
+        if self._hook is not None:
             raise ApiError(
                 409,
                 "Conflict: can't use getUpdates method while webhook is active; use "
                 "deleteWebhook to delete the webhook first",
             )
-        allowed = p.get("allowed_updates")
-        if isinstance(allowed, list):
-            self._allowed_updates = frozenset(allowed) or None
+        self._take_allowed_updates(p)
         offset = p.get("offset")
         if isinstance(offset, int):
             if offset < 0:
@@ -54,6 +52,8 @@ class UpdatesMixin:
             if batch or remaining <= 0 or self._closing:
                 return batch
             await self._wait(self._update_waiters, remaining)
+            if self._hook is not None:
+                raise ApiError(409, "Conflict: terminated by setWebhook request")
             if generation != self._poll_generation:
                 raise ApiError(
                     409,
@@ -61,38 +61,33 @@ class UpdatesMixin:
                     "one bot instance is running",
                 )
 
-    def _pending(self, limit: int) -> list[JSON]:
+    def _take_allowed_updates(self, p: JSON) -> None:
+        """allowed_updates of getUpdates or setWebhook; when absent the last one stays."""
+        allowed = p.get("allowed_updates")
+        if isinstance(allowed, list):
+            self._allowed_updates = frozenset(allowed) or None
+
+    def _wanted(self, update: JSON) -> bool:
         allowed = self._allowed_updates
-        if allowed is None:
+        return allowed is None or any(key in allowed for key in update if key != "update_id")
+
+    def _pending(self, limit: int) -> list[JSON]:
+        if self._allowed_updates is None:
             return list(itertools.islice(self._updates, limit))
-        batch = []
-        for update in self._updates:
-            if any(key in allowed for key in update if key != "update_id"):
-                batch.append(update)
-                if len(batch) >= limit:
-                    break
-        return batch
-
-    def _set_webhook(self, p: JSON, files: dict[str, Upload]) -> bool:
-        self.webhook_url = str(p.get("url") or "")
-        return True
-
-    def _delete_webhook(self, p: JSON, files: dict[str, Upload]) -> bool:
-        self.webhook_url = ""
-        if p.get("drop_pending_updates") is True:
-            self._updates.clear()
-        return True
+        return list(itertools.islice(filter(self._wanted, self._updates), limit))
 
     def inject_update(self, update: JSON) -> JSON:
-        """Queue a raw update for getUpdates; the update_id is assigned here."""
+        """Queue a raw update for getUpdates or the webhook; the update_id is assigned here."""
         update = {**update, "update_id": self._next_update_id}
         self._next_update_id += 1
         self._updates.append(update)
         if self._update_waiters:
             wake(self._update_waiters)
+        if self._hook is not None:
+            self._kick_webhook()
         return update
 
     @property
     def pending_updates(self) -> list[JSON]:
-        """Updates not yet confirmed by the bot (via getUpdates offset)."""
+        """Updates not yet confirmed by the bot (a getUpdates offset, a webhook's 2xx)."""
         return list(self._updates)
