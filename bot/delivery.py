@@ -25,6 +25,7 @@ from telegram import Bot
 from telegram.constants import ParseMode
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
 
+from bot import metrics
 from bot.config import Config
 from bot.db import Database
 from bot.i18n import Translator
@@ -79,6 +80,16 @@ class Outcome:
     error: str | None = None
     retry_at: datetime | None = None
     claim: str | None = None
+
+    @property
+    def counted_as(self) -> str | None:
+        """Its outcome in loa_sends_total; None when nothing was tried (left, cancelled)."""
+        if self.status in (DeliveryStatus.LEFT, DeliveryStatus.CANCELLED):
+            return None
+        if self.retry_at is not None:  # a 429 handed back, a network error or a 5xx
+            return "retried"
+        return {DeliveryStatus.SENT: "sent", DeliveryStatus.BLOCKED: "blocked"}.get(
+            self.status, "failed")
 
 
 @dataclass(frozen=True)
@@ -141,6 +152,7 @@ class Dispatcher:
         method, params = broadcast_request(broadcast, _, chat_id)
         params.pop("allow_paid_broadcast", None)  # a preview costs no Stars
         await self.wire.call(method, params, bulk=False)
+        metrics.SENDS.labels("sent").inc()  # a reply, but by the wire: the limiter's hook misses it
 
     def wake(self) -> None:
         """Something was enqueued: look now rather than at the next poll."""
@@ -246,6 +258,8 @@ class Dispatcher:
                 outcome = self._failed(d, f"{exc.__class__.__name__}: {exc}")
             self._outcomes.append(
                 dataclasses.replace(outcome, claim=d.claim))  # _flush swaps the list
+            if outcome.counted_as:
+                metrics.SENDS.labels(outcome.counted_as).inc()
             self._unfinished.discard(d.id)
 
     @staticmethod

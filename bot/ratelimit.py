@@ -24,8 +24,10 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import RetryAfter
+from telegram.error import Forbidden, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
+
+from bot import metrics
 
 log = logging.getLogger(__name__)
 
@@ -68,6 +70,7 @@ class Limiter(BaseRateLimiter[dict]):
         self._sent: deque[float] = deque(maxlen=4096)  # when sends succeeded, last second
         self._granted: deque[float] = deque(maxlen=4096)  # slots given, last second
         self.backoffs = 0
+        metrics.SEND_PACE.set_function(lambda: self.rate)  # one limiter a process: the bot's
 
     async def initialize(self) -> None:
         pass
@@ -115,6 +118,7 @@ class Limiter(BaseRateLimiter[dict]):
     def pause(self, seconds: float) -> None:
         """Telegram said 429: nothing goes out before this time, whoever sends it, and the pace
         comes down (once per refusal: the other sends in flight meet the same one)."""
+        metrics.TELEGRAM_429.inc()
         now = time.monotonic()
         through = self._getting_through(now)
         fresh = self._refused_at is None or now - self._refused_at > max(1.0, seconds)
@@ -146,10 +150,18 @@ class Limiter(BaseRateLimiter[dict]):
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as error:
+                metrics.SENDS.labels("retried").inc()
                 self.pause(retry_seconds(error))
                 if bulk:
                     raise
                 continue
+            except Forbidden:
+                metrics.SENDS.labels("blocked").inc()
+                raise
+            except TelegramError:
+                metrics.SENDS.labels("failed").inc()
+                raise
+            metrics.SENDS.labels("sent").inc()
             self.sent()
             return result
 

@@ -17,7 +17,7 @@ from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.ext import ContextTypes, JobQueue
 
-from bot import pages
+from bot import metrics, pages
 from bot.config import Config
 from bot.context import escape, translator
 from bot.db import Database
@@ -68,19 +68,23 @@ class Reminders:
 
     async def tick(self, now: datetime | None = None) -> int:
         """Send what is due at `now` (the clock's time by default); how many were enqueued."""
-        count = await self.db.run(self._tick, now or self.clock())
-        if count:
+        counts = await self.db.run(self._tick, now or self.clock())
+        for kind, count in counts.items():  # counted once committed: each is taken only once
+            metrics.REMINDERS.labels(kind).inc(count)
+        if any(counts.values()):
             self.dispatcher.wake()
-        return count
+        return sum(counts.values())
 
-    def _tick(self, session: Session, now: datetime) -> int:
+    def _tick(self, session: Session, now: datetime) -> dict[str, int]:
         if now >= self._next_sweep:  # an hourly chore rides on the same clock
             self._next_sweep = now + SWEEP_EVERY
             erased = erase_unconsented(session, now)
             if erased:
                 log.info("erased %d people who never consented", erased)
-        return (self._deadline_reminders(session, now) + self._summaries(session, now)
-                + self._pledge_reminders(session, now) + self._results(session, now))
+        return {"deadline": self._deadline_reminders(session, now),
+                "summary": self._summaries(session, now),
+                "pledge": self._pledge_reminders(session, now),
+                "result": self._results(session, now)}
 
     def _deadline_reminders(self, session: Session, now: datetime) -> int:
         count, clock = 0, clockwork(self.config)

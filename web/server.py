@@ -22,6 +22,7 @@ from pathlib import Path
 
 from aiohttp import web
 
+from bot import metrics
 from bot.config import Config
 from bot.db import Database
 from bot.i18n import Translator
@@ -188,11 +189,12 @@ class PublicSite:
 
     def app(self) -> web.Application:
         app = web.Application(middlewares=[self._guard])
-        app.router.add_get("/", self.index)
-        app.router.add_get("/c/{prefix}", self.page)
-        app.router.add_get("/c/{prefix}/photos/{key}.jpg", self.photo)
-        app.router.add_get("/api/campaigns/{prefix}", self.api)
-        app.router.add_static("/static/", STATIC)
+        # the names are the pages of loa_web_hits_total (never the path: one series a page)
+        app.router.add_get("/", self.index, name="index")
+        app.router.add_get("/c/{prefix}", self.page, name="campaign")
+        app.router.add_get("/c/{prefix}/photos/{key}.jpg", self.photo, name="photo")
+        app.router.add_get("/api/campaigns/{prefix}", self.api, name="api")
+        app.router.add_static("/static/", STATIC, name="static")
         return app
 
     @web.middleware
@@ -200,6 +202,7 @@ class PublicSite:
         """Rate limit first; security headers on every answer, errors (404, 405) included."""
         if request.path in self.unguarded:
             return await handler(request)
+        metrics.WEB_HITS.labels(request.match_info.route.name or "not_found").inc()
         wait = self.limiter.wait(request.remote or "", time.monotonic())
         if wait:
             raise web.HTTPTooManyRequests(text="Too many requests\n", headers={
