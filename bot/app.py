@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 from sqlalchemy.exc import DataError
 from telegram import Update
 from telegram.constants import ParseMode
+from telegram.error import NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     ApplicationBuilder,
@@ -31,7 +32,7 @@ from bot.http import HttpServer
 from bot.i18n import guess_language
 from bot.inbox import Inbox
 from bot.polling import Poller
-from bot.ratelimit import Limiter
+from bot.ratelimit import Limiter, retry_seconds
 from bot.reminders import Reminders
 from handlers import (
     broadcasts,
@@ -177,10 +178,7 @@ async def serving(app: Application, webhook: bool = False,
                 await http.start([config.webhook_listen] * webhook +
                                  [config.web_listen] * bool(config.web_listen))
             if webhook:
-                await app.bot.set_webhook(
-                    config.webhook_url, secret_token=config.webhook_secret,
-                    allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
-                    max_connections=config.webhook_max_connections)
+                await _set_webhook(app, config)
             else:
                 poller = Poller(config.api_url, config.require_token(), inbox, ALLOWED_UPDATES,
                                 timeout=poll_timeout)
@@ -197,6 +195,21 @@ async def serving(app: Application, webhook: bool = False,
             await inbox.stop()
             await services.dispatcher.stop()
             await app.stop()
+
+
+async def _set_webhook(app: Application, config: Config) -> None:
+    """Point Telegram at this address. Telegram takes one setWebhook a second: when several
+    workers start together the others wait their turn (same settings, so no harm)."""
+    for _ in range(5):
+        try:
+            await app.bot.set_webhook(
+                config.webhook_url, secret_token=config.webhook_secret,
+                allowed_updates=ALLOWED_UPDATES, drop_pending_updates=False,
+                max_connections=config.webhook_max_connections)
+            return
+        except RetryAfter as exc:
+            await asyncio.sleep(retry_seconds(exc))
+    raise NetworkError("setWebhook: Telegram kept answering 429")
 
 
 def _http_server(app: Application, webhook: bool) -> HttpServer | None:

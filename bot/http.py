@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from aiohttp import web
 from sqlmodel import Session
 
+from bot import metrics
 from bot.config import Config
 from bot.db import Database
 from bot.inbox import Inbox
@@ -68,10 +69,11 @@ class HttpServer:
 
     def app(self) -> web.Application:
         app = self.site.app() if self.site is not None else web.Application()
-        own = {"/healthz"}
-        app.router.add_get("/healthz", self.healthz)
+        own = {"/healthz", "/metrics"}
+        app.router.add_get("/healthz", self.healthz, name="healthz")
+        app.router.add_get("/metrics", self.metrics, name="metrics")
         if self.inbox is not None and self.webhook_path:
-            app.router.add_post(self.webhook_path, self.webhook)
+            app.router.add_post(self.webhook_path, self.webhook, name="webhook")
             own.add(self.webhook_path)
         if self.site is not None:
             self.site.unguarded |= own  # Telegram and the monitor are not page readers
@@ -109,6 +111,14 @@ class HttpServer:
             return web.Response(status=500, text="not stored\n")
         return web.Response(text="ok\n")
 
+    async def metrics(self, request: web.Request) -> web.Response:
+        try:
+            backlogs = await asyncio.wait_for(self.db.run(_backlogs), HEALTH_TIMEOUT)
+        except Exception:  # the counters still tell; the backlogs keep their last value
+            backlogs = (None, None)
+        body, content_type = metrics.render(*backlogs)
+        return web.Response(body=body, headers={"Content-Type": content_type})
+
     async def healthz(self, request: web.Request) -> web.Response:
         try:
             state = await asyncio.wait_for(self.db.run(health), HEALTH_TIMEOUT)
@@ -127,3 +137,7 @@ async def serve_page(config: Config, db: Database) -> None:
         await asyncio.Event().wait()
     finally:
         await server.stop()
+
+
+def _backlogs(session: Session) -> tuple[int, int]:
+    return outbox.backlog(session), inbox.backlog(session).waiting

@@ -23,6 +23,7 @@ from sqlmodel import Session
 from telegram import Update
 from telegram.ext import Application
 
+from bot import metrics
 from bot.db import HANDLING, AlreadyHandled, Database, Handling
 from models import inbox
 from models.base import utcnow
@@ -53,6 +54,8 @@ class Inbox:
     async def receive(self, payloads: list[dict[str, Any]]) -> inbox.Stored:
         """Store updates as Telegram sent them; returns once they are committed."""
         stored = await self.db.run(inbox.store, payloads, utcnow(), self.max_pending)
+        metrics.UPDATES.labels("dropped").inc(stored.dropped)
+        metrics.UPDATES.labels("duplicate").inc(stored.duplicates)
         for payload in stored.to_tell:
             self._tell(payload)
         if stored.new:
@@ -160,11 +163,12 @@ class Inbox:
     async def _handle(self, row: inbox.InboxUpdate) -> None:
         if row.stamp is not None:  # its writes were committed before a crash: not again
             log.info("update %d was handled before a crash; not handled again", row.id)
-            self._settle(row)
+            self._settle(row, "duplicate")
             return
         handling = Handling(row.id, row.claim, asyncio.current_task(),
                             last_try=row.tries >= inbox.MAX_TRIES)
         token = HANDLING.set(handling)
+        started = time.monotonic()
         try:
             update = Update.de_json(json.loads(row.payload), self.app.bot)
             await self.app.process_update(update)
@@ -172,9 +176,10 @@ class Inbox:
             handling.error = exc
         finally:
             HANDLING.reset(token)
+            metrics.UPDATE_SECONDS.observe(time.monotonic() - started)
         error = handling.error
         if error is None or isinstance(error, AlreadyHandled):
-            self._settle(row)
+            self._settle(row, "handled" if error is None else "duplicate")
             return
         text = f"{error.__class__.__name__}: {error}"
         try:
@@ -183,11 +188,13 @@ class Inbox:
         except Exception:
             log.exception("could not record the failure of update %d", row.id)
             return  # its lease runs out; it is tried again
+        metrics.UPDATES.labels("set_aside" if aside else "failed").inc()
         if aside:
             log.error("update %d set aside after %d tries: %s", row.id, row.tries, text)
         self._wake.set()
 
-    def _settle(self, row: inbox.InboxUpdate) -> None:
+    def _settle(self, row: inbox.InboxUpdate, outcome: str) -> None:
+        metrics.UPDATES.labels(outcome).inc()
         self._settled.append((row.id, row.claim))
         self._wake.set()
 

@@ -48,9 +48,12 @@ for metric, values in LABELS.items():
         metric.labels(value)
 
 
-def render(outbox_backlog: int, inbox_backlog: int) -> tuple[bytes, str]:
+def render(outbox_backlog: int | None, inbox_backlog: int | None) -> tuple[bytes, str]:
     """The body and content type of /metrics. The backlogs come from the database at each
-    scrape: it holds them for every process, and a gauge set elsewhere would go stale."""
-    OUTBOX_BACKLOG.set(outbox_backlog)
-    INBOX_BACKLOG.set(inbox_backlog)
+    scrape: it holds them for every process, and a gauge set elsewhere would go stale (None:
+    the database did not answer; the last values stay)."""
+    if outbox_backlog is not None:
+        OUTBOX_BACKLOG.set(outbox_backlog)
+    if inbox_backlog is not None:
+        INBOX_BACKLOG.set(inbox_backlog)
     return generate_latest(REGISTRY), CONTENT_TYPE
