@@ -17,6 +17,7 @@ from telegram.error import NetworkError, RetryAfter
 from telegram.ext import (
     Application,
     ApplicationBuilder,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -140,14 +141,14 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     when the inbox will not try the update again)."""
     handling = HANDLING.get()
     if isinstance(context.error, AlreadyHandled):
-        return  # handled before a crash: its effect stands, nothing to say
+        raise ApplicationHandlerStop  # handled before a crash: its effect stands
     forged = isinstance(context.error, OverflowError | DataError)  # an id no row can have
     if not forged:
         log.error("error while handling an update", exc_info=context.error)
         if handling is not None:
             handling.error = context.error
             if not (handling.last_try or handling.stamped):
-                return  # tried again in a moment
+                raise ApplicationHandlerStop  # tried again in a moment
     if isinstance(update, Update) and update.effective_chat is not None:
         _ = guessed(update, context)
         try:
@@ -156,6 +157,7 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
                 _("Sorry, something went wrong on Loa's side. Please try again."))
         except Exception:
             log.warning("could not tell the user about the error")
+    raise ApplicationHandlerStop  # a failed update is not half-handled by later groups
 
 
 @asynccontextmanager

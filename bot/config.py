@@ -252,6 +252,14 @@ def _secret(value: str | None) -> str | None:
     return value
 
 
+def _webhook_url(key: str, value: Any) -> str | None:
+    """Kept exactly as given (a trailing slash included): Telegram posts to this very URL."""
+    if not str(value).strip():
+        return None
+    _api_url(key, value)
+    return str(value).strip()
+
+
 def _public_url(key: str, value: Any) -> str | None:
     return _api_url(key, value) if str(value).strip() else None
 
@@ -313,7 +321,7 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("delivery", "chat_burst", "LOA_CHAT_BURST", _positive_int, 3),
     ("updates", "max_pending", "LOA_MAX_PENDING", _positive_int, 20),
     ("updates", "keep_hours", "LOA_UPDATES_KEEP_HOURS", _hours, 24),
-    ("webhook", "url", "LOA_WEBHOOK_URL", _public_url, ""),
+    ("webhook", "url", "LOA_WEBHOOK_URL", _webhook_url, ""),
     ("webhook", "listen", "LOA_WEBHOOK_LISTEN", _listen, "127.0.0.1:8443"),
     ("webhook", "max_connections", "LOA_WEBHOOK_MAX_CONNECTIONS", _connections, 40),
     ("reminders", "quiet_hours", "LOA_QUIET_HOURS", _quiet, "21:00-07:00"),

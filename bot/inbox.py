@@ -32,6 +32,7 @@ log = logging.getLogger(__name__)
 
 RENEW_EVERY = 5.0  # seconds; a claim's lease is inbox.LEASE (15 s)
 PRUNE_EVERY = 600.0
+LIVE: set[str] = set()  # the workers of this process
 
 
 class Inbox:
@@ -41,6 +42,7 @@ class Inbox:
         self.app, self.db, self.max_pending, self.keep = app, db, max_pending, keep
         self.slots, self.poll, self.on_overflow = slots, poll, on_overflow
         self.worker = inbox.worker_name()
+        LIVE.add(self.worker)
         self._claims = itertools.count()
         self._tag = secrets.token_hex(8)  # claims are this plus a counter
         self._wake = asyncio.Event()
@@ -154,7 +156,7 @@ class Inbox:
 
     def _renew(self, session: Session) -> None:
         inbox.renew(session, self.worker, utcnow())
-        released = inbox.release_gone(session, self.worker)
+        released = inbox.release_gone(session, LIVE)
         if released:
             log.warning("%d updates held by a process that died go back to the queue", released)
 

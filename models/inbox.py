@@ -215,12 +215,13 @@ def worker_name() -> str:
     return f"{pid}.{secrets.token_hex(4)}@{host}"
 
 
-def release_gone(session: Session, mine: str) -> int:
+def release_gone(session: Session, live: set[str]) -> int:
     """Claims of processes known dead on this host go back at once, not when their lease runs
-    out (the crash counts as a try: an update that kills Loa is set aside in the end)."""
+    out (the crash counts as a try: an update that kills Loa is set aside in the end).
+    `live`: the workers of this very process (tests run several in one)."""
     workers = session.exec(select(InboxUpdate.worker).where(
         InboxUpdate.status == InboxStatus.WAITING, col(InboxUpdate.worker).is_not(None),
-        InboxUpdate.worker != mine).distinct()).all()
+        col(InboxUpdate.worker).not_in(live)).distinct()).all()
     dead = []
     for worker in workers:
         pid, _, host = worker.partition("@")

@@ -71,7 +71,7 @@ def test_claims_of_a_process_gone_on_this_host_come_back_at_once(db):
     dead, living = f"99999999.ab@{host}", f"1.cd@{host}"  # pid 1 is always running
     claimed(db, dead, limit=1)
     claimed(db, living, limit=1)
-    assert db.call(inbox.release_gone, inbox.worker_name()) == 1
+    assert db.call(inbox.release_gone, {inbox.worker_name()}) == 1
     assert claimed(db, "w3") == [1]
 
 

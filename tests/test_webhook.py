@@ -1,0 +1,222 @@
+"""Webhook mode and the inbox, end to end: the real Application behind Loa's own HTTP server,
+Telegram played by the emulator, which pushes updates as Telegram does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import random
+import socket
+import time
+from datetime import timedelta
+
+import pytest
+from aiohttp import ClientSession
+from sqlmodel import select
+from telegram.ext import MessageHandler, filters
+
+from bot.app import build_application, serving
+from bot.cli import main as loa_main
+from bot.emulator import Emulator
+from models import inbox
+from models.base import utcnow
+from models.inbox import InboxStatus, InboxUpdate
+from tests.conftest import TOKEN, Loa, loa_config
+
+SECRET = "s3cret-Loa_test"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def webhook_config(emu: Emulator, db_url: str, port: int, **env: str):
+    return loa_config(emu.api_url, db_url, LOA_WEBHOOK_URL=f"http://127.0.0.1:{port}/telegram/",
+                      LOA_WEBHOOK_LISTEN=f"127.0.0.1:{port}", LOA_WEBHOOK_SECRET=SECRET, **env)
+
+
+def rows(db) -> list[InboxUpdate]:
+    return db.call(lambda s: list(s.exec(select(InboxUpdate).order_by(InboxUpdate.id))))
+
+
+async def test_the_webhook_checks_the_secret_on_every_request(areas_db, db_url):
+    port = free_port()
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        config = webhook_config(emu, db_url, port)
+        update = {"update_id": 777, "message": {
+            "message_id": 1, "date": int(time.time()), "text": "/help",
+            "chat": {"id": 601, "type": "private", "first_name": "Lan"},
+            "from": {"id": 601, "is_bot": False, "first_name": "Lan", "language_code": "en"}}}
+        emu.add_user(601, "Lan", language_code="en")
+        async with serving(build_application(config, areas_db), webhook=True), \
+                ClientSession() as http:
+            url = f"http://127.0.0.1:{port}/telegram/"
+            for headers in ({}, {"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                            {"X-Telegram-Bot-Api-Secret-Token": SECRET + "x"}):
+                async with http.post(url, json=update, headers=headers) as answer:
+                    assert answer.status == 401
+            assert rows(areas_db) == []                       # nothing stored, nothing sent
+            assert not [m for m in emu.outbox if m.chat_id == 601]
+            good = {"X-Telegram-Bot-Api-Secret-Token": SECRET}
+            async with http.post(url, data="not json", headers=good) as answer:
+                assert answer.status == 400
+            async with http.post(url, json=update, headers=good) as answer:
+                assert answer.status == 200
+            reply = await emu.next_message(601)
+            assert reply.plain.startswith("Please send /start first")  # in English
+            async with http.post(url, json=update, headers=good) as answer:  # sent again
+                assert answer.status == 200
+            await asyncio.sleep(0.5)
+            assert len([m for m in emu.outbox if m.chat_id == 601]) == 1  # handled once
+            assert [(r.id, r.status) for r in rows(areas_db)] == [(777, InboxStatus.DONE)]
+
+
+async def test_telegram_pushes_and_loa_answers_then_polling_deletes_the_webhook(
+        areas_db, db_url):
+    port = free_port()
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        config = webhook_config(emu, db_url, port, LOA_WEBHOOK_MAX_CONNECTIONS="10")
+        async with serving(build_application(config, areas_db), webhook=True) as app:
+            info = emu.webhook_info()
+            assert info["url"] == f"http://127.0.0.1:{port}/telegram/"
+            assert info["max_connections"] == 10
+            assert sorted(info["allowed_updates"]) == ["callback_query", "message"]
+            loa = Loa(emu, areas_db, config, app.bot_data["services"])
+            await loa.onboard(602, name="Lan", lang="en")
+            assert emu.stats.webhook_delivered >= 6 and emu.webhook_info()[
+                "pending_update_count"] == 0
+            for _ in range(100):  # the last reply is out; its update is marked done next
+                if await app.bot_data["inbox"].idle():
+                    break
+                await asyncio.sleep(0.05)
+            async with ClientSession() as http:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as answer:
+                    health = await answer.json()
+                    assert answer.status == 200 and health["status"] == "ok"
+                    assert health["inbox_waiting"] == 0 and health["database"] == "ok"
+                    assert health["last_update_handled_seconds_ago"] < 60
+                async with http.get(f"http://127.0.0.1:{port}/metrics") as answer:
+                    text = await answer.text()
+                    assert answer.status == 200
+                    assert 'loa_updates_total{outcome="handled"}' in text
+                    assert "loa_inbox_backlog 0.0" in text
+        async with serving(build_application(loa_config(emu.api_url, db_url), areas_db)):
+            assert emu.webhook_info()["url"] == ""            # polling again
+            emu.send_text(602, "/help")
+            assert (await emu.next_message(602)).plain.startswith("Loa:")
+
+
+async def test_health_turns_unhealthy_when_updates_wait_and_metrics_follow_the_load(
+        areas_db, db_url):
+    port = free_port()
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        config = loa_config(emu.api_url, db_url, LOA_WEB_LISTEN=f"127.0.0.1:{port}")
+        async with serving(build_application(config, areas_db)) as app, \
+                ClientSession() as http:
+            async def scrape() -> tuple[int, dict, str]:
+                async with http.get(f"http://127.0.0.1:{port}/healthz") as health, \
+                        http.get(f"http://127.0.0.1:{port}/metrics") as metrics:
+                    return health.status, await health.json(), await metrics.text()
+
+            def handled(text: str) -> float:
+                line = next(x for x in text.splitlines()
+                            if x.startswith('loa_updates_total{outcome="handled"}'))
+                return float(line.split()[-1])
+
+            _, _, before = await scrape()
+            for person in range(610, 640):
+                emu.add_user(person, "P", language_code="en")
+                emu.send_text(person, "/help")
+            await emu.wait_until(lambda: len({m.chat_id for m in emu.outbox
+                                              if 610 <= m.chat_id < 640}) == 30, timeout=20)
+            status, health, after = await scrape()
+            assert status == 200 and handled(after) - handled(before) >= 30
+            # an update nobody handles for long: a stuck deployment says so
+            await app.bot_data["inbox"].stop()
+            old = json.dumps({"update_id": 99999, "message": {"message_id": 1, "date": 0,
+                              "chat": {"id": 641, "type": "private"}, "text": "hi",
+                              "from": {"id": 641, "is_bot": False, "first_name": "P"}}})
+            areas_db.call(lambda s: s.add(InboxUpdate(
+                id=99999, person=641, payload=old,
+                received_at=utcnow() - timedelta(minutes=5))))
+            status, health, text = await scrape()
+            assert status == 503 and health["status"] == "unhealthy"
+            assert health["inbox_waiting"] == 1 and health["inbox_oldest_waiting_seconds"] > 60
+            assert "loa_inbox_backlog 1.0" in text
+            app.bot_data["inbox"].start()  # serving stops it again
+
+
+async def test_a_poison_update_is_set_aside_and_the_person_goes_on(areas_db, db_url, capsys,
+                                                                   monkeypatch):
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        config = loa_config(emu.api_url, db_url)
+        app = build_application(config, areas_db)
+        tries = []
+
+        async def explode(update, context):
+            tries.append(update.update_id)
+            raise KeyError("a bug in a handler")
+
+        app.add_handler(MessageHandler(filters.Regex("^boom$"), explode), group=-5)
+        emu.add_user(620, "Lan", language_code="en")
+        async with serving(app):
+            emu.send_text(620, "boom")
+            emu.send_text(620, "/help")
+            sorry = await emu.next_message(620, timeout=15)      # after the last try, once
+            assert sorry.plain == "Sorry, something went wrong on Loa's side. Please try again."
+            assert (await emu.next_message(620)).plain.startswith("Loa:")  # the person goes on
+            assert len(tries) == inbox.MAX_TRIES
+            aside = areas_db.call(inbox.set_aside)
+            assert [r.error for r in aside] == ["KeyError: 'a bug in a handler'"]
+            monkeypatch.setenv("LOA_DATABASE_URL", db_url)
+            assert loa_main(["inbox", "failed"]) == 0
+            listed = capsys.readouterr().out
+            assert f"{aside[0].id}\tperson 620" in listed and "message: 'boom'" in listed
+            app.handlers[-5].clear()                                # the bug is fixed
+            assert loa_main(["inbox", "retry", str(aside[0].id)]) == 0
+            await emu.next_message(620, timeout=5)                 # handled for real now
+            assert loa_main(["inbox", "retry", str(aside[0].id)]) == 1  # not set aside now
+        assert [r.status for r in rows(areas_db)] == [InboxStatus.DONE] * 2
+
+
+@pytest.mark.postgres
+async def test_two_workers_keep_each_persons_order(areas_db, db_url):
+    """Two Loa workers on one port and one PostgreSQL database, Telegram pushing over 20
+    connections: every person's messages are handled one after the other, in order, though
+    the people go in parallel across both workers."""
+    if not db_url.startswith("postgresql"):
+        pytest.skip("several workers need PostgreSQL")
+    port = free_port()
+    seen: list[tuple[int, str, float, float, int]] = []
+
+    def recorder(worker: int):
+        async def record(update, context):
+            start = time.monotonic()
+            await asyncio.sleep(random.uniform(0, 0.02))
+            seen.append((update.effective_user.id, update.message.text, start,
+                         time.monotonic(), worker))
+        return record
+
+    async with Emulator(token=TOKEN, bot_username="loa_test_bot") as emu:
+        config = webhook_config(emu, db_url, port, LOA_WEBHOOK_MAX_CONNECTIONS="20")
+        apps = [build_application(config, areas_db) for _ in range(2)]
+        for worker, app in enumerate(apps):
+            app.add_handler(MessageHandler(filters.Regex(r"^n\d+$"), recorder(worker)),
+                            group=-5)
+        people = range(630, 650)
+        for person in people:
+            emu.add_user(person, "P", language_code="en")
+        async with serving(apps[0], webhook=True), serving(apps[1], webhook=True):
+            for n in range(15):
+                for person in people:
+                    emu.send_text(person, f"n{n}")
+            await emu.wait_until(lambda: len(seen) == 300, timeout=60)
+    for person in people:
+        mine = sorted((s for s in seen if s[0] == person), key=lambda s: s[2])
+        assert [s[1] for s in mine] == [f"n{n}" for n in range(15)]
+        assert all(a[3] <= b[2] for a, b in zip(mine, mine[1:], strict=False))  # no overlap
+    assert {s[4] for s in seen} == {0, 1}                       # both workers took a share
+    overlapping = sum(a[2] < b[3] and b[2] < a[3] for a in seen for b in seen if a[0] < b[0])
+    assert overlapping > 0                                       # people went in parallel
