@@ -28,7 +28,15 @@ from telegram.error import InvalidToken, NetworkError
 from bot.config import Config, ConfigError, load_config
 from bot.db import Database
 from bot.exporting import FORMATS, expected_rows, tables, write
-from bot.i18n import Translator
+from bot.i18n import (
+    DOMAIN,
+    LANGUAGE_CODE,
+    LANGUAGE_NAME,
+    LOCALES_DIR,
+    TEMPLATE,
+    Translator,
+    catalog_path,
+)
 from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import AreaImportError, by_code, import_areas, parse_csv
@@ -167,6 +175,34 @@ def cmd_backup(config: Config, args: argparse.Namespace) -> None:
         part.unlink(missing_ok=True)
         raise Failure(f"{target}: cannot write the backup ({exc})") from None
     print(f"{target}: {target.stat().st_size} bytes, a copy of {source_path}")
+
+
+def cmd_locale_init(config: Config, args: argparse.Namespace) -> None:
+    """A new language's catalog from the template: every string to translate, its name set."""
+    from babel.messages.pofile import read_po, write_po
+
+    code, name = args.code, args.name.strip()
+    if not LANGUAGE_CODE.fullmatch(code):
+        raise Failure(f"{code!r} is not a language code: give 2 or 3 lowercase letters "
+                      f"(ISO 639), e.g. bdq for Bahnar")
+    if not name:
+        raise Failure('--name: give the language\'s name in itself, e.g. "Tiếng Ba Na"')
+    existing = catalog_path(code)
+    if existing is not None:
+        raise Failure(f"{existing} exists: translate on in it with Poedit or any .po editor")
+    with TEMPLATE.open("rb") as fh:
+        po = read_po(fh)
+    po.locale, po.fuzzy = code, False
+    po[LANGUAGE_NAME].string = name
+    path = (config.catalogs or LOCALES_DIR) / code / "LC_MESSAGES" / f"{DOMAIN}.po"
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("xb") as fh:
+            write_po(fh, po, width=0, no_location=True)
+    except OSError as exc:
+        raise Failure(f"{path}: cannot write it ({exc.strerror or exc})") from None
+    print(f"{path}: {len(po)} strings to translate, the language named {name!r}. Until "
+          f"translated they show in Vietnamese. Add {code} to locale.languages and restart Loa.")
 
 
 def cmd_areas_import(config: Config, args: argparse.Namespace) -> None:
@@ -376,6 +412,11 @@ def parser() -> argparse.ArgumentParser:
     bk = sub.add_parser("backup", help="copy the SQLite database while Loa runs")
     bk.add_argument("file", help="the new file to write")
     bk.set_defaults(fn=cmd_backup)
+    lc = sub.add_parser("locale", help="languages").add_subparsers(dest="locale", required=True)
+    li = lc.add_parser("init", help="start a new language's catalog from the template")
+    li.add_argument("code", help="the language's ISO 639 code, e.g. bdq for Bahnar")
+    li.add_argument("--name", required=True, help='its name in itself, e.g. "Tiếng Ba Na"')
+    li.set_defaults(fn=cmd_locale_init)
     areas = sub.add_parser("areas", help="administrative areas").add_subparsers(
         dest="areas", required=True)
     imp = areas.add_parser("import", help="import code,name,level,parent_code rows")
@@ -418,7 +459,7 @@ def parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
-        config = load_config(args.config)
+        config = load_config(args.config, check_catalogs=args.fn is not cmd_locale_init)
         setup_logging(config.log_level, config.token, json_lines=config.log_json)
         args.fn(config, args)
     except (ConfigError, Failure) as exc:

@@ -19,13 +19,13 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError
 
+from bot.i18n import LANGUAGE_CODE, LOCALES_DIR, catalog_path, use_catalogs
 from models.areas import fold
 from models.pledges import PledgeRules
 from models.schedule import QuietHours
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_FILE = ROOT / "config.toml"
-LOCALES_DIR = ROOT / "locales"
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR")
 
 
@@ -52,6 +52,8 @@ class Config:
     invite_ttl: timedelta
     timezone: ZoneInfo
     languages: tuple[str, ...]
+    #: The deployment's own catalogs (CODE/LC_MESSAGES/loa.po), read before the shipped ones.
+    catalogs: Path | None
     log_level: str
     log_json: bool
     working_days: int = 22
@@ -276,9 +278,24 @@ def _languages(key: str, value: Any) -> tuple[str, ...]:
     if not languages:
         raise ConfigError(f"{key}: list at least one language, e.g. vi,en")
     for lang in languages:
-        if not (LOCALES_DIR / lang / "LC_MESSAGES" / "loa.po").is_file():
-            raise ConfigError(f"{key}: no catalog for language {lang!r} under {LOCALES_DIR}")
+        if not LANGUAGE_CODE.fullmatch(lang):
+            raise ConfigError(f"{key}: {lang!r} is not a language code: 2 or 3 lowercase "
+                              f"letters (ISO 639), e.g. vi,en,bdq")
     return languages
+
+
+def _catalogs(keys: tuple[str, str], folder: Path | None, languages: tuple[str, ...]) -> None:
+    """Every language offered has a catalog: else its buttons would lead nowhere."""
+    folder_key, key = keys
+    if folder is not None and not folder.is_dir():
+        raise ConfigError(f"{folder_key}: no such folder: {folder}")
+    folders = (folder, LOCALES_DIR) if folder else (LOCALES_DIR,)
+    for lang in languages:
+        if catalog_path(lang, folders) is None:
+            raise ConfigError(
+                f"{key}: no catalog for language {lang!r} under "
+                f"{' or '.join(str(f) for f in folders)}; create it with "
+                f"`loa locale init {lang} --name \"...\"`")
 
 
 def _log_level(key: str, value: Any) -> str:
@@ -303,6 +320,7 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("access", "invite_ttl_hours", "LOA_INVITE_TTL_HOURS", _hours, 72),
     ("locale", "timezone", "LOA_TIMEZONE", _timezone, "Asia/Ho_Chi_Minh"),
     ("locale", "languages", "LOA_LANGUAGES", _languages, ["vi", "en"]),
+    ("locale", "catalogs", "LOA_CATALOGS", _optional_text, ""),
     ("log", "level", "LOA_LOG_LEVEL", _log_level, "INFO"),
     ("log", "format", "LOA_LOG_FORMAT", _log_format, "text"),
     ("pledges", "working_days_per_month", "LOA_WORKING_DAYS", _positive_int, 22),
@@ -402,8 +420,11 @@ def _database_url(key: str, url: str, base: Path) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None) -> Config:
-    """Read the file (LOA_CONFIG or config.toml), then let the environment override each key."""
+def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = None,
+                check_catalogs: bool = True) -> Config:
+    """Read the file (LOA_CONFIG or config.toml), then let the environment override each key.
+    Its catalogs folder becomes the one translations are read from. Without check_catalogs a
+    language may lack its catalog (for `loa locale init` to make it)."""
     env = os.environ if env is None else env
     file = Path(path or env.get("LOA_CONFIG") or DEFAULT_FILE)
     data = _read_file(file)
@@ -415,6 +436,11 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
             name, raw = f"{section}.{key}", data.get(section, {}).get(key, default)
         values[variable] = parse(name, raw)
     db_key = "LOA_DATABASE_URL" if "LOA_DATABASE_URL" in env else "database.url"
+    catalogs = file.parent / values["LOA_CATALOGS"] if values["LOA_CATALOGS"] else None
+    _catalogs(("LOA_CATALOGS" if "LOA_CATALOGS" in env else "locale.catalogs",
+               "LOA_LANGUAGES" if "LOA_LANGUAGES" in env else "locale.languages"),
+              catalogs, values["LOA_LANGUAGES"] if check_catalogs else ())
+    use_catalogs(catalogs)
     return Config(
         token=env.get("LOA_TELEGRAM_TOKEN") or None,
         api_url=values["LOA_TELEGRAM_API_URL"],
@@ -423,6 +449,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         invite_ttl=values["LOA_INVITE_TTL_HOURS"],
         timezone=values["LOA_TIMEZONE"],
         languages=values["LOA_LANGUAGES"],
+        catalogs=catalogs,
         log_level=values["LOA_LOG_LEVEL"],
         log_json=values["LOA_LOG_FORMAT"] == "json",
         working_days=values["LOA_WORKING_DAYS"],

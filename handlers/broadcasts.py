@@ -19,7 +19,7 @@ from bot import pages
 from bot.config import Config
 from bot.context import Me, escape, local_today, officer, presser, reply, services
 from bot.delivery import progress_text
-from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.i18n import N_, Translator, language_name
 from bot.sheets import csv_file
 from handlers.area_picker import Picker
 from handlers.inputs import example_moment, read_moment
@@ -168,8 +168,9 @@ async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
 async def ask_language(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
     _ = person._
     languages = services(context).config.languages
+    choices = [(language_name(lang), f"bc:l:{lang}") for lang in languages]
     rows = [[(_("All languages"), "bc:l:all")],
-            [(LANGUAGE_NAMES.get(lang, lang), f"bc:l:{lang}") for lang in languages]]
+            *(choices[i:i + 2] for i in range(0, len(choices), 2))]
     await reply(update, _("Only people who read one language?"),
                 InlineKeyboardMarkup([*keys(rows).inline_keyboard, nav_row(_)]))
 
@@ -285,8 +286,7 @@ def _draft(session: Session, actor: Actor, config: Config, **extra) -> Draft:
 def audience_text(_: Translator, roles: list[str], language: str | None) -> str:
     text = ", ".join(_(ROLE_NAMES[r]) for r in AUDIENCE_ROLES if r.value in roles)
     if language:
-        text += " " + _("who read {language}",
-                        language=LANGUAGE_NAMES.get(language, language))
+        text += " " + _("who read {language}", language=escape(language_name(language)))
     return text
 
 
@@ -328,7 +328,7 @@ async def decision(update: Update, person: Me, made: Draft) -> None:
                       roles=roles, area=escape(made.where))
     if broadcast.language:
         text += " " + _("Only those who read {language}.",
-                        language=LANGUAGE_NAMES.get(broadcast.language, broadcast.language))
+                        language=escape(language_name(broadcast.language)))
     await reply(update, text, InlineKeyboardMarkup([
         *keys([[(_("📤 Send now"), f"bc:go:{broadcast.id}"),
                 (_("🕒 Schedule"), f"bc:at:{broadcast.id}")]]).inline_keyboard,

@@ -147,10 +147,12 @@ def _bot_commands(role: Role, _: Translator) -> list[BotCommand]:
 
 
 async def set_default_menus(bot: Bot, config: Config) -> None:
-    """The menu for people Loa has not yet met: citizen commands in each language."""
+    """The menu for people Loa has not yet met: citizen commands in each language. Telegram
+    knows a client's language by two letters (ISO 639-1) only: bdq gets the default menu."""
     for lang in config.languages:
         commands = _bot_commands(Role.CITIZEN, translator(config, lang))
-        await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=lang)
+        if len(lang) == 2:
+            await bot.set_my_commands(commands, scope=BotCommandScopeDefault(), language_code=lang)
         if lang == config.default_language:
             await bot.set_my_commands(commands, scope=BotCommandScopeDefault())
 

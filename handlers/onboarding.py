@@ -17,7 +17,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Mes
 
 from bot.config import Config
 from bot.context import Me, escape, guessed, me, reply, services
-from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.i18n import N_, Translator, language_name
 from handlers import pledges
 from handlers.area_picker import Picker
 from handlers.menu import main_menu, role_name, sync_menu
@@ -98,10 +98,12 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 
 async def ask_language(update: Update, _: Translator, languages: tuple[str, ...]) -> None:
-    buttons = [[InlineKeyboardButton(LANGUAGE_NAMES.get(lang, lang), callback_data=f"lang:{lang}")
-                for lang in languages]]
+    """Every language the deployment offers, each by its own name, two to a row."""
+    buttons = [InlineKeyboardButton(language_name(lang), callback_data=f"lang:{lang}")
+               for lang in languages]
+    rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
     await reply(update, _("Hello, this is <b>Loa</b>, the loudspeaker of your commune.\n"
-                          "Choose your language:"), InlineKeyboardMarkup(buttons), edit=False)
+                          "Choose your language:"), InlineKeyboardMarkup(rows), edit=False)
 
 
 async def language_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -129,7 +131,7 @@ async def language_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await HOME.show(update, context, person)
     else:
         await reply(update, person._("Language set: {language}.",
-                                     language=LANGUAGE_NAMES.get(lang, lang)))
+                                     language=escape(language_name(lang))))
 
 
 def consent_text(_: Translator) -> str:

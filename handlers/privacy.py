@@ -7,7 +7,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 
 from bot.context import escape, me, reply, services
-from bot.i18n import LANGUAGE_NAMES
+from bot.i18n import language_name
 from handlers.menu import role_name
 from handlers.onboarding import consent_text
 from models.areas import get_area, label
@@ -33,7 +33,8 @@ async def privacy_command(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
     dash = "—"
     lines = [consent_text(_), "", _("<b>What Loa holds about you now</b>"),
              _("Name: {value}", value=escape(held["name"]) or dash),
-             _("Language: {value}", value=LANGUAGE_NAMES.get(held["language"], dash)),
+             _("Language: {value}", value=escape(language_name(held["language"]))
+               if held["language"] else dash),
              _("Area: {value}", value=escape(held["area"]) or dash),
              _("Phone: {value}", value=escape(held["phone"]) or dash),
              _("Role: {value}", value=role_name(_, person.actor.role, person.actor.scope,

@@ -12,7 +12,7 @@ from pathlib import Path
 from string import Template
 from urllib.parse import quote
 
-from bot.i18n import LANGUAGE_NAMES, N_, Translator
+from bot.i18n import N_, Translator, language_name
 from models.support import KIND_NAMES, Kind
 from web.figures import AreaLine, CampaignLink, ItemLine, PageFigures
 
@@ -35,7 +35,7 @@ def switch(lang: str, languages: tuple[str, ...], path: str) -> str:
     joint = "&amp;" if "?" in path else "?"
     return " · ".join(
         f'<a href="{escape(path)}{joint}lang={code}" hreflang="{code}" lang="{code}">'
-        f"{escape(LANGUAGE_NAMES.get(code, code))}</a>"
+        f"{escape(language_name(code))}</a>"
         for code in languages if code != lang)
 
 

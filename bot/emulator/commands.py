@@ -13,6 +13,7 @@ from .protocol import JSON, bad
 from .records import Upload
 
 _BOT_COMMAND_RE = re.compile(r"^[a-z0-9_]{1,32}$")
+_LANGUAGE_RE = re.compile(r"^[a-z]{2}$")
 
 
 class CommandsMixin:
@@ -31,7 +32,10 @@ class CommandsMixin:
         return json.dumps(scope, sort_keys=True, separators=(",", ":"))
 
     def _commands_key(self, p: JSON) -> tuple[str, str]:
-        return self._scope_key(p.get("scope")), str(p.get("language_code") or "")
+        language = str(p.get("language_code") or "")
+        if language and not _LANGUAGE_RE.match(language):  # ISO 639-1 only, as Telegram
+            raise bad("invalid language code specified")
+        return self._scope_key(p.get("scope")), language
 
     def _set_my_commands(self, p: JSON, files: dict[str, Upload]) -> bool:
         commands = p.get("commands")
