@@ -24,10 +24,6 @@ UNITS = sorted(DEPLOY.glob("*.service"))
 SECRETS = ("LOA_TELEGRAM_TOKEN", "LOA_WEBHOOK_SECRET", "PGPASSWORD")
 SECRET_NAME = re.compile(r"TOKEN|SECRET|PASSWORD")
 
-# The settings the lead is adding to bot/ (issue 12): remove this once bot/ names them.
-WEBHOOK_SETTINGS = {"LOA_WEBHOOK_URL", "LOA_WEBHOOK_SECRET", "LOA_WEBHOOK_LISTEN",
-                    "LOA_WEBHOOK_MAX_CONNECTIONS", "LOA_UPDATES_KEEP_HOURS"}
-
 
 @cache
 def loa_reads() -> frozenset[str]:
@@ -42,7 +38,7 @@ def loa_reads() -> frozenset[str]:
                 if (isinstance(node, ast.Constant) and isinstance(node.value, str)
                         and re.fullmatch(r"LOA_[A-Z0-9_]+", node.value)):
                     names.add(node.value)
-    return frozenset(names | WEBHOOK_SETTINGS)
+    return frozenset(names)
 
 
 def named(text: str) -> set[str]:
@@ -114,9 +110,7 @@ def port(listen: str) -> int:
 
 
 @pytest.mark.parametrize("readme", [
-    pytest.param(ROOT / "README.md", marks=pytest.mark.xfail(
-        strict=True, reason="until the README's section 'Running Loa for a province' shows "
-        "deploy/README.md's commands (issue 12): then remove this mark")),
+    ROOT / "README.md",
     DEPLOY / "README.md",
 ], ids=["README.md", "deploy/README.md"])
 def test_deploy_installs_and_starts_loa_as_the_readme_shows(readme):

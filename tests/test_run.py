@@ -60,3 +60,64 @@ def test_loa_run_answers_and_stops_cleanly_without_logging_the_token(tmp_path):
     assert "INFO loa: stopped cleanly" in log and "DEBUG" in log
     assert TOKEN not in log and TOKEN.split(":")[1] not in log
     assert "Traceback" not in log
+
+
+def test_an_update_survives_kill_9_between_arrival_and_handling(tmp_path):
+    """Updates stored but not handled when Loa is killed are handled by the next process, at
+    once (the dead process's claims come back without waiting for their lease). A second
+    `loa run` on the same SQLite file is refused while the first runs."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    people = list(range(501, 506))
+    emulator = subprocess.Popen([sys.executable, "-m", "bot.emulator", "--port", str(port),
+                                 "--token", TOKEN, *(f"--user={p}:P{p}" for p in people)],
+                                cwd=ROOT)
+    env = {**os.environ, "LOA_TELEGRAM_TOKEN": TOKEN, "LOA_TELEGRAM_API_URL": base,
+           "LOA_DATABASE_URL": f"sqlite:///{tmp_path}/loa.db"}
+    loa = [sys.executable, "-m", "bot.cli", "run"]
+    bots = []
+    try:
+        for _ in range(100):
+            try:
+                httpx.get(f"{base}/_emu/stats").raise_for_status()
+                break
+            except httpx.HTTPError:
+                time.sleep(0.05)
+        httpx.post(f"{base}/_emu/force_bad_gateway",  # Telegram fails every reply for now
+                   json={"times": 1_000_000, "methods": ["sendMessage"]})
+        bots.append(subprocess.Popen(loa, env=env, cwd=ROOT, stderr=subprocess.PIPE,
+                                     text=True))
+        time.sleep(1)
+        second = subprocess.run(loa, env=env, cwd=ROOT, capture_output=True, text=True,
+                                timeout=30)
+        assert second.returncode == 1
+        assert f"another Loa process (pid {bots[0].pid}) already runs" in second.stderr
+        assert "use PostgreSQL" in second.stderr
+        for person in people:
+            httpx.post(f"{base}/_emu/send_text", json={"user_id": person, "text": "/help"})
+        deadline = time.monotonic() + 20
+        while httpx.get(f"{base}/_emu/stats").json()["result"]["bad_gateways"] < len(people):
+            assert time.monotonic() < deadline, "Loa never tried to answer"
+            time.sleep(0.05)
+        bots[0].kill()  # kill -9: every update is stored, none handled
+        bots[0].wait(timeout=10)
+        httpx.post(f"{base}/_emu/force_bad_gateway", json={"times": 0})
+        started = time.monotonic()
+        bots.append(subprocess.Popen(loa, env=env, cwd=ROOT, stderr=subprocess.PIPE,
+                                     text=True))
+        answered: dict[int, int] = {}
+        while len(answered) < len(people) and time.monotonic() - started < 20:
+            for record in httpx.get(f"{base}/_emu/outbox",
+                                    params={"since": 0, "timeout": 1}).json()["result"]:
+                answered[record["chat_id"]] = answered.get(record["chat_id"], 0) + 1
+        waited = time.monotonic() - started
+        time.sleep(1)
+        outbox = httpx.get(f"{base}/_emu/outbox", params={"since": 0}).json()["result"]
+    finally:
+        for bot in bots:
+            bot.kill()
+        emulator.terminate()
+        emulator.wait(timeout=10)
+    replies = [r["chat_id"] for r in outbox if r["method"] == "sendMessage"]
+    assert sorted(replies) == people, replies  # each answered, once
+    assert waited < 15, f"the restarted Loa took {waited:.1f} s"

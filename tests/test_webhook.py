@@ -9,6 +9,7 @@ import random
 import socket
 import time
 from datetime import timedelta
+from itertools import pairwise
 
 import pytest
 from aiohttp import ClientSession
@@ -216,7 +217,7 @@ async def test_two_workers_keep_each_persons_order(areas_db, db_url):
     for person in people:
         mine = sorted((s for s in seen if s[0] == person), key=lambda s: s[2])
         assert [s[1] for s in mine] == [f"n{n}" for n in range(15)]
-        assert all(a[3] <= b[2] for a, b in zip(mine, mine[1:], strict=False))  # no overlap
+        assert all(a[3] <= b[2] for a, b in pairwise(mine))  # no overlap
     assert {s[4] for s in seen} == {0, 1}                       # both workers took a share
     overlapping = sum(a[2] < b[3] and b[2] < a[3] for a in seen for b in seen if a[0] < b[0])
     assert overlapping > 0                                       # people went in parallel
