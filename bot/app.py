@@ -35,6 +35,7 @@ from bot.inbox import Inbox
 from bot.polling import Poller
 from bot.ratelimit import Limiter, retry_seconds
 from bot.reminders import Reminders
+from bot.request import AiohttpRequest
 from handlers import (
     broadcasts,
     campaigns,
@@ -75,6 +76,7 @@ def build_application(config: Config, db: Database) -> Application:
         .base_file_url(f"{config.api_url}/file/bot")
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=config.timezone))
         .rate_limiter(limiter)
+        .request(AiohttpRequest())
         .updater(None)  # updates come through the inbox (bot/inbox.py), never PTB's queue
         .build()
     )
