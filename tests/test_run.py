@@ -29,20 +29,27 @@ def wait_outbox(base: str, since: int, timeout: float = 15.0) -> list[dict]:
     raise TimeoutError("the bot sent nothing")
 
 
-def test_loa_run_answers_and_stops_cleanly_without_logging_the_token(tmp_path):
+def emulator_process(users: list[str]) -> tuple[subprocess.Popen, str]:
+    """The emulator in a process of its own, answering; and its address."""
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     emulator = subprocess.Popen([sys.executable, "-m", "bot.emulator", "--port", str(port),
-                                 "--token", TOKEN, "--user", "501:Lan"], cwd=ROOT)
+                                 "--token", TOKEN, *(f"--user={user}" for user in users)],
+                                cwd=ROOT)
+    for _ in range(100):
+        try:
+            httpx.get(f"{base}/_emu/stats").raise_for_status()
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    return emulator, base
+
+
+def test_loa_run_answers_and_stops_cleanly_without_logging_the_token(tmp_path):
+    emulator, base = emulator_process(["501:Lan"])
     env = {**os.environ, "LOA_TELEGRAM_TOKEN": TOKEN, "LOA_TELEGRAM_API_URL": base,
            "LOA_DATABASE_URL": f"sqlite:///{tmp_path}/loa.db", "LOA_LOG_LEVEL": "DEBUG"}
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/_emu/stats").raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
         loa = [sys.executable, "-m", "bot.cli"]
         subprocess.run([*loa, "areas", "import", str(EXAMPLES / "areas-lo-ku.csv")], env=env,
                        cwd=ROOT, check=True, capture_output=True)
@@ -66,23 +73,13 @@ def test_an_update_survives_kill_9_between_arrival_and_handling(tmp_path):
     """Updates stored but not handled when Loa is killed are handled by the next process, at
     once (the dead process's claims come back without waiting for their lease). A second
     `loa run` on the same SQLite file is refused while the first runs."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
     people = list(range(501, 506))
-    emulator = subprocess.Popen([sys.executable, "-m", "bot.emulator", "--port", str(port),
-                                 "--token", TOKEN, *(f"--user={p}:P{p}" for p in people)],
-                                cwd=ROOT)
+    emulator, base = emulator_process([f"{p}:P{p}" for p in people])
     env = {**os.environ, "LOA_TELEGRAM_TOKEN": TOKEN, "LOA_TELEGRAM_API_URL": base,
            "LOA_DATABASE_URL": f"sqlite:///{tmp_path}/loa.db"}
     loa = [sys.executable, "-m", "bot.cli", "run"]
     bots = []
     try:
-        for _ in range(100):
-            try:
-                httpx.get(f"{base}/_emu/stats").raise_for_status()
-                break
-            except httpx.HTTPError:
-                time.sleep(0.05)
         httpx.post(f"{base}/_emu/force_bad_gateway",  # Telegram fails every reply for now
                    json={"times": 1_000_000, "methods": ["sendMessage"]})
         bots.append(subprocess.Popen(loa, env=env, cwd=ROOT, stderr=subprocess.PIPE,
