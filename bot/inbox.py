@@ -17,6 +17,7 @@ import secrets
 import time
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
+from datetime import timedelta
 from typing import Any
 
 from sqlmodel import Session
@@ -36,7 +37,7 @@ LIVE: set[str] = set()  # the workers of this process
 
 
 class Inbox:
-    def __init__(self, app: Application, db: Database, max_pending: int, keep: Any,
+    def __init__(self, app: Application, db: Database, max_pending: int, keep: timedelta,
                  slots: int = 64, poll: float = 0.5,
                  on_overflow: Callable[[Update], Awaitable[Any]] | None = None):
         self.app, self.db, self.max_pending, self.keep = app, db, max_pending, keep
