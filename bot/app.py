@@ -30,7 +30,7 @@ from bot.context import Services, guessed, translator
 from bot.db import HANDLING, AlreadyHandled, Database
 from bot.delivery import Dispatcher
 from bot.http import HttpServer
-from bot.i18n import guess_language
+from bot.i18n import N_, guess_language
 from bot.inbox import Inbox
 from bot.polling import Poller
 from bot.ratelimit import Limiter, retry_seconds
@@ -84,7 +84,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.bot_data["services"] = Services(config, db, dispatcher,
                                         Reminders(db, config, dispatcher))
     app.bot_data["inbox"] = Inbox(app, db, config.max_pending, config.keep_updates,
-                                  on_overflow=functools.partial(_too_many_updates, app))
+                                  notify=functools.partial(_notice, app))
 
     app.add_handler(private_only.handler(), group=private_only.GROUP)
     app.add_handlers(onboarding.handlers())
@@ -125,17 +125,27 @@ def build_application(config: Config, db: Database) -> Application:
     return app
 
 
-async def _too_many_updates(app: Application, update: Update) -> None:
-    """Someone sent far more than Loa can answer at once: say so, once (updates.py)."""
+NOTICES = {
+    # someone sent far more than Loa can answer at once (told once: models/inbox.py)
+    "flood": N_("You sent many messages at once; Loa skipped some of them. Please wait for "
+                "the answers, then continue."),
+    # what the person did was saved, but Loa stopped before it could answer (a crash)
+    "interrupted": N_("Loa was interrupted while answering you. What you did was saved; if "
+                      "you do not see what comes next, send /start."),
+}
+
+
+async def _notice(app: Application, update: Update, why: str) -> None:
+    """A word from the inbox to the person, in their language, in their private chat."""
     services: Services = app.bot_data["services"]
     config = services.config
+    if update.effective_user is None or update.effective_chat is None or \
+            update.effective_chat.type != "private":
+        return
     person = await services.db.run(get_user, update.effective_user.id)
     _ = translator(config, person.language if person and person.language else
                    guess_language(update.effective_user.language_code, config.languages))
-    if update.effective_chat is not None and update.effective_chat.type == "private":
-        await app.bot.send_message(update.effective_chat.id, _(
-            "You sent many messages at once; Loa skipped some of them. Please wait for the "
-            "answers, then continue."))
+    await app.bot.send_message(update.effective_chat.id, _(NOTICES[why]))
 
 
 async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:

@@ -39,9 +39,9 @@ LIVE: set[str] = set()  # the workers of this process
 class Inbox:
     def __init__(self, app: Application, db: Database, max_pending: int, keep: timedelta,
                  slots: int = 64, poll: float = 0.5,
-                 on_overflow: Callable[[Update], Awaitable[Any]] | None = None):
+                 notify: Callable[[Update, str], Awaitable[Any]] | None = None):
         self.app, self.db, self.max_pending, self.keep = app, db, max_pending, keep
-        self.slots, self.poll, self.on_overflow = slots, poll, on_overflow
+        self.slots, self.poll, self.notify = slots, poll, notify
         self.worker = inbox.worker_name()
         LIVE.add(self.worker)
         self._claims = itertools.count()
@@ -59,26 +59,28 @@ class Inbox:
         stored = await self.db.run(inbox.store, payloads, utcnow(), self.max_pending)
         metrics.UPDATES.labels("dropped").inc(stored.dropped)
         metrics.UPDATES.labels("duplicate").inc(stored.duplicates)
+        if stored.to_tell:
+            log.warning("a person sent more than %d updates at once; the rest are dropped",
+                        self.max_pending)
         for payload in stored.to_tell:
-            self._tell(payload)
+            self._tell(payload, "flood")
         if stored.new:
             self._wake.set()
         return stored
 
-    def _tell(self, payload: dict[str, Any]) -> None:
-        if self.on_overflow is None:
+    def _tell(self, payload: dict[str, Any], why: str) -> None:
+        """A notice to the person (bot/app.py words it), beside the handling."""
+        if self.notify is None:
             return
-        log.warning("a person sent more than %d updates at once; the rest are dropped",
-                    self.max_pending)
-        task = asyncio.create_task(self._notify(Update.de_json(payload, self.app.bot)))
+        task = asyncio.create_task(self._notify(Update.de_json(payload, self.app.bot), why))
         self._busy.add(task)
         task.add_done_callback(self._busy.discard)
 
-    async def _notify(self, update: Update) -> None:
+    async def _notify(self, update: Update, why: str) -> None:
         try:
-            await self.on_overflow(update)
+            await self.notify(update, why)
         except Exception:
-            log.warning("could not tell a person that their messages were dropped")
+            log.warning("could not send a person the %s notice", why)
 
     # ---- the loop -----------------------------------------------------------------------
 
@@ -166,6 +168,7 @@ class Inbox:
     async def _handle(self, row: inbox.InboxUpdate) -> None:
         if row.stamp is not None:  # its writes were committed before a crash: not again
             log.info("update %d was handled before a crash; not handled again", row.id)
+            self._tell(json.loads(row.payload), "interrupted")  # its answer may be lost
             self._settle(row, "duplicate")
             return
         handling = Handling(row.id, row.claim, asyncio.current_task(),

@@ -24,7 +24,7 @@ from collections import deque
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from telegram.error import Forbidden, RetryAfter, TelegramError
+from telegram.error import BadRequest, Forbidden, RetryAfter, TelegramError
 from telegram.ext import BaseRateLimiter
 
 from bot import metrics
@@ -142,6 +142,8 @@ class Limiter(BaseRateLimiter[dict]):
     async def process_request(self, callback: Callable[..., Coroutine[Any, Any, Any]],
                               args: Any, kwargs: dict[str, Any], endpoint: str,
                               data: dict[str, Any], rate_limit_args: dict | None) -> Any:
+        if endpoint == "answerCallbackQuery":
+            return await _answer(callback, args, kwargs)
         if endpoint not in PACED:
             return await callback(*args, **kwargs)
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
@@ -228,3 +230,16 @@ class Limiter(BaseRateLimiter[dict]):
             self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
         if send_at > now:
             await asyncio.sleep(send_at - now)
+
+
+async def _answer(callback: Callable[..., Coroutine[Any, Any, Any]], args: Any,
+                  kwargs: dict[str, Any]) -> Any:
+    """Answering a button press only stops its spinner. A press handled late (Telegram waited
+    for Loa's restart, or a slow moment) can no longer be answered: that must not fail it."""
+    try:
+        return await callback(*args, **kwargs)
+    except BadRequest as error:
+        if "query is too old" not in str(error).lower():
+            raise
+        log.info("a button press was answered too late for Telegram; handled all the same")
+        return True

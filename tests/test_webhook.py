@@ -221,3 +221,31 @@ async def test_two_workers_keep_each_persons_order(areas_db, db_url):
     assert {s[4] for s in seen} == {0, 1}                       # both workers took a share
     overlapping = sum(a[2] < b[3] and b[2] < a[3] for a in seen for b in seen if a[0] < b[0])
     assert overlapping > 0                                       # people went in parallel
+
+
+async def test_a_press_answered_too_late_is_still_handled(loa):
+    """After a restart Telegram may refuse to answer a press (the query is too old): the press
+    itself still counts."""
+    loa.user(650, "Lan", "vi")
+    await loa.send(650, "/start")
+    loa.emu.press_button(650, "Tiếng Việt")
+    loa.emu._open_queries.clear()  # the query expires before Loa answers it
+    consent = await loa.next(650)
+    assert "Loa lưu gì" in consent.plain
+    assert loa.db.call(inbox.set_aside) == []
+
+
+async def test_an_update_whose_writes_committed_before_a_crash_is_not_run_again(loa):
+    """Found unfinished with its stamp: its effect stands; it is not run again, and the person
+    hears that Loa was interrupted (its answer may never have gone out)."""
+    loa.user(651, "Lan", "en")
+    payload = json.dumps({"update_id": 5_000_000, "message": {
+        "message_id": 1, "date": 0, "text": "/help", "chat": {"id": 651, "type": "private"},
+        "from": {"id": 651, "is_bot": False, "first_name": "Lan", "language_code": "en"}}})
+    loa.db.call(lambda s: s.add(InboxUpdate(id=5_000_000, person=651, payload=payload,
+                                            stamp="a-crashed-handling")))
+    notice = await loa.next(651)
+    assert notice.plain == ("Loa was interrupted while answering you. What you did was saved; "
+                            "if you do not see what comes next, send /start.")
+    await loa.quiet(651)  # /help was not answered a second time
+    assert [r.status for r in rows(loa.db)] == [InboxStatus.DONE]
