@@ -14,7 +14,8 @@ answer to it (one monotonic clock on one machine).
 
     .venv/bin/python -m bench.workers --pg-url URL [--workers 1 2] [--people 200] [--pledges 2]
         [--profile FILE]  (py-spy's collapsed stacks of the first worker of the first Loa run,
-                           its first 30 s; bench/stacks.py sums them)
+                           its first 30 s; bench/stacks.py sums them; needs
+                           `.venv/bin/pip install py-spy`)
 """
 
 from __future__ import annotations
