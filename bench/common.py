@@ -3,21 +3,23 @@ and reading back what the emulator recorded. Run from the repository root."""
 
 from __future__ import annotations
 
+import os
 import socket
 import subprocess
 import sys
 import time
 from collections import Counter
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import create_engine, insert, text
 
 from bot.db import Database
 from bot.migrate import upgrade
 from models.areas import by_code, import_areas, parse_csv
 from models.broadcasts import BroadcastDraft, create_broadcast, schedule
+from models.campaigns import CampaignDraft, create_campaign
 from models.users import User, actor_for
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,6 +84,82 @@ def seed(url: str, users: int) -> Database:
                                       created_at=now) for i in range(users)])
     db.call(people)
     return db
+
+
+def reset_postgres(url: str) -> None:
+    """An empty database for the next run (the benchmarks own theirs: loa_bench)."""
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+def seed_campaign(url: str) -> Database:
+    """A migrated database with the example areas, the admin and a campaign under way in the
+    district, and nobody else: people onboard themselves through the bot."""
+    upgrade(url)
+    db = Database(url)
+    csv = (ROOT / "examples" / "areas-thu-thua.csv").read_text(encoding="utf-8")
+    db.call(lambda s: import_areas(s, parse_csv(csv)))
+
+    def make(s):
+        s.add(User(id=ADMIN, name="Admin", language="vi", consent_at=datetime.now(UTC),
+                   area_id=by_code(s, "28042-A1").id))
+        s.flush()
+        admin = actor_for(s, s.get(User, ADMIN), frozenset({ADMIN}))
+        today = date.today()
+        create_campaign(s, admin, CampaignDraft(
+            name="Vì người nghèo", description="Kính gửi bà con: chung tay vì người nghèo.",
+            starts_on=today - timedelta(days=3), ends_on=today + timedelta(days=29),
+            area_id=by_code(s, "804").id, money_target=500_000_000,
+            targets=[("Nhà Đại đoàn kết", 7)]))
+    db.call(make)
+    return db
+
+
+class Workers:
+    """`loa run --webhook` processes sharing one port (SO_REUSEPORT), as an operator runs them;
+    Telegram's send pace lifted to the most Loa takes (1000/s): Loa's own cost is measured."""
+
+    def __init__(self, emu: EmulatorProcess, db_url: str, max_connections: int = 100):
+        self.emu, self.port = emu, free_port()
+        self.env = {**os.environ, "LOA_TELEGRAM_TOKEN": TOKEN, "LOA_TELEGRAM_API_URL": emu.url,
+                    "LOA_DATABASE_URL": db_url, "LOA_ADMINS": str(ADMIN),
+                    "LOA_WEBHOOK_URL": f"http://127.0.0.1:{self.port}/telegram",
+                    "LOA_WEBHOOK_LISTEN": f"127.0.0.1:{self.port}",
+                    "LOA_WEBHOOK_SECRET": "bench-secret",
+                    "LOA_WEBHOOK_MAX_CONNECTIONS": str(max_connections),
+                    "LOA_RATE": "1000", "LOA_CHAT_RATE": "1000", "LOA_CHAT_BURST": "1000",
+                    "LOA_FUND_BANK_BIN": "970436", "LOA_FUND_ACCOUNT": "1031933430",
+                    "LOA_FUND_ACCOUNT_NAME": "QUY VI NGUOI NGHEO", "LOA_LOG_LEVEL": "ERROR"}
+        self.processes: list[subprocess.Popen] = []
+
+    def start(self, prefix: tuple[str, ...] = ()) -> subprocess.Popen:
+        """One more worker (`prefix`: a profiler to run it under)."""
+        process = subprocess.Popen([*prefix, sys.executable, "-m", "bot.cli", "run", "--webhook"],
+                                   cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL)
+        self.processes.append(process)
+        return process
+
+    def wait_ready(self, seconds: float = 3.0) -> None:
+        """Until the webhook is set, then a moment for the others (one setWebhook a second)."""
+        for _ in range(600):
+            info = httpx.post(f"{self.emu.url}/_emu/webhook_info").json()["result"]
+            if info["url"]:
+                break
+            time.sleep(0.05)
+        else:
+            raise RuntimeError("no worker set the webhook")
+        time.sleep(seconds)
+
+    def stop(self) -> None:
+        for process in self.processes:
+            if process.poll() is None:
+                process.terminate()
+        for process in self.processes:
+            process.wait(timeout=30)
+        self.processes = []
 
 
 def start_broadcast(db: Database, text: str = "<b>Họp dân</b> lúc 19 giờ tối nay",

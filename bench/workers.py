@@ -1,0 +1,285 @@
+"""Handled updates a second through real flows, with 1 and 2 `loa run --webhook` workers.
+
+Each of `--people` new people talks at once, without pause: onboarding (/start, language,
+consent, area search, area, skip the phone), then `--pledges` times /pledge through to the
+receipt (as an individual under their Telegram name, money, "1tr2", public, confirm: a pledge
+row, a receipt and its VietQR photo). A person sends the next step once the bot's answer to
+the previous one has arrived (a button needs the message it is on). Loa runs as worker
+processes sharing one port (SO_REUSEPORT) against PostgreSQL, fed by the emulator's webhook
+(its own process), with Telegram's send pace lifted. Reference in the same run: a bare
+python-telegram-bot bot (polling, 64 concurrent updates, no database, no limiter) answering
+each update with one sendMessage, driven by the same people with the same number of updates.
+Reply time: from the moment an update is made to the moment the emulator records the first
+answer to it (one monotonic clock on one machine).
+
+    .venv/bin/python -m bench.workers --pg-url URL [--workers 1 2] [--people 200] [--pledges 2]
+        [--profile FILE]  (py-spy's collapsed stacks of the first worker of the first Loa run,
+                           its first 30 s; bench/stacks.py sums them; needs
+                           `.venv/bin/pip install py-spy`)
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import statistics
+import subprocess
+import sys
+import time
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import aiohttp
+from sqlalchemy import func, select
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import ApplicationBuilder, ContextTypes, TypeHandler
+
+from bench.common import (
+    FIRST,
+    TOKEN,
+    EmulatorProcess,
+    Workers,
+    reset_postgres,
+    seed_campaign,
+)
+from bench.latency import p95
+from models.pledges import Pledge
+from models.users import User
+
+#: (what the person does, its argument, how many messages or edits answer it)
+ONBOARDING = [("text", "/start", 1), ("button", "Tiếng Việt", 1), ("button", "Tôi đồng ý", 1),
+              ("text", "Ấp 1", 1), ("button", "Ấp 1, Tân Thành, Thủ Thừa", 2),
+              ("tap", "Bỏ qua", 1)]
+PLEDGE = [("text", "/pledge", 1), ("button", "Cá nhân", 1), ("button", 0, 1),
+          ("button", "💵 Tiền", 1), ("text", "1tr2", 1), ("button", "Có, ghi tên tôi", 1),
+          ("button", "✅ Xác nhận", 2)]  # the receipt and its VietQR photo
+
+
+def script(pledges: int) -> list[tuple[str, object, int]]:
+    return ONBOARDING + PLEDGE * pledges
+
+
+@dataclass
+class Person:
+    seen: int = 0  # the emulator's records for this chat so far
+    want: int = 0
+    arrived: asyncio.Event = field(default_factory=asyncio.Event)
+    at: list[float] = field(default_factory=list)  # emulator's clock of each record
+
+
+class Talk:
+    """People playing through the emulator's control API; one reader follows its outbox."""
+
+    def __init__(self, url: str, session: aiohttp.ClientSession):
+        self.url, self.session = url, session
+        self.people: dict[int, Person] = defaultdict(Person)
+        self.records: list[dict] = []
+        self.sent = 0  # updates made
+        self._reader: asyncio.Task | None = None
+
+    async def __aenter__(self) -> Talk:
+        async with self.session.get(f"{self.url}/_emu/outbox", params={"since": 10**9}) as r:
+            self._next = (await r.json())["next"]
+        self._reader = asyncio.create_task(self._follow())
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        self._reader.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await self._reader
+
+    async def _follow(self) -> None:
+        while True:
+            async with self.session.get(f"{self.url}/_emu/outbox",
+                                        params={"since": self._next, "timeout": 5}) as r:
+                answer = await r.json()
+            self._next = answer["next"]
+            for record in answer["result"]:
+                if record["chat_id"] < FIRST:
+                    continue
+                self.records.append(record)
+                person = self.people[record["chat_id"]]
+                person.seen += 1
+                person.at.append(record["at"])
+                if person.seen >= person.want:
+                    person.arrived.set()
+
+    async def act(self, user: int, kind: str, arg: object, bare: bool = False) -> None:
+        """One update: typed text, a reply-keyboard tap, an inline button by label (or index)
+        or by callback data. The bare bot has one inline button and no reply keyboard."""
+        if bare:
+            kind, arg = ("text", arg) if kind in ("text", "tap") else ("button", 0)
+        action, key = {"text": ("send_text", "text"), "tap": ("tap", "label"),
+                       "button": ("press_button", "label"),
+                       "press": ("press", "callback_data")}[kind]
+        async with self.session.post(f"{self.url}/_emu/{action}",
+                                     json={"user_id": user, key: arg}) as r:
+            answer = await r.json()
+        if not answer["ok"]:
+            raise RuntimeError(f"{action} {user} {arg!r}: {answer['description']}")
+        self.sent += 1
+
+    async def step(self, user: int, actions: list[tuple[str, object]], expect: int,
+                   bare: bool = False, timeout: float = 60.0) -> float | None:
+        """Send these at once; wait for `expect` answers. Seconds from the first update made
+        to its first answer recorded (None: no answer in time)."""
+        person = self.people[user]
+        first = person.seen
+        person.want = first + expect
+        person.arrived.clear()
+        made = time.monotonic()
+        for kind, arg in actions:
+            await self.act(user, kind, arg, bare)
+        if person.seen < person.want:
+            try:
+                await asyncio.wait_for(person.arrived.wait(), timeout)
+            except TimeoutError:
+                return None
+        return person.at[first] - made
+
+
+async def converse(url: str, users: list[int], steps: list[tuple[str, object, int]],
+                   bare: bool) -> tuple[float, list[float], int]:
+    """Everyone at once through the script: (seconds, reply times, steps never answered)."""
+    async with aiohttp.ClientSession(
+            connector=aiohttp.TCPConnector(limit=64),
+            timeout=aiohttp.ClientTimeout(total=120)) as session, Talk(url, session) as talk:
+        times: list[float] = []
+        missing = 0
+
+        async def one(user: int) -> None:
+            nonlocal missing
+            for kind, arg, expect in steps:
+                took = await talk.step(user, [(kind, arg)], 1 if bare else expect, bare)
+                if took is None:
+                    missing += 1
+                    return
+                times.append(took)
+        started = time.monotonic()
+        await asyncio.gather(*(one(u) for u in users))
+        return time.monotonic() - started, times, missing
+
+
+@contextlib.asynccontextmanager
+async def bare_bot(url: str):
+    """python-telegram-bot at its plainest: one sendMessage (with one button) per update."""
+    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("OK", callback_data="x")]])
+
+    async def answer(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        await context.bot.send_message(update.effective_chat.id, "Loa", reply_markup=keyboard)
+    app = (ApplicationBuilder().token(TOKEN).base_url(f"{url}/bot").concurrent_updates(64)
+           .build())
+    app.add_handler(TypeHandler(Update, answer))
+    async with app:
+        await app.start()
+        await app.updater.start_polling(poll_interval=0.0, timeout=1)
+        try:
+            yield
+        finally:
+            await app.updater.stop()
+            await app.stop()
+
+
+@dataclass
+class Run:
+    name: str
+    updates: int
+    seconds: float
+    times: list[float]
+    missing: int
+    check: str = ""
+
+    @property
+    def rate(self) -> float:
+        return self.updates / self.seconds
+
+    def line(self, reference: Run | None = None) -> str:
+        versus = f" = {self.rate / reference.rate:.2f} × {reference.name}" if reference else ""
+        times = (f"; reply time median {statistics.median(self.times) * 1000:.0f} ms, p95 "
+                 f"{p95(self.times) * 1000:.0f} ms, max {max(self.times) * 1000:.0f} ms"
+                 if len(self.times) > 1 else "")
+        return (f"{self.name}: {self.updates} updates in {self.seconds:.1f} s = "
+                f"{self.rate:.0f} updates/s{versus}{times}; unanswered {self.missing}"
+                f"{self.check}")
+
+
+def run_bare(people: int, steps) -> Run:
+    emu = EmulatorProcess(people)
+    try:
+        async def go():
+            async with bare_bot(emu.url):
+                return await converse(emu.url, list(range(FIRST, FIRST + people)), steps, True)
+        seconds, times, missing = asyncio.run(go())
+    finally:
+        emu.close()
+    return Run("bare PTB bot", people * len(steps), seconds, times, missing)
+
+
+def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connections: int,
+            profile: str | None = None) -> Run:
+    reset_postgres(pg_url)
+    db = seed_campaign(pg_url)
+    emu = EmulatorProcess(people)
+    loa = Workers(emu, pg_url, max_connections)
+    spy = None
+    try:
+        for _ in range(workers):
+            loa.start()
+        loa.wait_ready(2.5 if workers > 1 else 0.5)
+        spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
+                                str(loa.processes[0].pid), "--duration", "30", "--threads",
+                                "--format", "raw", "--output", profile],
+                               stdout=subprocess.DEVNULL) if profile else None
+        steps = script(pledges)
+        seconds, times, missing = asyncio.run(
+            converse(emu.url, list(range(FIRST, FIRST + people)), steps, False))
+    finally:
+        if spy is not None:
+            spy.wait()
+        loa.stop()
+        emu.close()
+    onboarded = db.call(lambda s: s.execute(select(func.count()).select_from(User).where(
+        User.id >= FIRST, User.area_id.is_not(None))).scalar_one())
+    made = db.call(lambda s: s.execute(select(func.count()).select_from(Pledge)).scalar_one())
+    db.dispose()
+    check = (f"; in the database {onboarded}/{people} onboarded, {made}/{people * pledges} "
+             f"pledges")
+    name = f"Loa, {workers} worker{'s' if workers > 1 else ''}"
+    return Run(name, people * len(steps), seconds, times, missing, check)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--pg-url", required=True,
+                        help="e.g. postgresql+psycopg://postgres@127.0.0.1:5432/loa_bench "
+                             "(emptied at each run)")
+    parser.add_argument("--workers", type=int, nargs="+", default=[1, 2])
+    parser.add_argument("--people", type=int, default=200)
+    parser.add_argument("--pledges", type=int, default=2, help="pledges each, after onboarding")
+    parser.add_argument("--max-connections", type=int, default=100,
+                        help="the webhook's max_connections (Telegram's default is 40)")
+    parser.add_argument("--profile",
+                        help="py-spy's collapsed stacks of the first worker of the first Loa run")
+    args = parser.parse_args()
+    steps = script(args.pledges)
+    bare = run_bare(args.people, steps)
+    runs = [run_loa(args.pg_url, n, args.people, args.pledges, args.max_connections,
+                    args.profile if i == 0 else None) for i, n in enumerate(args.workers)]
+    print(f"{args.people} people at once, each: onboarding (6 updates) then {args.pledges} "
+          f"pledges to the receipt (7 updates each) = {len(steps)} updates; next step sent on "
+          f"the answer; emulator without limits; Loa on PostgreSQL through the webhook "
+          f"(max_connections {args.max_connections}), pace lifted")
+    print(bare.line())
+    for run in runs:
+        print(run.line(bare))
+    by_workers = dict(zip(args.workers, runs, strict=True))
+    if 1 in by_workers and 2 in by_workers:
+        print(f"2 workers / 1 worker: {by_workers[2].rate / by_workers[1].rate:.2f} "
+              f"(goal ≥ 1.6); 1 worker / bare bot: {by_workers[1].rate / bare.rate:.2f} "
+              f"(goal ≥ 0.5)")
+
+
+if __name__ == "__main__":
+    main()
