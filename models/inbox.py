@@ -182,7 +182,7 @@ def finish(session: Session, handled: list[tuple[int, str]], now: datetime) -> N
     session.connection().execute(
         table.update().where(table.c.id == bindparam("b_id"), table.c.claim == bindparam("b_claim"))
         .values(status=InboxStatus.DONE, done_at=now, worker=None, claim=None, lease_until=None),
-        [{"b_id": uid, "b_claim": token} for uid, token in handled])
+        [{"b_id": uid, "b_claim": token} for uid, token in sorted(handled)])  # id order
 
 
 def fail(session: Session, update_id: int, token: str, error: str, now: datetime,
@@ -204,9 +204,13 @@ def fail(session: Session, update_id: int, token: str, error: str, now: datetime
 
 def renew(session: Session, worker: str, now: datetime, lease: timedelta = LEASE) -> int:
     """This process still works on its claims."""
-    return session.execute(update(InboxUpdate).where(
+    held = (select(InboxUpdate.id).where(
         InboxUpdate.worker == worker, InboxUpdate.status == InboxStatus.WAITING,
-        col(InboxUpdate.claim).is_not(None)).values(lease_until=now + lease)).rowcount
+        col(InboxUpdate.claim).is_not(None)).order_by(InboxUpdate.id))
+    if session.get_bind().dialect.name == "postgresql":  # rows locked in id order, as finish
+        held = held.with_for_update()                  # does: no deadlock between the two
+    return session.execute(update(InboxUpdate).where(col(InboxUpdate.id).in_(
+        held.scalar_subquery())).values(lease_until=now + lease)).rowcount
 
 
 def worker_name() -> str:
