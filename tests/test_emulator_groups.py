@@ -231,8 +231,14 @@ async def test_group_pace_answers_429_with_retry_after() -> None:
             assert seconds == 41  # the first of the 20 leaves the minute at 1061
             clock.now += 41
             await bot.send_voice(SUPER, b"OggS")
-        assert len(emu.messages(SUPER)) == 21
-        assert (emu.stats.too_many_requests, emu.stats.early_sends) == (1, 0)
+            clock.now += 2  # 2 of the 20 have left the minute: an album of 3 is 3 messages
+            album = [InputMediaPhoto(JPEG), InputMediaPhoto(JPEG), InputMediaPhoto(JPEG)]
+            with pytest.raises(RetryAfter):
+                await bot.send_media_group(SUPER, album)
+            clock.now += 1
+            assert len(await bot.send_media_group(SUPER, album)) == 3
+        assert len(emu.messages(SUPER)) == 24
+        assert (emu.stats.too_many_requests, emu.stats.early_sends) == (2, 0)
 
 
 # ------------------------------------------------------------------------------ media

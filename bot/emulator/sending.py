@@ -52,9 +52,10 @@ class SendingMixin:
         elif chat.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         now = self.clock()
-        self._check_flood(chat.id, now)
+        many = p.get("media") if method.name == "sendMediaGroup" else p.get("message_ids")
+        self._check_flood(chat.id, now, len(many) if isinstance(many, list) and many else 1)
         result = method.fn(p, files, chat)
-        self._note_sent(chat.id, now)
+        self._note_sent(chat.id, now, len(result) if isinstance(result, list) else 1)
         return result
 
     def _record(self, method: str, chat: Chat, p: JSON, **fields: Any) -> SentMessage:
