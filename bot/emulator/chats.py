@@ -1,4 +1,4 @@
-"""Chats: groups, getChat/getChatMember, users who block the bot or delete their account.
+"""Chats: getChat/getChatMember, users who block the bot or delete their account.
 
 Why: the bot must survive 403s and learn of blocks through my_chat_member, as on Telegram.
 """
@@ -8,22 +8,16 @@ from __future__ import annotations
 import time
 
 from .protocol import JSON, bad
-from .records import Chat, Upload
+from .records import Upload
 
 
 class ChatsMixin:
-    """Groups and the reachability of private chats."""
-
-    def add_group(self, chat_id: int, title: str, type: str = "supergroup") -> JSON:
-        """Create a group/supergroup/channel (negative id) the bot can post to."""
-        if chat_id >= 0:
-            raise ValueError("group chat ids are negative")
-        info: JSON = {"id": chat_id, "type": type, "title": title}
-        self._chats[chat_id] = Chat(chat_id, type, info)
-        return info
+    """getChat/getChatMember, and the reachability of private chats."""
 
     def _get_chat(self, p: JSON, files: dict[str, Upload]) -> JSON:
         chat = self._chat_for(p)
+        if chat.bot_status == "kicked":
+            self._check_member(chat)
         return {
             **chat.info,
             "accent_color_id": 0,
@@ -38,13 +32,24 @@ class ChatsMixin:
         }
 
     def _get_chat_member(self, p: JSON, files: dict[str, Upload]) -> JSON:
-        self._chat_for(p)
+        chat = self._chat_for(p)
+        if chat.type != "private":
+            self._check_member(chat)
         user_id = p.get("user_id")
         if user_id == self.bot_user["id"]:
-            return {"user": self.bot_user, "status": "member"}
+            return self._bot_member(chat, chat.bot_status)
         if user_id not in self._users:
             raise bad("user not found")
-        return {"user": self._users[user_id], "status": "member"}
+        status = "member" if chat.type == "private" else chat.members.get(user_id, "left")
+        member: JSON = {"user": self._users[user_id], "status": status}
+        if status == "kicked":
+            member["until_date"] = 0
+        elif status == "creator":
+            member["is_anonymous"] = False
+        elif status == "administrator":
+            member.update({k: v for k, v in self._bot_member(chat, status).items() if k != "user"})
+            member["can_be_edited"] = True
+        return member
 
     def _member_update(self, user_id: int, old: str, new: str) -> None:
         def member(status: str) -> JSON:

@@ -28,6 +28,16 @@ class ControlMixin:
         "send_contact",
         "send_document",
         "send_photo",
+        "send_voice",
+        "send_audio",
+        "send_video",
+        "send_video_note",
+        "send_album",
+        "add_bot",
+        "remove_bot",
+        "set_member",
+        "bot_status",
+        "post_to_channel",
         "tap",
         "block",
         "unblock",
@@ -53,8 +63,10 @@ class ControlMixin:
             if action == "inject_update":
                 result: Any = self.inject_update(body)
             else:
-                if "content_b64" in body:  # send_document / send_photo over JSON
+                if "content_b64" in body:  # send_document, send_photo, send_voice... over JSON
                     body["content"] = base64.b64decode(body.pop("content_b64"))
+                if "photos_b64" in body:  # send_album
+                    body["photos"] = [base64.b64decode(p) for p in body.pop("photos_b64")]
                 if action == "press_button" and "label" in body:
                     body["label_or_index"] = body.pop("label")
                 name = {

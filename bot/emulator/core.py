@@ -23,6 +23,7 @@ from .commands import CommandsMixin
 from .control import ControlMixin
 from .editing import EditingMixin
 from .files import FilesMixin
+from .groups import GroupsMixin
 from .inspection import InspectionMixin
 from .limits import LimitsMixin
 from .outages import OutagesMixin
@@ -46,6 +47,7 @@ class Emulator(
     EditingMixin,
     FilesMixin,
     ChatsMixin,
+    GroupsMixin,
     CommandsMixin,
     UsersMixin,
     CallbacksMixin,
@@ -84,6 +86,7 @@ class Emulator(
         self.per_chat_rate = per_chat_rate
         self.group_rate_per_minute = group_rate_per_minute
         self.strict_html = strict_html
+        self.group_privacy = True  # privacy mode: in groups, a member bot sees commands only
         self.clock = clock
 
         self.stats = Stats()

@@ -58,7 +58,12 @@ class FilesMixin:
     """Storing and resolving files; the Telegram objects (Document, PhotoSize...) for them."""
 
     def _store_file(
-        self, kind: str, content: bytes, file_name: str | None, mime_type: str | None
+        self,
+        kind: str,
+        content: bytes,
+        file_name: str | None,
+        mime_type: str | None,
+        duration: int = 0,
     ) -> StoredFile:
         n = next(self._counter)
         file_id = f"{kind[:3].upper()}{n}-{secrets.token_hex(6)}"
@@ -69,14 +74,19 @@ class FilesMixin:
         path = f"{FILE_FOLDERS.get(kind, 'documents')}/file_{n}{suffix}"
         width, height = image_size(content) if kind == "photo" else (0, 0)
         stored = StoredFile(
-            file_id, unique, kind, content, path, file_name, mime_type, width, height
+            file_id, unique, kind, content, path, file_name, mime_type, width, height, duration
         )
         self._files[file_id] = stored
         self._files_by_path[path] = stored
         return stored
 
     def _resolve_file(
-        self, kind: str, value: Any, files: dict[str, Upload], default_part: str | None
+        self,
+        kind: str,
+        value: Any,
+        files: dict[str, Upload],
+        default_part: str | None,
+        duration: Any = 0,
     ) -> StoredFile:
         """An upload (field or attach://), a known file_id to reuse, or an HTTP URL."""
         upload = None
@@ -98,7 +108,8 @@ class FilesMixin:
             return stored
         if not upload.data:
             raise bad("file must be non-empty")
-        return self._store_file(kind, upload.data, upload.filename, upload.content_type)
+        seconds = min(max(duration, 0), 86400) if isinstance(duration, int) else 0
+        return self._store_file(kind, upload.data, upload.filename, upload.content_type, seconds)
 
     @staticmethod
     def _media_object(f: StoredFile) -> Any:
@@ -108,12 +119,13 @@ class FilesMixin:
             return [{**base, "width": f.width, "height": f.height}]
         named = {**base, "file_name": f.file_name, "mime_type": f.mime_type}
         named = {k: v for k, v in named.items() if v is not None}
+        seconds = f.duration
         extra: dict[str, JSON] = {
-            "audio": {"duration": 0},
-            "video": {"duration": 0, "width": 640, "height": 360},
-            "animation": {"duration": 0, "width": 320, "height": 240},
-            "voice": {"duration": 0},
-            "video_note": {"duration": 0, "length": 240},
+            "audio": {"duration": seconds},
+            "video": {"duration": seconds, "width": 640, "height": 360},
+            "animation": {"duration": seconds, "width": 320, "height": 240},
+            "voice": {"duration": seconds, **({"mime_type": f.mime_type} if f.mime_type else {})},
+            "video_note": {"duration": seconds, "length": 240},
             "sticker": {
                 "width": 512,
                 "height": 512,

@@ -23,14 +23,17 @@ def _window(rate: float, seconds: float) -> tuple[int, float]:
     return 1, seconds / rate
 
 
-def _window_wait(times: deque[float], count: int, span: float, now: float) -> float:
-    """Seconds until the sliding window has room again (0.0 when there is room now)."""
+def _window_wait(
+    times: deque[float], count: int, span: float, now: float, need: int = 1
+) -> float:
+    """Seconds until the sliding window has room for ``need`` more (0.0: room now)."""
     horizon = now - span
     while times and times[0] <= horizon:
         times.popleft()
-    if len(times) < count:
+    over = len(times) + min(need, count) - count
+    if over <= 0:
         return 0.0
-    return times[-count] + span - now
+    return times[over - 1] + span - now
 
 
 class LimitsMixin:
@@ -73,8 +76,11 @@ class LimitsMixin:
         seconds = max(1, math.ceil(retry_after))
         return ApiError(429, f"Too Many Requests: retry after {seconds}", {"retry_after": seconds})
 
-    def _check_flood(self, chat_id: int, now: float) -> None:
-        """Raise 429 when a send is not allowed now; bans make early retries visible."""
+    def _check_flood(self, chat_id: int, now: float, messages: int = 1) -> None:
+        """Raise 429 when a send is not allowed now; bans make early retries visible.
+
+        An album or a copyMessages call is as many messages as it holds, in the chat's pace.
+        """
         if now < self._ban_until:
             self.stats.early_sends += 1
             raise self._too_many(self._ban_until - now)
@@ -97,7 +103,7 @@ class LimitsMixin:
         limit = self._chat_limit(chat_id)
         if limit is not None:
             times = self._chat_windows.setdefault(chat_id, deque())
-            wait = _window_wait(times, *limit, now)
+            wait = _window_wait(times, *limit, now, messages)
             if wait > 0:
                 error = self._too_many(wait)
                 self._chat_bans[chat_id] = now + error.parameters["retry_after"]
@@ -109,9 +115,9 @@ class LimitsMixin:
         rate = self.group_rate_per_minute
         return _window(rate, 60.0) if rate else None
 
-    def _note_sent(self, chat_id: int, now: float) -> None:
+    def _note_sent(self, chat_id: int, now: float, messages: int = 1) -> None:
         self.stats.sent += 1
         if self.rate_limit:
             self._global_window.append(now)
         if self._chat_limit(chat_id) is not None:
-            self._chat_windows.setdefault(chat_id, deque()).append(now)
+            self._chat_windows.setdefault(chat_id, deque()).extend([now] * messages)

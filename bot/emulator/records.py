@@ -12,6 +12,11 @@ from dataclasses import dataclass, field
 
 from .protocol import JSON
 
+MEDIA_KINDS = (
+    "photo", "video", "audio", "voice", "video_note", "document", "animation", "sticker",
+    "contact", "location", "venue", "dice", "poll",
+)  # fmt: skip
+
 
 @dataclass(slots=True, eq=False)
 class SentMessage:
@@ -62,6 +67,25 @@ class SentMessage:
     def edits(self) -> list[SentMessage]:
         """The edit records that led to this version (empty for an unedited message)."""
         return self.history[1:]
+
+    @property
+    def kind(self) -> str:
+        """What the user received: "text", or the media key ("voice", "photo", "video"...)."""
+        if self.text is not None:
+            return "text"
+        return next((k for k in self.content if k in MEDIA_KINDS), "other")
+
+    @property
+    def file_id(self) -> str | None:
+        """The file a media message carries (a photo's largest size)."""
+        media = self.content.get(self.kind)
+        if isinstance(media, list):
+            media = media[-1] if media else None
+        return media.get("file_id") if isinstance(media, dict) else None
+
+    @property
+    def media_group_id(self) -> str | None:
+        return self.content.get("media_group_id")
 
     @property
     def inline_keyboard(self) -> list[list[JSON]]:
@@ -121,6 +145,7 @@ class StoredFile:
     mime_type: str | None = None
     width: int = 0
     height: int = 0
+    duration: int = 0  # seconds, as the sender gave it (voice, audio, video, video note)
 
     @property
     def file_size(self) -> int:
@@ -158,6 +183,8 @@ class Chat:
     blocked: bool = False
     deactivated: bool = False
     reply_keyboard: JSON | None = None
+    bot_status: str = "member"  # groups and channels: left, member, administrator, kicked
+    members: dict[int, str] = field(default_factory=dict)  # user id -> ChatMember status
 
 
 @dataclass(slots=True)

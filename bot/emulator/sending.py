@@ -6,26 +6,23 @@ and keyboard, then a record), so no method can skip a limit.
 
 from __future__ import annotations
 
+import itertools
 import time
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .files import FILE_FOLDERS
 from .keyboards import check_markup
 from .protocol import JSON, ApiError, bad
-from .records import Chat, SentMessage, Upload
+from .records import MEDIA_KINDS, Chat, SentMessage, Upload
 from .text import render
 from .waiters import wake
 
 if TYPE_CHECKING:
     from .server import Method
 
-_MEDIA_KEYS = frozenset(
-    {
-        "document", "photo", "audio", "video", "voice", "animation", "sticker", "video_note",
-        "contact", "location", "venue", "dice", "poll",
-    }
-)  # fmt: skip
+ALBUM_KINDS = ("photo", "video", "document", "audio")  # what sendMediaGroup takes
+MAX_ALBUM = 10
+MAX_COPIES = 100
 
 
 class SendingMixin:
@@ -48,14 +45,17 @@ class SendingMixin:
     def _send(self, method: Method, p: JSON, files: dict[str, Upload]) -> Any:
         """The common path of every send/edit: reachability, flood control, then the method."""
         chat = self._chat_for(p)
-        if chat.deactivated:
+        if chat.type != "private":
+            self._check_can_post(chat)
+        elif chat.deactivated:
             raise ApiError(403, "Forbidden: user is deactivated")
-        if chat.blocked:
+        elif chat.blocked:
             raise ApiError(403, "Forbidden: bot was blocked by the user")
         now = self.clock()
-        self._check_flood(chat.id, now)
+        many = p.get("media") if method.name == "sendMediaGroup" else p.get("message_ids")
+        self._check_flood(chat.id, now, len(many) if isinstance(many, list) and many else 1)
         result = method.fn(p, files, chat)
-        self._note_sent(chat.id, now)
+        self._note_sent(chat.id, now, len(result) if isinstance(result, list) else 1)
         return result
 
     def _record(self, method: str, chat: Chat, p: JSON, **fields: Any) -> SentMessage:
@@ -151,7 +151,7 @@ class SendingMixin:
 
     def _media_sender(self, method: str, kind: str) -> Callable[..., JSON]:
         def send(p: JSON, files: dict[str, Upload], chat: Chat) -> JSON:
-            stored = self._resolve_file(kind, p.get(kind), files, default_part=kind)
+            stored = self._resolve_file(kind, p.get(kind), files, kind, p.get("duration"))
             caption = self._caption_fields(p)  # validate before recording anything
             markup = check_markup(p)
             rec = self._record(
@@ -169,24 +169,34 @@ class SendingMixin:
         return send
 
     def _send_media_group(self, p: JSON, files: dict[str, Upload], chat: Chat) -> list[JSON]:
+        """An album, checked as TDLib checks it; one item is sent alone, outside any album."""
         media = p.get("media")
-        if not isinstance(media, list) or not media:
-            raise bad("media must be a non-empty array")
+        if not media:
+            raise bad("there are no messages to send")
+        if not isinstance(media, list):
+            raise bad("expected an Array of InputMedia")
+        if len(media) > MAX_ALBUM:
+            raise bad("too many messages to send as an album")
         prepared = []
         for item in media:
-            if not isinstance(item, dict) or item.get("type") not in FILE_FOLDERS:
-                raise bad("can't parse InputMedia")
-            kind = item["type"]
-            stored = self._resolve_file(kind, item.get("media"), files, default_part=None)
+            kind = item.get("type") if isinstance(item, dict) else None
+            if kind not in ALBUM_KINDS:
+                refusal = f'type "{kind}" can\'t be used in sendMediaGroup'
+                raise bad(f"can't parse InputMedia: {refusal}")
+            stored = self._resolve_file(kind, item.get("media"), files, None, item.get("duration"))
             prepared.append((kind, stored, self._caption_fields(item)))
-        group_id = str(next(self._counter))
+        kinds = {kind for kind, _, _ in prepared}
+        for alone in ("document", "audio"):
+            if alone in kinds and len(kinds) > 1:
+                raise bad(f"{alone} can't be mixed with other media types")
+        group = {"media_group_id": str(10**17 + next(self._counter))} if len(media) > 1 else {}
         result = []
         for kind, stored, caption in prepared:
             rec = self._record(
                 "sendMediaGroup",
                 chat,
                 p,
-                content={kind: self._media_object(stored), "media_group_id": group_id},
+                content={kind: self._media_object(stored), **group},
                 document=stored.file_id if kind == "document" else None,
                 photo=stored.file_id if kind == "photo" else None,
                 **caption,
@@ -229,17 +239,22 @@ class SendingMixin:
         rec = self._record(method, chat, p, content=content, reply_markup=check_markup(p))
         return self._message_dict(rec)
 
+    def _source(self, source: Chat, message_id: Any) -> JSON | None:
+        """A message to copy or forward: the bot's own, or one a played user sent."""
+        rec = self._live.get((source.id, message_id))
+        if rec is not None:
+            return self._message_dict(rec)
+        return self._user_msgs.get((source.id, message_id))
+
     def _source_message(self, p: JSON) -> JSON:
-        source = self._chat_for(p, "from_chat_id")
-        key = (source.id, p.get("message_id"))
-        if key in self._live:
-            return self._message_dict(self._live[key])
-        if key in self._user_msgs:
-            return self._user_msgs[key]
-        raise bad("message to copy not found")
+        src = self._source(self._chat_for(p, "from_chat_id"), p.get("message_id"))
+        if src is None:
+            raise bad("message to copy not found")
+        return src
 
     def _copy_fields(self, src: JSON, p: JSON) -> JSON:
-        content = {k: v for k, v in src.items() if k in _MEDIA_KEYS}
+        """A copy keeps the media and the caption (unless replaced or removed), not the album."""
+        content = {k: v for k, v in src.items() if k in MEDIA_KINDS}
         fields: JSON = {
             "content": content,
             "document": (content.get("document") or {}).get("file_id"),
@@ -250,7 +265,7 @@ class SendingMixin:
             fields.update(text=src["text"], plain=src["text"], entities=src.get("entities"))
         elif p.get("caption") is not None:
             fields.update(self._caption_fields(p))
-        elif "caption" in src:
+        elif "caption" in src and p.get("remove_caption") is not True:
             fields.update(
                 caption=src["caption"],
                 plain=src["caption"],
@@ -262,6 +277,35 @@ class SendingMixin:
         src = self._source_message(p)
         rec = self._record("copyMessage", chat, p, **self._copy_fields(src, p))
         return {"message_id": rec.message_id}
+
+    def _copy_messages(self, p: JSON, files: dict[str, Upload], chat: Chat) -> list[JSON]:
+        """Copies in order; missing ones are skipped, and albums stay albums (new ids)."""
+        source = self._chat_for(p, "from_chat_id")
+        ids = p.get("message_ids")
+        if ids is None or ids == "" or ids == []:
+            raise bad("message identifiers are not specified")
+        if not isinstance(ids, list):
+            raise bad("expected an Array of message identifiers")
+        if len(ids) > MAX_COPIES:
+            raise bad("too many message identifiers specified")
+        if not all(isinstance(i, int) and not isinstance(i, bool) and i > 0 for i in ids):
+            raise bad("invalid message identifier specified")
+        if any(a >= b for a, b in itertools.pairwise(ids)):
+            raise bad("message identifiers must be in a strictly increasing order")
+        albums: dict[str, str] = {}
+        result = []
+        for message_id in ids:
+            src = self._source(source, message_id)
+            if src is None:
+                continue
+            fields = self._copy_fields(src, {"remove_caption": p.get("remove_caption")})
+            album = src.get("media_group_id")
+            if album is not None:
+                new = albums.setdefault(album, str(10**17 + next(self._counter)))
+                fields["content"]["media_group_id"] = new
+            rec = self._record("copyMessages", chat, p, **fields)
+            result.append({"message_id": rec.message_id})
+        return result
 
     def _forward_message(self, p: JSON, files: dict[str, Upload], chat: Chat) -> JSON:
         src = self._source_message(p)

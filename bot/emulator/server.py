@@ -150,6 +150,7 @@ class ServerMixin:
             "sendMessage": self._send_message,
             "sendMediaGroup": self._send_media_group,
             "copyMessage": self._copy_message,
+            "copyMessages": self._copy_messages,
             "forwardMessage": self._forward_message,
             "editMessageText": self._edit_message_text,
             "editMessageCaption": self._edit_message_caption,
@@ -159,7 +160,7 @@ class ServerMixin:
             "getMe": lambda p, f: {
                 **self.bot_user,
                 "can_join_groups": True,
-                "can_read_all_group_messages": False,
+                "can_read_all_group_messages": not self.group_privacy,
                 "supports_inline_queries": False,
                 "can_connect_to_business": False,
                 "has_main_web_app": False,
@@ -177,6 +178,7 @@ class ServerMixin:
             "getFile": self._get_file,
             "getChat": self._get_chat,
             "getChatMember": self._get_chat_member,
+            "leaveChat": self._leave_chat,
         }
         table = {name.lower(): Method(name, fn, sends=True) for name, fn in sends.items()}
         table.update({name.lower(): Method(name, fn) for name, fn in plain.items()})

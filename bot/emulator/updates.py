@@ -13,6 +13,8 @@ import itertools
 from .protocol import JSON, ApiError
 from .waiters import wake
 
+NOT_BY_DEFAULT = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
+
 
 class UpdatesMixin:
     """The update queue and getUpdates."""
@@ -68,12 +70,13 @@ class UpdatesMixin:
             self._allowed_updates = frozenset(allowed) or None
 
     def _wanted(self, update: JSON) -> bool:
+        """Telegram's default (no list, or an empty one) is every kind but three."""
         allowed = self._allowed_updates
-        return allowed is None or any(key in allowed for key in update if key != "update_id")
+        if allowed is None:
+            return not any(key in NOT_BY_DEFAULT for key in update)
+        return any(key in allowed for key in update if key != "update_id")
 
     def _pending(self, limit: int) -> list[JSON]:
-        if self._allowed_updates is None:
-            return list(itertools.islice(self._updates, limit))
         return list(itertools.islice(filter(self._wanted, self._updates), limit))
 
     def inject_update(self, update: JSON) -> JSON:

@@ -55,6 +55,11 @@ class UsersMixin:
         chat = self._chats.get(user_id if chat_id is None else chat_id)
         if chat is None:
             raise LookupError(f"unknown chat {chat_id}")
+        if chat.type == "channel":
+            raise ValueError("a channel posts as itself: use post_to_channel()")
+        if chat.type != "private":
+            chat.members.setdefault(user_id, "member")
+            return self._chat_message(chat, user, content, service=False)
         if chat.blocked:  # writing to a bot means pressing "Restart" first
             self.unblock(user_id)
         chat.last_message_id += 1
@@ -118,6 +123,29 @@ class UsersMixin:
             contact["user_id"] = owner
         return self._user_message(user_id, None, {"contact": contact})
 
+    def _send_file(
+        self,
+        user_id: int,
+        kind: str,
+        content: bytes,
+        caption: str | None,
+        caption_entities: list[JSON] | None,
+        chat_id: int | None,
+        *,
+        file_name: str | None = None,
+        mime_type: str | None = None,
+        duration: int = 0,
+        extra: JSON | None = None,
+    ) -> JSON:
+        """One media message from a user; the file is stored so getFile can serve it."""
+        stored = self._store_file(kind, content, file_name, mime_type, duration)
+        fields: JSON = {kind: self._media_object(stored), **(extra or {})}
+        if caption is not None:
+            fields["caption"] = caption
+            if caption_entities:
+                fields["caption_entities"] = caption_entities
+        return self._user_message(user_id, chat_id, fields)
+
     def send_document(
         self,
         user_id: int,
@@ -126,14 +154,14 @@ class UsersMixin:
         mime_type: str = "application/octet-stream",
         caption: str | None = None,
         *,
+        caption_entities: list[JSON] | None = None,
         chat_id: int | None = None,
     ) -> JSON:
         """The user uploads a file; the bot can fetch it through getFile."""
-        stored = self._store_file("document", content, filename, mime_type)
-        fields: JSON = {"document": self._media_object(stored)}
-        if caption is not None:
-            fields["caption"] = caption
-        return self._user_message(user_id, chat_id, fields)
+        return self._send_file(
+            user_id, "document", content, caption, caption_entities, chat_id,
+            file_name=filename, mime_type=mime_type,
+        )  # fmt: skip
 
     def send_photo(
         self,
@@ -141,13 +169,102 @@ class UsersMixin:
         content: bytes,
         caption: str | None = None,
         *,
+        caption_entities: list[JSON] | None = None,
         chat_id: int | None = None,
     ) -> JSON:
-        stored = self._store_file("photo", content, None, "image/jpeg")
-        fields: JSON = {"photo": self._media_object(stored)}
-        if caption is not None:
-            fields["caption"] = caption
-        return self._user_message(user_id, chat_id, fields)
+        return self._send_file(
+            user_id, "photo", content, caption, caption_entities, chat_id, mime_type="image/jpeg"
+        )
+
+    def send_voice(
+        self,
+        user_id: int,
+        content: bytes,
+        caption: str | None = None,
+        *,
+        duration: int = 1,
+        caption_entities: list[JSON] | None = None,
+        chat_id: int | None = None,
+    ) -> JSON:
+        """A recorded voice message (OGG/Opus, as Telegram's clients record it)."""
+        return self._send_file(
+            user_id, "voice", content, caption, caption_entities, chat_id,
+            mime_type="audio/ogg", duration=duration,
+        )  # fmt: skip
+
+    def send_audio(
+        self,
+        user_id: int,
+        content: bytes,
+        caption: str | None = None,
+        *,
+        filename: str = "audio.mp3",
+        mime_type: str = "audio/mpeg",
+        duration: int = 1,
+        caption_entities: list[JSON] | None = None,
+        chat_id: int | None = None,
+    ) -> JSON:
+        return self._send_file(
+            user_id, "audio", content, caption, caption_entities, chat_id,
+            file_name=filename, mime_type=mime_type, duration=duration,
+        )  # fmt: skip
+
+    def send_video(
+        self,
+        user_id: int,
+        content: bytes,
+        caption: str | None = None,
+        *,
+        filename: str = "video.mp4",
+        duration: int = 1,
+        caption_entities: list[JSON] | None = None,
+        chat_id: int | None = None,
+    ) -> JSON:
+        return self._send_file(
+            user_id, "video", content, caption, caption_entities, chat_id,
+            file_name=filename, mime_type="video/mp4", duration=duration,
+        )  # fmt: skip
+
+    def send_video_note(
+        self, user_id: int, content: bytes, *, duration: int = 1, chat_id: int | None = None
+    ) -> JSON:
+        """A round video message; Telegram's video notes carry no caption."""
+        return self._send_file(
+            user_id, "video_note", content, None, None, chat_id, duration=duration
+        )
+
+    def send_album(
+        self,
+        user_id: int,
+        photos: list[bytes],
+        caption: str | None = None,
+        *,
+        caption_entities: list[JSON] | None = None,
+        chat_id: int | None = None,
+    ) -> list[JSON]:
+        """A photo album: 2-10 messages sharing a media_group_id, each its own update.
+
+        Telegram's clients put the album's caption on its first photo.
+        """
+        if not 2 <= len(photos) <= 10:
+            raise ValueError("an album holds 2 to 10 photos")
+        group = {"media_group_id": str(10**17 + next(self._counter))}
+        sent = []
+        for i, data in enumerate(photos):
+            first = i == 0
+            sent.append(
+                self._send_file(
+                    user_id,
+                    "photo",
+                    data,
+                    caption if first else None,
+                    caption_entities if first else None,
+                    chat_id,
+                    mime_type="image/jpeg",
+                    extra=group,
+                )
+            )
+        return sent
 
     def reply_keyboard(self, user_id: int) -> list[list[str]] | None:
         """Labels of the reply keyboard the user currently sees, None when there is none."""
