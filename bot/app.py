@@ -153,6 +153,8 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
     when the inbox will not try the update again)."""
     handling = HANDLING.get()
     if isinstance(context.error, AlreadyHandled):
+        if handling is not None:
+            handling.error = context.error  # counted as a duplicate, settled
         raise ApplicationHandlerStop  # handled before a crash: its effect stands
     forged = isinstance(context.error, OverflowError | DataError)  # an id no row can have
     if not forged:
