@@ -22,10 +22,11 @@ import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime
 
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
+from bench import common
 from bot.db import Database
 from bot.migrate import upgrade
 from models.figures import progress, public_pledges, totals, upward_report
@@ -149,12 +150,9 @@ def build(url: str, count: int, seed: int = 7) -> None:
 
 
 def reset_postgres(url: str) -> bool:
+    """bench.common's reset, or False (with a line) when the server is not there."""
     try:
-        engine = create_engine(url)
-        with engine.begin() as conn:
-            conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-            conn.execute(text("CREATE SCHEMA public"))
-        engine.dispose()
+        common.reset_postgres(url)
         return True
     except OperationalError as problem:
         print(f"PostgreSQL skipped: {url} not reachable ({type(problem).__name__})")

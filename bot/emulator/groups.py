@@ -179,17 +179,17 @@ class GroupsMixin:
         _, at, name = command.partition("@")
         return not at or name.lower() == str(self.bot_user["username"]).lower()
 
+    def _store_message(self, chat: Chat, user: JSON, content: JSON) -> JSON:
+        """A user's message in any chat, numbered in it and kept (replies and edits find it)."""
+        chat.last_message_id += 1
+        msg: JSON = {"message_id": chat.last_message_id, "from": user, "chat": chat.info,
+                     "date": int(time.time()), **content}
+        self._user_msgs[(chat.id, chat.last_message_id)] = msg
+        return msg
+
     def _chat_message(self, chat: Chat, user: JSON, content: JSON, *, service: bool) -> JSON:
         """A user's message in a group: stored, and an update when the bot may see it."""
-        chat.last_message_id += 1
-        msg: JSON = {
-            "message_id": chat.last_message_id,
-            "from": user,
-            "chat": chat.info,
-            "date": int(time.time()),
-            **content,
-        }
-        self._user_msgs[(chat.id, chat.last_message_id)] = msg
+        msg = self._store_message(chat, user, content)
         if (service and chat.bot_status in _IN) or self._bot_sees(chat, msg):
             self.inject_update({"message": msg})
         return msg

@@ -6,7 +6,6 @@ Why: tests drive the real bot through the same updates a Telegram client would p
 from __future__ import annotations
 
 import re
-import time
 
 from .protocol import JSON, u16
 from .records import Chat
@@ -62,15 +61,7 @@ class UsersMixin:
             return self._chat_message(chat, user, content, service=False)
         if chat.blocked:  # writing to a bot means pressing "Restart" first
             self.unblock(user_id)
-        chat.last_message_id += 1
-        msg: JSON = {
-            "message_id": chat.last_message_id,
-            "from": user,
-            "chat": chat.info,
-            "date": int(time.time()),
-            **content,
-        }
-        self._user_msgs[(chat.id, chat.last_message_id)] = msg
+        msg = self._store_message(chat, user, content)
         self.inject_update({"message": msg})
         return msg
 
