@@ -13,7 +13,7 @@ from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import create_engine, insert, text
+from sqlalchemy import insert
 
 from bot.db import Database
 from bot.migrate import upgrade
@@ -84,15 +84,6 @@ def seed(url: str, users: int) -> Database:
                                       created_at=now) for i in range(users)])
     db.call(people)
     return db
-
-
-def reset_postgres(url: str) -> None:
-    """An empty database for the next run (the benchmarks own theirs: loa_bench)."""
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
 
 
 def seed_campaign(url: str) -> Database:

@@ -26,8 +26,7 @@ from sqlalchemy import create_engine
 from sqlalchemy.exc import OperationalError
 from sqlmodel import select
 
-from bench import common
-from bot.db import Database
+from bot.db import Database, fresh_postgres
 from bot.migrate import upgrade
 from models.figures import progress, public_pledges, totals, upward_report
 from models.pledges import Pledge, PledgeStatus
@@ -150,9 +149,9 @@ def build(url: str, count: int, seed: int = 7) -> None:
 
 
 def reset_postgres(url: str) -> bool:
-    """bench.common's reset, or False (with a line) when the server is not there."""
+    """An empty database, or False (with a line) when the server is not there."""
     try:
-        common.reset_postgres(url)
+        fresh_postgres(url)
         return True
     except OperationalError as problem:
         print(f"PostgreSQL skipped: {url} not reachable ({type(problem).__name__})")

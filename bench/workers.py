@@ -41,10 +41,10 @@ from bench.common import (
     TOKEN,
     EmulatorProcess,
     Workers,
-    reset_postgres,
     seed_campaign,
 )
 from bench.latency import p95
+from bot.db import fresh_postgres
 from models.pledges import Pledge
 from models.users import User
 
@@ -67,6 +67,12 @@ class Person:
     want: int = 0
     arrived: asyncio.Event = field(default_factory=asyncio.Event)
     at: list[float] = field(default_factory=list)  # emulator's clock of each record
+    resumed: bool = False  # Loa told them it was interrupted during this step
+
+
+#: How Loa's message after a crash begins (handlers/resume.py): it shows the question the
+#: person is at, in place of the answers lost with the crash.
+RESUMED = "⚠ Loa vừa bị gián đoạn"
 
 
 class Talk:
@@ -77,6 +83,7 @@ class Talk:
         self.people: dict[int, Person] = defaultdict(Person)
         self.records: list[dict] = []
         self.sent = 0  # updates made
+        self.resumed = 0  # steps answered short after a crash (Loa showed where they are)
         self._reader: asyncio.Task | None = None
 
     async def __aenter__(self) -> Talk:
@@ -103,7 +110,8 @@ class Talk:
                 person = self.people[record["chat_id"]]
                 person.seen += 1
                 person.at.append(record["at"])
-                if person.seen >= person.want:
+                person.resumed |= (record.get("plain") or "").startswith(RESUMED)
+                if person.seen >= person.want or person.resumed:
                     person.arrived.set()
 
     async def act(self, user: int, kind: str, arg: object, bare: bool = False) -> None:
@@ -114,11 +122,17 @@ class Talk:
         action, key = {"text": ("send_text", "text"), "tap": ("tap", "label"),
                        "button": ("press_button", "label"),
                        "press": ("press", "callback_data")}[kind]
-        async with self.session.post(f"{self.url}/_emu/{action}",
-                                     json={"user_id": user, key: arg}) as r:
-            answer = await r.json()
-        if not answer["ok"]:
-            raise RuntimeError(f"{action} {user} {arg!r}: {answer['description']}")
+        waited = 0.0
+        while True:
+            async with self.session.post(f"{self.url}/_emu/{action}",
+                                         json={"user_id": user, key: arg}) as r:
+                answer = await r.json()
+            if answer["ok"]:
+                break
+            if "no button" not in answer["description"] or waited >= 30:
+                raise RuntimeError(f"{action} {user} {arg!r}: {answer['description']}")
+            await asyncio.sleep(0.5)  # as a person does: wait for the button to show
+            waited += 0.5
         self.sent += 1
 
     async def step(self, user: int, actions: list[tuple[str, object]], expect: int,
@@ -128,6 +142,7 @@ class Talk:
         person = self.people[user]
         first = person.seen
         person.want = first + expect
+        person.resumed = False
         person.arrived.clear()
         made = time.monotonic()
         for kind, arg in actions:
@@ -137,6 +152,9 @@ class Talk:
                 await asyncio.wait_for(person.arrived.wait(), timeout)
             except TimeoutError:
                 return None
+        if person.resumed and person.seen < person.want:
+            self.resumed += 1  # answers lost with a crash: the others of this step come soon
+            await asyncio.sleep(2)
         return person.at[first] - made
 
 
@@ -219,7 +237,7 @@ def run_bare(people: int, steps) -> Run:
 
 def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connections: int,
             profile: str | None = None) -> Run:
-    reset_postgres(pg_url)
+    fresh_postgres(pg_url)
     db = seed_campaign(pg_url)
     emu = EmulatorProcess(people)
     loa = Workers(emu, pg_url, max_connections)

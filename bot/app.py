@@ -6,7 +6,7 @@ import asyncio
 import functools
 import logging
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from urllib.parse import urlsplit
 
@@ -18,6 +18,7 @@ from telegram.ext import (
     Application,
     ApplicationBuilder,
     ApplicationHandlerStop,
+    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ContextTypes,
@@ -53,6 +54,7 @@ from handlers import (
     private_only,
     reconcile,
     reports,
+    resume,
     support,
     totals,
 )
@@ -83,8 +85,14 @@ def build_application(config: Config, db: Database) -> Application:
     dispatcher = Dispatcher(app.bot, db, config, limiter)
     app.bot_data["services"] = Services(config, db, dispatcher,
                                         Reminders(db, config, dispatcher))
+    back = {**campaigns.BACK, **pledges.BACK, **my_pledges.BACK, **pledge_desk.BACK,
+            **broadcasts.BACK, **deadlines.BACK, **reports.BACK, **reconcile.BACK,
+            **exports.BACK, **support.BACK}
+    again = {**onboarding.AGAIN, **campaigns.AGAIN, **pledges.AGAIN, **deadlines.AGAIN,
+             **support.AGAIN}
     app.bot_data["inbox"] = Inbox(app, db, config.max_pending, config.keep_updates,
-                                  notify=functools.partial(_notice, app))
+                                  notify=functools.partial(_notice, app,
+                                                           resume.resumer(again, back)))
 
     app.add_handler(private_only.handler(), group=private_only.GROUP)
     app.add_handlers(onboarding.handlers())
@@ -101,10 +109,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(reconcile.handlers())
     app.add_handlers(exports.handlers())
     app.add_handlers(support.handlers())
-    app.add_handlers(leave.handlers({**campaigns.BACK, **pledges.BACK, **my_pledges.BACK,
-                                     **pledge_desk.BACK, **broadcasts.BACK, **deadlines.BACK,
-                                     **reports.BACK, **reconcile.BACK, **exports.BACK,
-                                     **support.BACK}))
+    app.add_handlers(leave.handlers(back))
     app.add_handler(inputs.amount_handler({**pledges.AMOUNT_STEPS, **my_pledges.AMOUNT_STEPS,
                                             **pledge_desk.AMOUNT_STEPS, **support.AMOUNT_STEPS}))
     app.add_handler(CallbackQueryHandler(pages.noop_pressed, pattern=f"^{pages.NOOP}$"))
@@ -129,18 +134,20 @@ NOTICES = {
     # someone sent far more than Loa can answer at once (told once: models/inbox.py)
     "flood": N_("You sent many messages at once; Loa skipped some of them. Please wait for "
                 "the answers, then continue."),
-    # what the person did was saved, but Loa stopped before it could answer (a crash)
-    "interrupted": N_("Loa was interrupted while answering you. What you did was saved; if "
-                      "you do not see what comes next, send /start."),
 }
 
 
-async def _notice(app: Application, update: Update, why: str) -> None:
-    """A word from the inbox to the person, in their language, in their private chat."""
+async def _notice(app: Application, resume: Callable[[Update, CallbackContext], Awaitable[None]],
+                  update: Update, why: str) -> None:
+    """A word from the inbox to the person, in their language, in their private chat: the
+    flood notice, or after a crash where they are (handlers/resume.py)."""
     services: Services = app.bot_data["services"]
     config = services.config
     if update.effective_user is None or update.effective_chat is None or \
             update.effective_chat.type != "private":
+        return
+    if why == "interrupted":
+        await resume(update, CallbackContext.from_update(update, app))
         return
     person = await services.db.run(get_user, update.effective_user.id)
     _ = translator(config, person.language if person and person.language else

@@ -7,6 +7,7 @@ sender's Telegram id.
 
 from __future__ import annotations
 
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime
 from html import escape
@@ -28,8 +29,8 @@ from bot.i18n import Translator, guess_language
 from models.broadcasts import mark_reachable
 from models.users import Actor, Role, User, actor_for, get_user
 
-__all__ = ["Me", "Services", "escape", "guessed", "local_today", "me", "officer", "presser",
-           "reply", "services", "translator"]
+__all__ = ["PREFACE", "Me", "Services", "escape", "guessed", "local_today", "me", "officer",
+           "presser", "reply", "services", "translator"]
 
 
 @dataclass(frozen=True)
@@ -128,11 +129,24 @@ async def presser(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Me | No
     return person
 
 
+#: Words to put before the next message this task sends (the notice after a crash:
+#: handlers/resume.py); that message is then a new one, never an edit.
+PREFACE: ContextVar[str | None] = ContextVar("preface", default=None)
+TEXT_LIMIT = 4096  # the longest message Telegram takes
+
+
 async def reply(update: Update, text: str,
                 markup: InlineKeyboardMarkup | ReplyKeyboardMarkup | ReplyKeyboardRemove
                 | None = None, edit: bool = True) -> None:
     """Answer in place: a pressed button edits its message (inline keyboards only can be kept
     on an edited message); anything else sends a new message."""
+    if preface := PREFACE.get():
+        PREFACE.set(None)
+        edit = False
+        if len(preface) + len(text) + 2 <= TEXT_LIMIT:
+            text = f"{preface}\n\n{text}"
+        else:
+            await update.effective_chat.send_message(preface, parse_mode=ParseMode.HTML)
     query = update.callback_query
     if query is not None and edit and (markup is None or isinstance(markup, InlineKeyboardMarkup)):
         try:

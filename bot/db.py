@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, create_engine
@@ -94,6 +94,23 @@ def make_engine(url: str) -> Engine:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
+
+
+def fresh_postgres(url: str) -> None:
+    """An empty PostgreSQL database at `url`, created when missing (the tests and benchmarks
+    own theirs; never point this at a deployment's)."""
+    base = make_url(url)
+    server = create_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with server.connect() as conn:
+        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"),
+                        {"n": base.database}).first() is None:
+            conn.execute(text(f'CREATE DATABASE "{base.database}"'))
+    server.dispose()
+    engine = create_engine(base)
+    with engine.begin() as conn:
+        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
+        conn.execute(text("CREATE SCHEMA public"))
+    engine.dispose()
 
 
 class Database:

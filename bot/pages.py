@@ -15,10 +15,9 @@ import re
 from collections.abc import Callable, Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ParseMode
-from telegram.error import BadRequest
 
-TEXT_LIMIT, CAPTION_LIMIT = 4096, 1024
+from bot.context import reply
+
 TEXT_BUDGET = 3800  # a page's text; room left for a header and a footer line
 BUTTON_ROWS = 10  # buttons of entries on one page (an inline keyboard allows 100)
 BUTTON_TEXT = 60  # characters of a button's label
@@ -154,16 +153,7 @@ async def show(update: Update, text: str, keyboard: InlineKeyboardMarkup | None,
                edit: bool = True) -> None:
     """Send the page, or edit the pressed message into it; pressing the page already shown
     ("message is not modified") is no error."""
-    query = update.callback_query
-    if query is not None and edit:
-        try:
-            await query.edit_message_text(text, parse_mode=ParseMode.HTML, reply_markup=keyboard)
-        except BadRequest as error:
-            if "not modified" not in error.message.lower():
-                raise
-        return
-    await update.effective_chat.send_message(text, parse_mode=ParseMode.HTML,
-                                             reply_markup=keyboard)
+    await reply(update, text, keyboard, edit)
 
 
 async def noop_pressed(update: Update, _context) -> None:

@@ -532,6 +532,9 @@ async def edit_typed(update, context, person: Me, text: str) -> None:
     await show_managed(update, person, campaign, where, prog, local_today(svc.config))
 
 
+AGAIN = {**{(FLOW, step): _back_to(step) for step in STEPS[:-1]},
+         (FLOW, "confirm"): confirm_screen}
+
 TEXT_STEPS = {
     (FLOW, "name"): name_typed,
     (FLOW, "letter"): letter_typed,

@@ -726,6 +726,7 @@ async def change_typed(update, context, person: Me, text: str) -> None:
 
 BACK = {**{(FLOW, later): _back_to(earlier) for earlier, later in pairwise(STEPS)},
         (CHANGE, "due"): change_back, (CHANGE, "offsets"): change_back}
+AGAIN = {(FLOW, step): _back_to(step) for step in STEPS}
 
 TEXT_STEPS = {
     (FLOW, "title"): title_typed,

@@ -270,6 +270,22 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
     await reply(update, "\n".join(lines), main_menu(person.actor.role, _))
 
 
+async def _ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    step, _ = await services(context).db.run(onboarding.step, person.id), person._
+    if step == onboarding.LANGUAGE:
+        await ask_language(update, _, services(context).config.languages)
+    elif step == onboarding.CONSENT:
+        await ask_consent(update, _)
+    elif step == onboarding.PHONE:
+        await ask_phone(update, _)
+    else:
+        await HOME.show(update, context, person)
+
+
+AGAIN = {**{(onboarding.FLOW, step): _ask_again for step in (
+    onboarding.LANGUAGE, onboarding.CONSENT, onboarding.AREA, onboarding.PHONE)},
+    (onboarding.CHANGE_AREA, onboarding.AREA): _ask_again}
+
 TEXT_STEPS = {
     (onboarding.FLOW, onboarding.AREA): HOME.search,
     (onboarding.CHANGE_AREA, onboarding.AREA): HOME.search,

@@ -250,14 +250,22 @@ async def _answers(context, person: Me) -> dict:
     return dict(dialog.data) if dialog else {}
 
 
-def _back(asker):
+def _again(asker):
+    """Ask this question again, the answers given so far kept."""
     async def again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
-        data = await _answers(context, person)
-        if data.get("editing") and data.get("token"):  # changing one answer: back to the check
-            await back_to_confirm(update, context, person)
-            return
-        await asker(update, context, person, data)
+        await asker(update, context, person, await _answers(context, person))
     return again
+
+
+def _back(asker):
+    """⬅ to this question; while changing one answer, back to the check instead."""
+    async def back(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+        data = await _answers(context, person)
+        if data.get("editing") and data.get("token"):
+            await back_to_confirm(update, context, person)
+        else:
+            await asker(update, context, person, data)
+    return back
 
 
 async def _before_item(update, context, person: Me, data: dict) -> None:
@@ -284,6 +292,11 @@ BACK = {
     (FLOW, "value"): _back(_before_value),
     (FLOW, "public"): _back(_before_public),
 }
+
+
+ASKERS = {"who": ask_who, "name": ask_name, "what": ask_what, "amount": ask_amount,
+          "salary": ask_salary, "target": ask_target, "item": ask_item,
+          "quantity": ask_quantity, "value": ask_value, "public": ask_public}
 
 
 # ---- the steps --------------------------------------------------------------------------------
@@ -714,6 +727,9 @@ async def phone_offer_typed(update, context, person: Me, text: str) -> None:
     await reply(update, _("Alright. /mypledges shows your pledges."),
                 main_menu(person.actor.role, _))
 
+
+AGAIN = {**{(FLOW, step): _again(asker) for step, asker in ASKERS.items()},
+         (FLOW, "confirm"): back_to_confirm, (FLOW, "similar"): back_to_confirm}
 
 TEXT_STEPS = {
     (PHONE, "offer"): phone_offer_typed,

@@ -1125,6 +1125,7 @@ async def _back_within_fix(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 BACK = {(FLOW, later): _back(earlier) for later, earlier in BACK_TO.items()}
 BACK[(FLOW, "fix_confirm")] = BACK[(FLOW, "fix_stage")] = _back_within_fix
+AGAIN = {(FLOW, step): _back(step) for step in ASKERS}
 
 
 def handlers() -> list:

@@ -13,12 +13,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import make_url
 
 from bot.app import build_application, serving
 from bot.config import Config, load_config
 from bot.context import Services
-from bot.db import Database
+from bot.db import Database, fresh_postgres
 from bot.emulator import Emulator, SentMessage
 from bot.migrate import upgrade
 from models.areas import import_areas, parse_csv
@@ -32,27 +32,12 @@ BACKENDS = ["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
 
 @functools.cache
 def worker_database(url: str) -> str:
-    """This xdist worker's own database, created when missing; the URL itself without xdist."""
+    """This xdist worker's own database (the URL itself without xdist)."""
     worker = os.environ.get("PYTEST_XDIST_WORKER")
     if not worker:
         return url
     base = make_url(url)
-    name = f"{base.database}_{worker}"
-    engine = create_engine(base, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        if conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name}
-                        ).first() is None:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-    engine.dispose()
-    return base.set(database=name).render_as_string(hide_password=False)
-
-
-def reset_postgres(url: str) -> None:
-    engine = create_engine(url)
-    with engine.begin() as conn:
-        conn.execute(text("DROP SCHEMA IF EXISTS public CASCADE"))
-        conn.execute(text("CREATE SCHEMA public"))
-    engine.dispose()
+    return base.set(database=f"{base.database}_{worker}").render_as_string(hide_password=False)
 
 
 @pytest.fixture(params=BACKENDS)
@@ -63,7 +48,7 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         pytest.skip("PostgreSQL: set LOA_TEST_DATABASE_URL (e.g. "
                     "postgresql+psycopg://postgres@127.0.0.1:5432/test) to run these")
     url = worker_database(PG_URL)
-    reset_postgres(url)
+    fresh_postgres(url)
     return url
 
 

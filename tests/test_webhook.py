@@ -21,6 +21,7 @@ from bot.cli import main as loa_main
 from bot.emulator import Emulator
 from models import inbox
 from models.base import utcnow
+from models.dialogs import get_dialog, save_dialog
 from models.inbox import InboxStatus, InboxUpdate
 from tests.conftest import TOKEN, Loa, loa_config
 
@@ -236,17 +237,53 @@ async def test_a_press_answered_too_late_is_still_handled(loa):
     assert loa.db.call(inbox.set_aside) == []
 
 
-async def test_an_update_whose_writes_committed_before_a_crash_is_not_run_again(loa):
-    """Found unfinished with its stamp: its effect stands; it is not run again, and the person
-    hears that Loa was interrupted (its answer may never have gone out)."""
-    loa.user(651, "Lan", "en")
-    payload = json.dumps({"update_id": 5_000_000, "message": {
-        "message_id": 1, "date": 0, "text": "/help", "chat": {"id": 651, "type": "private"},
-        "from": {"id": 651, "is_bot": False, "first_name": "Lan", "language_code": "en"}}})
-    loa.db.call(lambda s: s.add(InboxUpdate(id=5_000_000, person=651, payload=payload,
+def crashed(loa, user: int, text: str, update_id: int = 5_000_000) -> None:
+    """An update whose handler's writes committed before kill -9, its answer never sent."""
+    payload = json.dumps({"update_id": update_id, "message": {
+        "message_id": 1, "date": 0, "text": text, "chat": {"id": user, "type": "private"},
+        "from": {"id": user, "is_bot": False, "first_name": "Lan", "language_code": "en"}}})
+    loa.db.call(lambda s: s.add(InboxUpdate(id=update_id, person=user, payload=payload,
                                             stamp="a-crashed-handling")))
+
+
+async def test_after_a_crash_the_person_sees_the_question_they_are_at(loa):
+    """Found unfinished with its stamp, an update is not run again (its effect stands); the
+    person gets one message: Loa was interrupted, and the question of the step they are at
+    now, with its buttons, as if the answer had gone out."""
+    await loa.onboard(651, lang="en")
+    loa.db.call(save_dialog, 651, "pledge", "public", campaign_id=1, pledger_kind="individual",
+                kind="money", amount=1_200_000)  # what "1tr2" at the amount step committed
+    crashed(loa, 651, "1tr2")
     notice = await loa.next(651)
-    assert notice.plain == ("Loa was interrupted while answering you. What you did was saved; "
-                            "if you do not see what comes next, send /start.")
-    await loa.quiet(651)  # /help was not answered a second time
-    assert [r.status for r in rows(loa.db)] == [InboxStatus.DONE]
+    assert notice.plain == ("⚠ Loa was interrupted while answering you. What you did was "
+                            "saved.\n\nMay your name appear on the campaign's public honour "
+                            "roll?")
+    assert [b for row in notice.buttons() for b in row] == [
+        "Yes, show my name", "No, stay anonymous", "⬅ Back", "✖ Cancel"]
+    await loa.quiet(651)  # "1tr2" was not read again at the step it is at now
+    assert loa.db.call(lambda s: s.get(InboxUpdate, 5_000_000).status) == InboxStatus.DONE
+    assert loa.db.call(get_dialog, 651).data["amount"] == 1_200_000
+
+
+async def test_after_a_crash_outside_any_flow_the_person_gets_the_menu(loa):
+    await loa.onboard(652, lang="en")
+    crashed(loa, 652, "/help")
+    notice = await loa.next(652)
+    assert notice.plain.startswith("⚠ Loa was interrupted while answering you.")
+    assert "Choose what to do next with the buttons below" in notice.plain
+    assert notice.keyboard()  # the main menu
+    await loa.quiet(652)  # /help was not answered a second time
+
+
+async def test_after_a_crash_at_a_step_that_cannot_be_asked_again_back_and_cancel(loa):
+    """A step no flow knows how to ask again: what they were doing, ⬅ and ✖."""
+    await loa.onboard(653, lang="en")
+    loa.db.call(save_dialog, 653, "mypledge", "amount", pledge_id=1, field="amount")
+    crashed(loa, 653, "Change the amount")
+    notice = await loa.next(653)
+    assert "You were in the middle of the change to your pledge" in notice.plain
+    assert [b for row in notice.buttons() for b in row] == ["⬅ Back", "✖ Cancel"]
+    await loa.tap(653, "✖ Cancel")  # the buttons leave the message
+    cancelled = await loa.next(653)
+    assert cancelled.plain.startswith("Cancelled: the change to your pledge")
+    assert loa.db.call(get_dialog, 653) is None
