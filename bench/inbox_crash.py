@@ -21,8 +21,9 @@ Counted at the end:
 - twice: pledge rows beyond one per person; answers beyond those expected (an update handled
   again after its reply went out shows as an extra answer);
 - order: people who got an answer that is not the expected one at its place (method and text,
-  names blanked; answers lost aside), e.g. "button expired"; told apart: those with an update
-  set aside (its next press then comes at the wrong step) and those with every update done.
+  names blanked; answers lost aside, one answer twice in a row counted once), e.g. "button
+  expired"; told apart: those with an update set aside (its next press then comes at the
+  wrong step) and those with every update done.
 - resumed: an update killed after its writes committed is not run again; the person is told
   Loa was interrupted and shown the question they are at (handlers/resume.py). That message
   stands in for the answers lost; it is left out of the order check.
@@ -41,6 +42,7 @@ import signal
 import threading
 import time
 from collections import Counter, defaultdict
+from itertools import pairwise
 
 import aiohttp
 import httpx
@@ -189,7 +191,9 @@ def main() -> None:
     everyone = range(FIRST, FIRST + people)
     short = [u for u in everyone if len(answers[u]) < EXPECTED and u not in resumed]
     extra = sum(max(0, len(a) - EXPECTED) for a in answers.values())
-    wrong = [u for u in everyone if not in_order(answers[u], expected)]
+    again = sum(a == b for u in everyone for a, b in pairwise(answers[u]))
+    wrong = [u for u in everyone if not in_order(
+        [b for a, b in pairwise(["", *answers[u]]) if a != b], expected)]
     expired = sum(1 for a in answers.values() for line in a if "hết hạn" in line)
     print(f"{people} people × {PER_PERSON} updates: {made} updates made in {seconds:.0f} s "
           f"({made / seconds:.0f}/s), two workers, {len(kills)} kill -9 at "
@@ -207,7 +211,8 @@ def main() -> None:
           f"short because of it)")
     print(f"twice: {sum(c - 1 for c in pledges.values() if c > 1)} pledges beyond one a person "
           f"({sum(pledges.values())} pledges for {people} people; {onboarded} onboarded) "
-          f"(goal 0); {extra} answers beyond the {EXPECTED} expected a person (goal 0)")
+          f"(goal 0); {extra} answers beyond the {EXPECTED} expected a person, of which {again} "
+          f"the same answer twice in a row (a read run again after a kill: it wrote nothing)")
     print(f"stuck: {len(stuck)} people could not go on (goal 0){': ' if stuck else ''}"
           f"{'; '.join(stuck[:3])}")
     for user in ([u for u in wrong if u not in aside] or wrong or short)[:2]:

@@ -23,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import os
+import re
 import statistics
 import subprocess
 import sys
@@ -41,6 +43,8 @@ from bench.common import (
     TOKEN,
     EmulatorProcess,
     Workers,
+    cpu_seconds,
+    machine_busy,
     seed_campaign,
 )
 from bench.latency import p95
@@ -122,18 +126,34 @@ class Talk:
         action, key = {"text": ("send_text", "text"), "tap": ("tap", "label"),
                        "button": ("press_button", "label"),
                        "press": ("press", "callback_data")}[kind]
-        waited = 0.0
+        body, waited = {"user_id": user, key: arg}, 0.0
         while True:
-            async with self.session.post(f"{self.url}/_emu/{action}",
-                                         json={"user_id": user, key: arg}) as r:
+            async with self.session.post(f"{self.url}/_emu/{action}", json=body) as r:
                 answer = await r.json()
             if answer["ok"]:
                 break
-            if "no button" not in answer["description"] or waited >= 30:
+            if not re.search("no (reply )?button", answer["description"]) or waited >= 30:
                 raise RuntimeError(f"{action} {user} {arg!r}: {answer['description']}")
-            await asyncio.sleep(0.5)  # as a person does: wait for the button to show
+            # as a person does: find the button a little higher up, or wait for it to show
+            shown = self._showing(user, arg) if kind == "button" else None
+            if shown is not None and body.get("message_id") != shown:
+                body["message_id"] = shown
+                continue
+            await asyncio.sleep(0.5)
             waited += 0.5
         self.sent += 1
+
+    def _showing(self, user: int, label: object) -> int | None:
+        """The newest message of this chat that shows a button with this label now."""
+        seen = set()
+        for record in reversed(self.records):
+            if record["chat_id"] != user or record["message_id"] in seen:
+                continue
+            seen.add(record["message_id"])  # its latest version comes first
+            rows = (record.get("reply_markup") or {}).get("inline_keyboard") or []
+            if any(button.get("text") == label for row in rows for button in row):
+                return record["message_id"]
+        return None
 
     async def step(self, user: int, actions: list[tuple[str, object]], expect: int,
                    bare: bool = False, timeout: float = 60.0) -> float | None:
@@ -251,8 +271,11 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
                                 "--format", "raw", "--output", profile],
                                stdout=subprocess.DEVNULL) if profile else None
         steps = script(pledges)
+        before, busy = [cpu_seconds(p.pid) for p in loa.processes], machine_busy()
         seconds, times, missing = asyncio.run(
             converse(emu.url, list(range(FIRST, FIRST + people)), steps, False))
+        used = [cpu_seconds(p.pid) - b for p, b in zip(loa.processes, before, strict=True)]
+        busy = [now - then for now, then in zip(machine_busy(), busy, strict=True)]
     finally:
         if spy is not None:
             spy.wait()
@@ -263,7 +286,8 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
     made = db.call(lambda s: s.execute(select(func.count()).select_from(Pledge)).scalar_one())
     db.dispose()
     check = (f"; in the database {onboarded}/{people} onboarded, {made}/{people * pledges} "
-             f"pledges")
+             f"pledges; CPU of each worker {', '.join(f'{u / seconds:.0%}' for u in used)} of "
+             f"a core, the machine busy {busy[0] / busy[1]:.0%} of its {os.cpu_count()} cores")
     name = f"Loa, {workers} worker{'s' if workers > 1 else ''}"
     return Run(name, people * len(steps), seconds, times, missing, check)
 

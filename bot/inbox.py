@@ -168,7 +168,9 @@ class Inbox:
     async def _handle(self, row: inbox.InboxUpdate) -> None:
         if row.stamp is not None:  # its writes were committed before a crash: not again
             log.info("update %d was handled before a crash; not handled again", row.id)
-            self._tell(json.loads(row.payload), "interrupted")  # its answer may be lost
+            if self.notify is not None:  # its answer may be lost: show where they are first
+                await self._notify(Update.de_json(json.loads(row.payload), self.app.bot),
+                                   "interrupted")  # (killed meanwhile: shown again, not lost)
             self._settle(row, "duplicate")
             return
         handling = Handling(row.id, row.claim, asyncio.current_task(),
