@@ -17,7 +17,7 @@ to the one before (a button needs the message it is on).
 Counted at the end:
 - lost: updates the emulator made that are not in inbox_update, or did not reach a final
   state (done), or were not acknowledged (still pending on the emulator's side); people who
-  did not get every answer (a step unanswered for 60 s);
+  did not get every answer (a step unanswered for --patience seconds);
 - twice: pledge rows beyond one per person; answers beyond those expected (an update handled
   again after its reply went out shows as an extra answer);
 - order: people who got an answer that is not the expected one at its place (method and text,
@@ -71,12 +71,13 @@ PER_PERSON = sum(len(actions) for actions, _ in STEPS)
 EXPECTED = sum(expect for _, expect in STEPS)
 
 
-async def play(url: str, people: list[int]) -> tuple[Talk, int, list[str]]:
+async def play(url: str, people: list[int], patience: float) -> tuple[Talk, int, list[str]]:
     """Everyone at once; (the talk, steps that went unanswered, people who could not go on:
     the button they were to press was not there)."""
     async with aiohttp.ClientSession(
             connector=aiohttp.TCPConnector(limit=64),
-            timeout=aiohttp.ClientTimeout(total=120)) as session, Talk(url, session) as talk:
+            timeout=aiohttp.ClientTimeout(total=120)) as session, \
+            Talk(url, session, patience) as talk:
         unanswered, stuck = 0, []
 
         async def one(user: int) -> None:
@@ -144,6 +145,9 @@ def main() -> None:
     parser.add_argument("--every", type=float, nargs=2, default=(2.0, 6.0),
                         help="seconds between kills: a random moment within")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--patience", type=float, default=600,
+                        help="seconds a person waits for an answer before giving up (all "
+                             "talking at once, a burst of 20,000 takes minutes to answer)")
     args = parser.parse_args()
     people = -(-args.updates // PER_PERSON)
     fresh_postgres(args.pg_url)
@@ -159,7 +163,8 @@ def main() -> None:
                                                       done, kills))
         started = time.monotonic()
         chaos.start()
-        talk, unanswered, stuck = asyncio.run(play(emu.url, list(range(FIRST, FIRST + people))))
+        talk, unanswered, stuck = asyncio.run(play(emu.url, list(range(FIRST, FIRST + people)),
+                                                    args.patience))
         done.set()
         chaos.join()
         seconds = time.monotonic() - started
@@ -205,7 +210,7 @@ def main() -> None:
     print(f"lost: {made - by_status.get('done', 0)} updates not done (goal 0); {len(short)} "
           f"people short of answers and never told why (goal 0), of whom "
           f"{len(set(short) - aside)} with every update done; {unanswered} steps unanswered "
-          f"for 60 s (goal 0)")
+          f"for {args.patience:.0f} s (goal 0)")
     print(f"resumed: {len(resumed)} people told Loa was interrupted and shown the question "
           f"they were at, in place of answers lost with a kill ({talk.resumed} steps answered "
           f"short because of it)")

@@ -82,8 +82,9 @@ RESUMED = "⚠ Loa vừa bị gián đoạn"
 class Talk:
     """People playing through the emulator's control API; one reader follows its outbox."""
 
-    def __init__(self, url: str, session: aiohttp.ClientSession):
+    def __init__(self, url: str, session: aiohttp.ClientSession, patience: float = 60.0):
         self.url, self.session = url, session
+        self.patience = patience  # how long a person waits for an answer or a button
         self.people: dict[int, Person] = defaultdict(Person)
         self.records: list[dict] = []
         self.sent = 0  # updates made
@@ -132,7 +133,8 @@ class Talk:
                 answer = await r.json()
             if answer["ok"]:
                 break
-            if not re.search("no (reply )?button", answer["description"]) or waited >= 30:
+            missing = re.search("no (reply )?button", answer["description"])
+            if not missing or waited >= self.patience:
                 raise RuntimeError(f"{action} {user} {arg!r}: {answer['description']}")
             # as a person does: find the button a little higher up, or wait for it to show
             shown = self._showing(user, arg) if kind == "button" else None
@@ -156,7 +158,7 @@ class Talk:
         return None
 
     async def step(self, user: int, actions: list[tuple[str, object]], expect: int,
-                   bare: bool = False, timeout: float = 60.0) -> float | None:
+                   bare: bool = False) -> float | None:
         """Send these at once; wait for `expect` answers. Seconds from the first update made
         to its first answer recorded (None: no answer in time)."""
         person = self.people[user]
@@ -169,7 +171,7 @@ class Talk:
             await self.act(user, kind, arg, bare)
         if person.seen < person.want:
             try:
-                await asyncio.wait_for(person.arrived.wait(), timeout)
+                await asyncio.wait_for(person.arrived.wait(), self.patience)
             except TimeoutError:
                 return None
         if person.resumed and person.seen < person.want:
