@@ -271,6 +271,7 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
 
 
 async def _ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    """The onboarding question the person is at, or the area tree (/area)."""
     step, _ = await services(context).db.run(onboarding.step, person.id), person._
     if step == onboarding.LANGUAGE:
         await ask_language(update, _, services(context).config.languages)

@@ -31,6 +31,8 @@ NOTICE = N_("⚠ Loa was interrupted while answering you. What you did was saved
 
 def resumer(again: Again, back: Back) -> Callable[[Update, CallbackContext], Awaitable[None]]:
     async def resume(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        if update.callback_query is not None:  # the press's spinner (too late: ignored)
+            await update.callback_query.answer()
         person = await me(update, context, must_exist=False, consented=False)
         _ = person._ if person and person.user.language else guessed(update, context)
         token = PREFACE.set(_(NOTICE))

@@ -261,8 +261,32 @@ async def test_after_a_crash_the_person_sees_the_question_they_are_at(loa):
     assert [b for row in notice.buttons() for b in row] == [
         "Yes, show my name", "No, stay anonymous", "⬅ Back", "✖ Cancel"]
     await loa.quiet(651)  # "1tr2" was not read again at the step it is at now
-    assert loa.db.call(lambda s: s.get(InboxUpdate, 5_000_000).status) == InboxStatus.DONE
+    await loa.emu.wait_until(lambda: loa.db.call(
+        lambda s: s.get(InboxUpdate, 5_000_000).status) == InboxStatus.DONE, timeout=5)
     assert loa.db.call(get_dialog, 651).data["amount"] == 1_200_000
+
+
+async def test_after_a_crash_on_a_press_the_person_sees_the_question_they_are_at(loa):
+    """A press whose writes committed (the language chosen): the consent question comes as a
+    new message under the notice; the press's spinner is answered (or ignored when too old)."""
+    loa.user(654, "Lan", "en")
+    await loa.send(654, "/start")
+    loa.emu.press_button(654, "English")
+    await loa.next(654)  # the consent question, as the handling before the crash showed it
+    payload = json.dumps({"update_id": 5_000_001, "callback_query": {
+        "id": "gone", "chat_instance": "1", "data": "lang:en",
+        "from": {"id": 654, "is_bot": False, "first_name": "Lan", "language_code": "en"},
+        "message": {"message_id": 1, "date": 0, "text": "…",
+                    "chat": {"id": 654, "type": "private"}}}})
+    loa.db.call(lambda s: s.add(InboxUpdate(id=5_000_001, person=654, payload=payload,
+                                            stamp="a-crashed-handling")))
+    notice = await loa.next(654)
+    assert not notice.is_edit
+    assert notice.plain.startswith("⚠ Loa was interrupted while answering you. What you did "
+                                   "was saved.\n\nWhat Loa stores, and why")
+    assert [b for row in notice.buttons() for b in row] == ["I agree", "No, thanks"]
+    await loa.emu.wait_until(lambda: loa.db.call(
+        lambda s: s.get(InboxUpdate, 5_000_001).status) == InboxStatus.DONE, timeout=5)
 
 
 async def test_after_a_crash_outside_any_flow_the_person_gets_the_menu(loa):
