@@ -49,14 +49,43 @@ class Inbox:
         self._wake = asyncio.Event()
         self._busy: set[asyncio.Task] = set()
         self._settled: list[tuple[int, str]] = []
+        self._arrivals: list[tuple[list[dict[str, Any]], asyncio.Future]] = []
+        self._storing: asyncio.Task | None = None
         self._tasks: list[asyncio.Task] = []
         self._stopping = False
 
     # ---- the way in ---------------------------------------------------------------------
 
-    async def receive(self, payloads: list[dict[str, Any]]) -> inbox.Stored:
-        """Store updates as Telegram sent them; returns once they are committed."""
-        stored = await self.db.run(inbox.store, payloads, utcnow(), self.max_pending)
+    async def receive(self, payloads: list[dict[str, Any]]) -> None:
+        """Store updates as Telegram sent them; returns once they are committed.
+
+        Updates that arrive while a store is under way are kept together in the next one: one
+        transaction for all the webhook requests that came meanwhile (a group commit), none
+        kept waiting when nothing else is being stored.
+        """
+        arrival = asyncio.get_running_loop().create_future()
+        self._arrivals.append((payloads, arrival))
+        if self._storing is None or self._storing.done():
+            self._storing = asyncio.create_task(self._store_arrivals())
+        await arrival
+
+    async def _store_arrivals(self) -> None:
+        while self._arrivals:
+            batch, self._arrivals = self._arrivals, []
+            try:
+                stored = await self.db.run(inbox.store, [p for ps, _ in batch for p in ps],
+                                           utcnow(), self.max_pending)
+            except Exception as exc:  # each request hears it: Telegram sends them again
+                for _, arrival in batch:
+                    if not arrival.done():
+                        arrival.set_exception(exc)
+                continue
+            self._stored(stored)
+            for _, arrival in batch:
+                if not arrival.done():
+                    arrival.set_result(None)
+
+    def _stored(self, stored: inbox.Stored) -> None:
         metrics.UPDATES.labels("dropped").inc(stored.dropped)
         metrics.UPDATES.labels("duplicate").inc(stored.duplicates)
         if stored.to_tell:
@@ -66,7 +95,6 @@ class Inbox:
             self._tell(payload, "flood")
         if stored.new:
             self._wake.set()
-        return stored
 
     def _tell(self, payload: dict[str, Any], why: str) -> None:
         """A notice to the person (bot/app.py words it), beside the handling."""

@@ -2,11 +2,14 @@
 across processes, leases, the stamp that keeps an effect from being applied twice, updates set
 aside, the flood cap, pruning."""
 
+import asyncio
+import time
 from datetime import timedelta
 
 import pytest
 from sqlmodel import select
 
+from bot.inbox import Inbox
 from models import inbox
 from models.base import utcnow
 from models.inbox import InboxStatus, InboxUpdate
@@ -125,3 +128,40 @@ def test_handled_updates_are_pruned_set_aside_ones_stay(db):
     assert db.call(lambda s: [r.id for r in s.exec(select(InboxUpdate))]) == [2]
     box = db.call(inbox.backlog)
     assert (box.waiting, box.failed) == (0, 1)
+
+
+async def test_updates_arriving_during_a_store_are_kept_together_in_the_next(db, monkeypatch):
+    """A group commit: 20 webhook requests at once cost two transactions, not twenty, and each
+    request returns only once its update is committed."""
+    batches = []
+
+    def slow_store(session, payloads, now, max_pending):
+        batches.append(len(payloads))
+        time.sleep(0.05)
+        return store(session, payloads, now, max_pending)
+
+    store = inbox.store
+    monkeypatch.setattr(inbox, "store", slow_store)
+    box = Inbox(None, db, max_pending=10, keep=timedelta(days=1))
+
+    async def arrive(uid: int) -> str:
+        await asyncio.sleep(0 if uid == 1 else 0.01)  # the rest come while the first is stored
+        await box.receive([said(uid, 100 + uid)])
+        return status(db, uid)
+
+    assert await asyncio.gather(*(arrive(uid) for uid in range(1, 21))) == ["waiting"] * 20
+    assert batches == [1, 19]
+
+
+async def test_a_store_that_fails_fails_every_request_in_it_and_the_next_store_works(
+        db, monkeypatch):
+    """Each webhook request then answers 500 and Telegram sends its update again."""
+    store = inbox.store
+    monkeypatch.setattr(inbox, "store", lambda *args: 1 / 0)
+    box = Inbox(None, db, max_pending=10, keep=timedelta(days=1))
+    failed = await asyncio.gather(*(box.receive([said(uid, 100 + uid)]) for uid in (1, 2)),
+                                  return_exceptions=True)
+    assert [type(error) for error in failed] == [ZeroDivisionError] * 2
+    monkeypatch.setattr(inbox, "store", store)
+    await box.receive([said(1, 101)])
+    assert status(db, 1) == "waiting"
