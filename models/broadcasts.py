@@ -154,7 +154,7 @@ def create_broadcast(session: Session, actor: Actor, draft: BroadcastDraft,
                           language=draft.language, text=draft.text, media_kind=draft.media_kind,
                           media_file_id=draft.media_file_id, campaign_id=draft.campaign_id,
                           link_url=draft.link_url, link_label=draft.link_label, paid=paid,
-                          chats=draft.chats)
+                          chats=bool(draft.chats))
     session.add(broadcast)
     session.flush()
     return broadcast

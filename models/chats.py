@@ -121,15 +121,16 @@ def managed(session: Session, actor: Actor, chat_id: int) -> Chat:
     return chat
 
 
-def link(session: Session, actor: Actor, chat_id: int, area_id: int, language: str | None,
+def link(session: Session, actor: Actor, chat_id: int, area_id: int, language: str,
          now: datetime) -> Chat:
-    """Link the chat to an area inside the officer's scope (or move it there)."""
+    """Link the chat to an area inside the officer's scope (or move it there); `language`
+    is its language unless it has one already."""
     chat = managed(session, actor, chat_id)
     area = get_area(session, area_id)
     if area is None or not actor.covers(area):
         raise AccessDenied("groups are linked to an area inside the officer's scope")
     chat.area_id, chat.linked_by, chat.linked_at = area.id, actor.id, now
-    chat.language = language or chat.language
+    chat.language = chat.language or language
     session.add(chat)
     session.flush()
     return chat
