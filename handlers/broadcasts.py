@@ -146,11 +146,11 @@ def chats_row(_: Translator, data: dict) -> list[tuple[str, str]]:
     if not count:
         return []
     return [(("☑ " if data.get("chats") else "☐ ") + _.ngettext(
-        "👥 its {n} group or channel", "👥 its {n} groups and channels", count), "bc:g")]
+        "👥 its {n} group or channel", "👥 its {n} groups and channels", count), "bc:g:t")]
 
 
 async def chats_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """bc:g: reach the area's groups and channels too, or not."""
+    """bc:g:t: reach the area's groups and channels too, or not."""
     found = await press_at(update, context, "roles")
     if found is None:
         return
@@ -611,7 +611,7 @@ def handlers() -> list:
         CommandHandler("broadcast", broadcast_command),
         CommandHandler("broadcasts", broadcasts_command),
         CallbackQueryHandler(role_pressed, pattern=r"^bc:r:"),
-        CallbackQueryHandler(chats_pressed, pattern=r"^bc:g$"),
+        CallbackQueryHandler(chats_pressed, pattern=r"^bc:g:t$"),
         CallbackQueryHandler(language_pressed, pattern=r"^bc:l:"),
         CallbackQueryHandler(button_pressed, pattern=r"^bc:b:"),
         CallbackQueryHandler(go_pressed, pattern=r"^bc:(go|at|x|xx|csv):"),

@@ -23,7 +23,7 @@ from telegram.ext import (
 )
 
 from bot import pages
-from bot.context import Me, escape, guessed, me, officer, presser, reply, services
+from bot.context import PREFACE, Me, escape, guessed, me, officer, presser, reply, services
 from bot.i18n import N_, Translator, language_name
 from handlers import private_only
 from handlers.area_picker import Picker
@@ -129,7 +129,7 @@ async def start_link(update: Update, context: ContextTypes.DEFAULT_TYPE, person:
     await db.run(save_dialog, person.id, FLOW, "area", chat_id=chat.id)
     intro = _("Linking “{title}” to an area.", title=escape(chat.title))
     if to is None:
-        await reply(update, intro, edit=False)
+        PREFACE.set(intro)  # above the picker, in a new message under the list
     else:
         await context.bot.send_message(to, intro)
     await PICKER.show(update, context, person, to=to)
