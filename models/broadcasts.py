@@ -18,7 +18,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
 from models.areas import Area, get_area
 from models.base import telegram_id_column, utcnow
-from models.chats import area_chats
+from models.chats import Chat, area_chats
 from models.outbox import Delivery, DeliveryStatus
 from models.users import AccessDenied, Actor, Role, User
 
@@ -280,10 +280,13 @@ def recent(session: Session, actor: Actor, limit: int | None = 10) -> list[Broad
 
 def problems(session: Session, actor: Actor, broadcast_id: int) -> list[tuple[int, str, str,
                                                                               str]]:
-    """Recipients it did not reach: (chat id, name, status, error), for the officer's CSV."""
+    """Recipients it did not reach: (chat id, name or group title, status, error), for the
+    officer's CSV."""
     _own(session, actor, broadcast_id)
-    rows = session.exec(select(Delivery.chat_id, User.name, Delivery.status, Delivery.error)
+    rows = session.exec(select(Delivery.chat_id, func.coalesce(User.name, Chat.title),
+                               Delivery.status, Delivery.error)
                         .outerjoin(User, col(User.id) == Delivery.chat_id)
+                        .outerjoin(Chat, col(Chat.id) == Delivery.chat_id)  # a group's title
                         .where(Delivery.broadcast_id == broadcast_id,
                                col(Delivery.status).in_((DeliveryStatus.FAILED,
                                                          DeliveryStatus.BLOCKED,

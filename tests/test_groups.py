@@ -18,13 +18,13 @@ from sqlmodel import select
 from bot.app import build_application, serving
 from bot.emulator import Emulator
 from models.areas import by_code
-from models.broadcasts import Broadcast, BroadcastDraft, create_broadcast, schedule
+from models.broadcasts import Broadcast, BroadcastDraft, create_broadcast, problems, schedule
 from models.chats import Chat, record_membership
 from models.outbox import Delivery, enqueue
 from models.users import Role, User, actor_for, get_user, grant
 from tests.conftest import ADMIN, TOKEN, Loa, loa_config
 from tests.test_broadcasts import people
-from tests.test_pledging import eventually
+from tests.test_pledging import eventually, open_campaign
 
 OFFICER, OUTSIDER, CITIZEN, STRANGER = 401, 411, 402, 499
 SUPER, OTHER, CHANNEL, BASIC = -1004002, -1004005, -1004003, -4001
@@ -154,6 +154,7 @@ async def test_groups_list_link_from_private_refusal_and_unlink(loa: Loa) -> Non
 
 
 async def test_broadcast_reaches_the_areas_groups_in_their_language(loa: Loa) -> None:
+    open_campaign(loa)
     await officers(loa)
     await loa.onboard(CITIZEN, name="Lan", lang="vi")
     for chat_id, title, area, lang in ((SUPER, "Thôn 3", "28042-A1", "en"),  # in Tân Thành
@@ -168,7 +169,7 @@ async def test_broadcast_reaches_the_areas_groups_in_their_language(loa: Loa) ->
         "☑ 👥 its 1 group or channel"]
     await loa.tap(OFFICER, "Next ➡")
     await loa.tap(OFFICER, "All languages")
-    await loa.tap(OFFICER, "No button")
+    await loa.tap(OFFICER, "🤝 Pledge button: Vì người nghèo")
     await loa.next(OFFICER)  # the preview
     decide = await loa.next(OFFICER)
     assert decide.plain == ("This will reach 2 people: citizen, groups and channels in Tân "
@@ -176,7 +177,9 @@ async def test_broadcast_reaches_the_areas_groups_in_their_language(loa: Loa) ->
     await loa.tap(OFFICER, "📤 Send now")
     got = await loa.next(SUPER)
     assert got.text == "<b>📢 Ủy ban MTTQ xã Tân Thành</b>\n\nHọp dân lúc 19 giờ"
-    assert (await loa.next(CITIZEN)).text == got.text
+    assert got.buttons() == [["🤝 Pledge"]]  # the group's language: English
+    lan = await loa.next(CITIZEN)
+    assert lan.text == got.text and lan.buttons() == [["🤝 Đăng ký ủng hộ"]]
     await loa.emu.wait_for(lambda m: m.chat_id == OFFICER and "finished" in (m.plain or ""))
     assert sent_to(loa.emu, OTHER) == []
 
@@ -196,6 +199,9 @@ async def test_removed_group_is_marked_and_skipped(loa: Loa) -> None:
         select(Delivery.chat_id, Delivery.status).where(Delivery.broadcast_id == first))
         .all())) == {OTHER: "blocked"})
     assert chat_row(loa, OTHER).removed_at is not None
+    admin = loa.db.call(lambda s: actor_for(s, get_user(s, ADMIN), frozenset({ADMIN})))
+    assert loa.db.call(problems, admin, first) == [
+        (OTHER, "Ấp 2", "blocked", "Forbidden: bot was kicked from the supergroup chat")]
     loa.emu.add_group(BASIC, "Thôn 5", type="group")
     linked(loa.db, BASIC, "Thôn 5", TAN_THANH, type="group")
     second = group_broadcast(loa.db)
