@@ -157,7 +157,7 @@ def visible(session: Session, actor: Actor, offset: int, limit: int) -> tuple[li
     """A page of the chats Loa is in that the officer may manage: unlinked ones and those of
     areas in their scope (an admin: all), by title."""
     query = select(Chat).outerjoin(Area, col(Area.id) == Chat.area_id).where(
-        col(Chat.removed_at).is_(None), col(Chat.migrated_to).is_(None))
+        col(Chat.removed_at).is_(None), col(Chat.migrated_to).is_(None), _postable())
     if not actor.at_least(Role.OFFICER):
         return [], 0
     if actor.role is not Role.ADMIN:
@@ -170,6 +170,11 @@ def visible(session: Session, actor: Actor, offset: int, limit: int) -> tuple[li
     return list(rows), total
 
 
+def _postable():
+    """A channel takes posts from its administrators only (Chat.can_post, in SQL)."""
+    return or_(Chat.type != "channel", Chat.status == "administrator")
+
+
 # ---- broadcasts ----------------------------------------------------------------------------
 
 def area_chats(area: Area, language: str | None):
@@ -178,7 +183,7 @@ def area_chats(area: Area, language: str | None):
     query = (select(Chat.id).join(Area, col(Area.id) == Chat.area_id)
              .where(col(Area.path).startswith(area.path, autoescape=True),
                     col(Chat.removed_at).is_(None), col(Chat.migrated_to).is_(None),
-                    or_(Chat.type != "channel", Chat.status == "administrator")))
+                    _postable()))
     if language:
         query = query.where(Chat.language == language)
     return query

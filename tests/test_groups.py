@@ -19,7 +19,7 @@ from bot.app import build_application, serving
 from bot.emulator import Emulator
 from models.areas import by_code
 from models.broadcasts import Broadcast, BroadcastDraft, create_broadcast, problems, schedule
-from models.chats import Chat, record_membership
+from models.chats import Chat, record_membership, reserve
 from models.outbox import Delivery, enqueue
 from models.users import Role, User, actor_for, get_user, grant
 from tests.conftest import ADMIN, TOKEN, Loa, loa_config
@@ -263,3 +263,15 @@ async def test_group_pace_under_the_enforced_limit(areas_db, db_url) -> None:
             texts = [m.plain for m in emu.outbox if m.chat_id == chat_id]
             assert sorted(texts) == sorted(f"Tin {n}" for n in range(30))
         assert sum(1 for m in emu.outbox if m.chat_id >= 5000) == 150
+
+
+def test_a_group_slot_is_taken_once_whoever_asks(areas_db) -> None:
+    """Workers share the pace through the database: a slot goes to one of them; an album of
+    three takes three slots."""
+    linked(areas_db, SUPER, "Thôn 3", TAN_THANH)
+    now = datetime.now(UTC)
+    assert areas_db.call(reserve, SUPER, now, 3.0, 3) is None
+    later = areas_db.call(reserve, SUPER, now + timedelta(seconds=1), 3.0)
+    assert later == now + timedelta(seconds=9)
+    assert areas_db.call(reserve, SUPER, later, 3.0) is None
+    assert areas_db.call(reserve, -999, now, 3.0) is None  # a chat Loa does not know
