@@ -269,7 +269,7 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
             loa.start()
         loa.wait_ready(2.5 if workers > 1 else 0.5)
         spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
-                                str(loa.processes[0].pid), "--duration", "30", "--threads",
+                                str(loa.processes[0].pid), "--duration", "30", "--threads", "--gil",
                                 "--format", "raw", "--output", profile],
                                stdout=subprocess.DEVNULL) if profile else None
         steps = script(pledges)
@@ -289,7 +289,8 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
     db.dispose()
     check = (f"; in the database {onboarded}/{people} onboarded, {made}/{people * pledges} "
              f"pledges; CPU of each worker {', '.join(f'{u / seconds:.0%}' for u in used)} of "
-             f"a core, the machine busy {busy[0] / busy[1]:.0%} of its {os.cpu_count()} cores")
+             f"a core, {sum(used) * 1000 / (people * len(steps)):.1f} ms of worker CPU per update; "
+             f"the machine busy {busy[0] / busy[1]:.0%} of its {os.cpu_count()} cores")
     name = f"Loa, {workers} worker{'s' if workers > 1 else ''}"
     return Run(name, people * len(steps), seconds, times, missing, check)
 

@@ -283,6 +283,7 @@ def cmd_reconcile(config: Config, args: argparse.Namespace) -> None:
     """Print what the statement would change; with --apply, change it (one transaction)."""
     from bot.reconcile_cli import reconcile
 
+    args.lang = _language(config, args.lang)
     reconcile(config, _db(config), args, Failure)
 class ProgressBar:
     """Rows done of the rows expected, on one line of stderr, redrawn at most five times a
@@ -315,14 +316,20 @@ LARGE = 10_000  # rows from which an export shows its progress
 CLI_ACTOR = Actor(User(id=0, name="loa"), Role.ADMIN, None)  # the operator: every area
 
 
+def _language(config: Config, given: str | None) -> str:
+    """--lang: any configured language, the deployment's default when not given."""
+    lang = given or config.default_language
+    if lang not in config.languages:
+        raise Failure(f"unknown language {lang!r}: use one of {', '.join(config.languages)}")
+    return lang
+
+
 def cmd_export(config: Config, args: argparse.Namespace) -> None:
     path = Path(args.output)
     fmt = (args.format or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
         raise Failure(f"unknown format {fmt!r}: use --format xlsx or --format csv")
-    lang = args.lang or config.default_language
-    if lang not in config.languages:
-        raise Failure(f"unknown language {lang!r}: use one of {', '.join(config.languages)}")
+    lang = _language(config, args.lang)
     db = _db(config)
     what = args.export
     area = getattr(args, "area", None)
@@ -382,7 +389,7 @@ def _export_parsers(sub) -> None:
             e.add_argument("--id", required=True, type=int, metavar="N")
         e.add_argument("--format", help="xlsx or csv (default: from the file name)")
         e.add_argument("-o", "--output", required=True, metavar="FILE")
-        e.add_argument("--lang", help="language of the headers (default: Vietnamese)")
+        e.add_argument("--lang", help="language of the headers (default: the deployment's)")
         e.set_defaults(fn=cmd_export)
 
 
@@ -450,7 +457,7 @@ def parser() -> argparse.ArgumentParser:
                     help="with --apply: record credits with no code as gifts through the bank")
     rc.add_argument("--column", action="append", default=[], metavar="ROLE=N",
                     help="the column (1 = A) holding date, credit or description")
-    rc.add_argument("--lang", choices=["vi", "en"], default="vi")
+    rc.add_argument("--lang", help="language of the report (default: the deployment's)")
     rc.set_defaults(fn=cmd_reconcile)
     _export_parsers(sub)
     return p

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from bot.reminders import Reminders
 from bot.i18n import Translator, guess_language
 from models.broadcasts import mark_reachable
+from models.dialogs import Dialog, get_dialog
 from models.users import Actor, Role, User, actor_for, get_user
 
 __all__ = ["PREFACE", "Me", "Services", "escape", "guessed", "local_today", "me", "officer",
@@ -47,6 +48,8 @@ class Me:
 
     actor: Actor
     _: Translator
+    #: their conversation as it stood when this update began (read with them, in one go)
+    dialog: Dialog | None = None
 
     @property
     def user(self) -> User:
@@ -71,14 +74,15 @@ def translator(config: Config, lang: str | None) -> Translator:
                       config.timezone)
 
 
-def _load(session: Session, user_id: int, admins: frozenset[int]) -> Actor | None:
+def _load(session: Session, user_id: int,
+          admins: frozenset[int]) -> tuple[Actor, Dialog | None] | None:
     user = get_user(session, user_id)
     if user is None:
         return None
     if user.unreachable_at is not None:  # they write again: they unblocked the bot
         mark_reachable(session, user_id)
         user.unreachable_at = None
-    return actor_for(session, user, admins)
+    return actor_for(session, user, admins), get_dialog(session, user_id)
 
 
 def guessed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:
@@ -94,14 +98,15 @@ async def me(update: Update, context: ContextTypes.DEFAULT_TYPE, must_exist: boo
     `consented`, have not agreed to the privacy notice: nothing personal before consent."""
     svc = services(context)
     sender = update.effective_user
-    actor = await svc.db.run(_load, sender.id, svc.config.admins)
-    if actor is None:
+    loaded = await svc.db.run(_load, sender.id, svc.config.admins)
+    if loaded is None:
         if must_exist:
             _ = guessed(update, context)
             await reply(update, _("Please send /start first, so Loa knows your language "
                                   "and your area."))
         return None
-    person = Me(actor, translator(svc.config, actor.user.language))
+    actor, dialog = loaded
+    person = Me(actor, translator(svc.config, actor.user.language), dialog)
     if consented and must_exist and actor.user.consent_at is None:
         _ = person._ if actor.user.language else guessed(update, context)
         await reply(update, _("Please send /start and agree to the privacy notice first."),

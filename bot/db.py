@@ -19,6 +19,7 @@ crash comes between (models/inbox.py).
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
@@ -28,12 +29,14 @@ from typing import Any, TypeVar
 
 from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import ORMExecuteState
 from sqlmodel import Session, create_engine
 
 from models import inbox
 
 T = TypeVar("T")
+IDLE_PING = 10.0  # seconds: a pooled connection idle longer is tested before use
 
 
 class AlreadyHandled(Exception):
@@ -73,7 +76,7 @@ def _executed(state: ORMExecuteState) -> None:
 def make_engine(url: str) -> Engine:
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, hide_parameters=True)
+        return _ping_when_idle(create_engine(url, hide_parameters=True))
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30},
@@ -92,6 +95,31 @@ def make_engine(url: str) -> Engine:
     @event.listens_for(engine, "begin")
     def _begin_immediate(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> Engine:
+    """Test a pooled connection before use only when it sat idle for a while.
+
+    A server restart or a dropped network kills idle connections, so one unused for
+    IDLE_PING seconds is pinged first and replaced if dead. Under load connections come back
+    within milliseconds, and pinging each checkout (`pool_pre_ping`) cost a round trip per
+    session: a sixth of a worker's database time in bench/workers.py.
+    """
+
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        idle_since = record.info.pop("idle_since", None)
+        if idle_since is not None and time.monotonic() - idle_since > IDLE_PING:
+            try:
+                engine.dialect.do_ping(dbapi_connection)
+            except Exception as exc:  # the pool replaces it and tries again
+                raise DisconnectionError() from exc
 
     return engine
 

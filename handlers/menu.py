@@ -19,7 +19,7 @@ from telegram.ext import ContextTypes, MessageHandler, filters
 
 from bot.config import Config
 from bot.context import Me, guessed, me, reply, services, translator
-from bot.i18n import N_, Translator, catalog
+from bot.i18n import FALLBACK, N_, Translator, catalog
 from models.areas import HEAD_TITLES, Area, fold
 from models.users import Role
 
@@ -132,7 +132,8 @@ def role_name(_: Translator, role: Role, area: Area | None = None,
     if role is Role.VILLAGE_HEAD and area is not None:
         level = fold(area.level)
         if titles and level in titles:
-            return titles[level].get(_.lang) or next(iter(titles[level].values()))
+            named = titles[level]  # a language with no title of its own: Vietnamese's
+            return named.get(_.lang) or named.get(FALLBACK) or next(iter(named.values()))
         if level in HEAD_TITLES:
             return _(HEAD_TITLES[level])
     return _(ROLE_NAMES[role])

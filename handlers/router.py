@@ -8,9 +8,8 @@ from typing import Any, NamedTuple
 from telegram import InlineKeyboardButton, Update
 from telegram.ext import ContextTypes, MessageHandler, filters
 
-from bot.context import Me, guessed, me, reply, services
+from bot.context import Me, guessed, me, reply
 from bot.i18n import N_, Translator
-from models.dialogs import get_dialog
 from models.users import Actor
 
 TextStep = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me, str], Awaitable[None]]
@@ -43,8 +42,9 @@ async def step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: s
     person = await me(update, context)
     if person is None:
         return None
-    dialog = await services(context).db.run(get_dialog, person.id, flow)
-    if dialog is None or dialog.step not in steps or (allowed and not allowed(person.actor)):
+    dialog = person.dialog
+    if (dialog is None or dialog.flow != flow or dialog.step not in steps
+            or (allowed and not allowed(person.actor))):
         await reply(update, person._(expired))
         return None
     return StepPress(person, dialog.data, query.data.split(":", 2)[2])
@@ -72,7 +72,7 @@ def text_router(steps: dict[tuple[str, str], TextStep],
         if leaving:
             await leave_flow(update, context, person, message.text)
             return
-        dialog = await services(context).db.run(get_dialog, person.id)
+        dialog = person.dialog
         step = steps.get((dialog.flow, dialog.step)) if dialog else None
         if step is None and message.document and document is not None:
             await document(update, context, person)

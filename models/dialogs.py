@@ -33,15 +33,20 @@ def get_dialog(session: Session, user_id: int, flow: str | None = None) -> Dialo
 
 def save_dialog(session: Session, user_id: int, flow: str, step: str,
                 **data: Any) -> Dialog:
-    """Move the user's dialog to a step, merging in new answers (None removes one)."""
+    """Move the user's dialog to a step, merging in new answers (None removes one). Nothing
+    is written when that is where it already stands (a question asked again)."""
     dialog = session.get(Dialog, user_id)
-    if dialog is None or dialog.flow != flow:
+    other = dialog is None or dialog.flow != flow
+    if other:
         dialog = dialog or Dialog(user_id=user_id, flow=flow, step=step)
         dialog.flow, dialog.data = flow, {}
     merged = {**dialog.data, **data}
+    answers = {k: v for k, v in merged.items() if v is not None}
+    if not other and dialog.step == step and dialog.data == answers:
+        return dialog
     dialog.step = step
     # reassigned, never changed in place: a JSON column does not notice in-place changes
-    dialog.data = {k: v for k, v in merged.items() if v is not None}
+    dialog.data = answers
     dialog.updated_at = utcnow()
     session.add(dialog)
     session.flush()

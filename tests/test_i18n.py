@@ -25,6 +25,9 @@ from bot.i18n import (
     sound,
     use_catalogs,
 )
+from handlers.menu import role_name
+from models.areas import Area
+from models.users import Role
 
 LANGUAGES = ["vi", "en"]
 HCM = ZoneInfo("Asia/Ho_Chi_Minh")
@@ -188,3 +191,11 @@ def test_a_translation_that_would_break_the_message_is_left_out(tmp_path, caplog
         assert sum("left out" in r.message for r in caplog.records) == 2
     finally:
         use_catalogs(None)
+
+
+def test_a_village_heads_title_in_an_added_language_is_the_vietnamese_one(third_language):
+    """[areas.head_titles] names titles in vi and en; a Bahnar reader sees the Vietnamese."""
+    titles = {"khom": {"en": "hamlet head", "vi": "trưởng khóm"}}
+    khom = Area(id=1, code="K1", name="Khóm 1", level="Khóm")
+    assert role_name(Translator("bdq", HCM), Role.VILLAGE_HEAD, khom, titles) == "trưởng khóm"
+    assert role_name(Translator("en", HCM), Role.VILLAGE_HEAD, khom, titles) == "hamlet head"

@@ -297,7 +297,8 @@ def test_the_command_line_reports_then_applies(ready, db_url, monkeypatch, capsy
             ([str(DATA / "password.xlsx"), "--campaign", "TT26"], "password"),
             ([str(DATA / "agribank.csv"), "--campaign", "TT26", "--lang", "en"],
              "--column credit=N"),
-            ([file, "--campaign", "XX99"], "no campaign with the code prefix XX99")]:
+            ([file, "--campaign", "XX99"], "no campaign with the code prefix XX99"),
+            ([file, "--campaign", "TT26", "--lang", "fr"], "unknown language 'fr': use one of")]:
         assert loa_main(["reconcile", *args]) == 1
         assert message in capsys.readouterr().err
     assert loa_main(["reconcile", str(DATA / "agribank.csv"), "--campaign", "TT26",
