@@ -14,9 +14,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlmodel import select
+from telegram.ext import ExtBot
 
 from bot.app import build_application, serving
+from bot.delivery import Dispatcher
 from bot.emulator import Emulator
+from bot.ratelimit import Limiter
 from models.areas import by_code
 from models.broadcasts import Broadcast, BroadcastDraft, create_broadcast, problems, schedule
 from models.chats import Chat, record_membership, reserve
@@ -275,3 +278,31 @@ def test_a_group_slot_is_taken_once_whoever_asks(areas_db) -> None:
     assert later == now + timedelta(seconds=9)
     assert areas_db.call(reserve, SUPER, later, 3.0) is None
     assert areas_db.call(reserve, -999, now, 3.0) is None  # a chat Loa does not know
+
+
+async def test_two_workers_share_a_groups_pace(areas_db, db_url) -> None:
+    """Two dispatchers (two worker processes' engines, each with its own rate limiter) on one
+    database: the group's slots are taken in the database, so together they keep the pace."""
+    async with Emulator(token=TOKEN, group_rate_per_minute=20) as emu:
+        emu.set_limits(group_window=3.0)
+        config = loa_config(emu.api_url, db_url, LOA_GROUP_RATE="380")
+        emu.add_group(SUPER, "Thôn 3")
+        linked(areas_db, SUPER, "Thôn 3", TAN_THANH)
+        for n in range(40):
+            group_broadcast(areas_db, text=f"Tin {n}")
+        workers = []
+        for _ in range(2):
+            bot = ExtBot(TOKEN, base_url=emu.base_url, rate_limiter=Limiter(
+                200, group_interval=config.group_interval))
+            await bot.initialize()
+            workers.append((bot, Dispatcher(bot, areas_db, config, bot.rate_limiter, batch=2)))
+        for _bot, dispatcher in workers:
+            dispatcher.start()
+        try:
+            await emu.wait_until(lambda: len(sent_to(emu, SUPER)) == 40, timeout=30)
+        finally:
+            for bot, dispatcher in workers:
+                await dispatcher.stop()
+                await bot.shutdown()
+        assert emu.stats.too_many_requests == 0  # each alone would send 20 in 3 s: 429s
+        assert sorted(sent_to(emu, SUPER)) == sorted(f"Tin {n}" for n in range(40))
