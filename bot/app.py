@@ -42,6 +42,7 @@ from handlers import (
     campaigns,
     deadlines,
     exports,
+    groups,
     inputs,
     invites,
     leave,
@@ -64,13 +65,15 @@ from web.server import PublicSite
 
 log = logging.getLogger(__name__)
 
-ALLOWED_UPDATES = ["message", "callback_query"]
+# my_chat_member: Loa added to or removed from a group or channel (handlers/groups.py);
+# channel_post: a channel renamed.
+ALLOWED_UPDATES = ["message", "callback_query", "my_chat_member", "channel_post"]
 
 
 def build_application(config: Config, db: Database) -> Application:
     token = config.require_token()
     limiter = Limiter(rate=config.send_rate, per_chat_interval=1 / config.chat_rate,
-                      chat_burst=config.chat_burst)
+                      chat_burst=config.chat_burst, group_interval=config.group_interval)
     app = (
         ApplicationBuilder()
         .token(token)
@@ -87,13 +90,14 @@ def build_application(config: Config, db: Database) -> Application:
                                         Reminders(db, config, dispatcher))
     back = {**campaigns.BACK, **pledges.BACK, **my_pledges.BACK, **pledge_desk.BACK,
             **broadcasts.BACK, **deadlines.BACK, **reports.BACK, **reconcile.BACK,
-            **exports.BACK, **support.BACK}
+            **exports.BACK, **support.BACK, **groups.BACK}
     again = {**onboarding.AGAIN, **campaigns.AGAIN, **pledges.AGAIN, **deadlines.AGAIN,
              **support.AGAIN}
     app.bot_data["inbox"] = Inbox(app, db, config.max_pending, config.keep_updates,
                                   notify=functools.partial(_notice, app,
                                                            resume.resumer(again, back)))
 
+    app.add_handlers(groups.group_handlers(), group=groups.GROUP)
     app.add_handler(private_only.handler(), group=private_only.GROUP)
     app.add_handlers(onboarding.handlers())
     app.add_handlers(privacy.handlers())
@@ -109,6 +113,7 @@ def build_application(config: Config, db: Database) -> Application:
     app.add_handlers(reconcile.handlers())
     app.add_handlers(exports.handlers())
     app.add_handlers(support.handlers())
+    app.add_handlers(groups.handlers())
     app.add_handlers(leave.handlers(back))
     app.add_handler(inputs.amount_handler({**pledges.AMOUNT_STEPS, **my_pledges.AMOUNT_STEPS,
                                             **pledge_desk.AMOUNT_STEPS, **support.AMOUNT_STEPS}))
@@ -123,7 +128,7 @@ def build_application(config: Config, db: Database) -> Application:
                                  **broadcasts.TEXT_STEPS, **deadlines.TEXT_STEPS,
                                  **reports.TEXT_STEPS,
                                  **reconcile.TEXT_STEPS, **exports.TEXT_STEPS,
-                                 **support.TEXT_STEPS},
+                                 **support.TEXT_STEPS, **groups.TEXT_STEPS},
                              (leave.is_leave_word, leave.leave), reconcile.statement_sent))
     app.add_handler(unknown_command_handler())
     app.add_error_handler(_on_error)

@@ -67,6 +67,8 @@ class Config:
     paid_rate: float = 1000.0
     chat_rate: float = 1.0
     chat_burst: int = 3
+    #: Messages a minute to one group or channel (Telegram allows 20), shared by all workers.
+    group_rate: float = 19.0
     max_pending: int = 20
     #: Handled updates are kept this long (they hold people's messages), then pruned.
     keep_updates: timedelta = timedelta(hours=24)
@@ -101,6 +103,11 @@ class Config:
     def send_rate(self) -> float:
         """Messages a second for the whole bot: Telegram's ~30/s, or the paid broadcast rate."""
         return self.paid_rate if self.paid_broadcasts else self.rate
+
+    @property
+    def group_interval(self) -> float:
+        """Seconds between two messages to one group or channel."""
+        return 60.0 / self.group_rate
 
     @property
     def pledge_rules(self) -> PledgeRules:
@@ -171,6 +178,16 @@ def _positive_int(key: str, value: Any) -> int:
     if number <= 0:
         raise ConfigError(f"{key}: expected a positive whole number, got {value!r}")
     return number
+
+
+def _per_minute(key: str, value: Any) -> float:
+    try:
+        rate = float(value)
+    except (TypeError, ValueError):
+        rate = 0
+    if not 0 < rate <= 60_000:
+        raise ConfigError(f"{key}: expected messages a minute, more than 0, got {value!r}")
+    return rate
 
 
 def _rate(key: str, value: Any) -> float:
@@ -337,6 +354,7 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("delivery", "paid_rate", "LOA_PAID_RATE", _rate, 1000),
     ("delivery", "chat_rate", "LOA_CHAT_RATE", _rate, 1),
     ("delivery", "chat_burst", "LOA_CHAT_BURST", _positive_int, 3),
+    ("delivery", "group_rate", "LOA_GROUP_RATE", _per_minute, 19),
     ("updates", "max_pending", "LOA_MAX_PENDING", _positive_int, 20),
     ("updates", "keep_hours", "LOA_UPDATES_KEEP_HOURS", _hours, 24),
     ("webhook", "url", "LOA_WEBHOOK_URL", _webhook_url, ""),
@@ -463,6 +481,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         paid_rate=values["LOA_PAID_RATE"],
         chat_rate=values["LOA_CHAT_RATE"],
         chat_burst=values["LOA_CHAT_BURST"],
+        group_rate=values["LOA_GROUP_RATE"],
         max_pending=values["LOA_MAX_PENDING"],
         keep_updates=values["LOA_UPDATES_KEEP_HOURS"],
         webhook_url=values["LOA_WEBHOOK_URL"],

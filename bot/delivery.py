@@ -23,7 +23,14 @@ from datetime import datetime, timedelta
 from sqlmodel import Session, col, select
 from telegram import Bot
 from telegram.constants import ParseMode
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TelegramError
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Forbidden,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+)
 
 from bot import metrics
 from bot.config import Config
@@ -42,6 +49,7 @@ from models.broadcasts import (
     running,
     start_due,
 )
+from models.chats import mark_removed, migrate, paced, readers
 from models.outbox import (
     Delivery,
     DeliveryStatus,
@@ -100,11 +108,13 @@ class Job:
     cancelled: bool = False  # the officer cancelled the broadcast after it was claimed
 
 
-def _claim(session: Session, now: datetime, limit: int, lease_id: int | None) -> list[Job]:
-    deliveries = claim(session, now, limit, lease_id)
+def _claim(session: Session, now: datetime, limit: int, lease_id: int | None,
+           group_interval: float) -> list[Job]:
+    deliveries = paced(session, claim(session, now, limit, lease_id), now, group_interval)
     people = {uid: (lang, unreachable) for uid, lang, unreachable in session.exec(
         select(User.id, User.language, User.unreachable_at)
         .where(col(User.id).in_({d.chat_id for d in deliveries})))}
+    people.update(readers(session, {d.chat_id for d in deliveries if d.chat_id < 0}))
     stopped = set(session.exec(select(Broadcast.id).where(
         col(Broadcast.id).in_({d.broadcast_id for d in deliveries if d.broadcast_id}),
         Broadcast.status == BroadcastStatus.CANCELLED)))
@@ -122,7 +132,15 @@ def _record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
         if finish(session, o.delivery_id, o.status, now, error=o.error, retry_at=o.retry_at,
                   claim=o.claim) and o.status is DeliveryStatus.BLOCKED:
             blocked.append(o.chat_id)
-    mark_unreachable(session, blocked, now)
+    mark_unreachable(session, [c for c in blocked if c > 0], now)
+    mark_removed(session, [c for c in blocked if c < 0] + _groups_gone(outcomes), now)
+
+
+def _groups_gone(outcomes: list[Outcome]) -> list[int]:
+    """Groups Telegram no longer knows (400 "chat not found"): skipped from now on, as a
+    group that removed Loa (403) is."""
+    return [o.chat_id for o in outcomes if o.chat_id < 0 and o.status is DeliveryStatus.FAILED
+            and "chat not found" in (o.error or "").lower()]
 
 
 def _broadcasts(session: Session, ids: set[int]) -> dict[int, Broadcast]:
@@ -224,7 +242,8 @@ class Dispatcher:
         await asyncio.sleep(self.limiter.paused_for)
         if self.lease_id is None:
             return False
-        jobs = await self.db.run(_claim, utcnow(), self.batch, self.lease_id)
+        jobs = await self.db.run(_claim, utcnow(), self.batch, self.lease_id,
+                                 self.config.group_interval)
         if not jobs:
             return False
         self._unfinished.update(j.delivery.id for j in jobs)
@@ -289,6 +308,8 @@ class Dispatcher:
         except RetryAfter:  # the wire paused the limiter for the whole bot; this one goes back
             retry_at = utcnow() + timedelta(seconds=self.limiter.paused_for)
             return Outcome(d.id, d.chat_id, DeliveryStatus.PENDING, "429", retry_at)
+        except ChatMigrated as exc:  # a group became a supergroup: there, under its new id
+            return await self._migrated(job, exc.new_chat_id)
         except Forbidden as exc:
             return Outcome(d.id, d.chat_id, DeliveryStatus.BLOCKED, exc.message)
         except BadRequest as exc:
@@ -296,6 +317,15 @@ class Dispatcher:
         except (NetworkError, TelegramError) as exc:  # timeouts, 5xx, answers not understood
             return self._failed(d, exc.message)
         return Outcome(d.id, d.chat_id, DeliveryStatus.SENT)
+
+    async def _migrated(self, job: Job, new_id: int) -> Outcome:
+        """The group's row, link and pending messages follow its new id; this one goes there."""
+        d = job.delivery
+        if new_id == d.chat_id:
+            return Outcome(d.id, d.chat_id, DeliveryStatus.FAILED, "migrated to itself")
+        await self.db.run(migrate, d.chat_id, new_id)
+        d.chat_id = new_id
+        return await self._send(job)
 
     def _rendered(self, broadcast_id: int, lang: str) -> tuple[str, dict]:
         """A broadcast's request for one language, made once and reused for every reader."""

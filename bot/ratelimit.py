@@ -55,10 +55,12 @@ def retry_seconds(error: RetryAfter) -> float:
 
 class Limiter(BaseRateLimiter[dict]):
     def __init__(self, rate: float = 25.0, per_chat_interval: float = 1.0,
-                 chat_burst: int = 3, adaptive: bool = True):
+                 chat_burst: int = 3, adaptive: bool = True,
+                 group_interval: float = GROUP_INTERVAL):
         self.ceiling = rate
         self.adaptive = adaptive  # False: the fixed pace of old (a benchmark's reference)
         self.per_chat_interval = per_chat_interval
+        self.group_interval = group_interval  # delivery.group_rate (the outbox shares it)
         self.chat_burst = max(1, chat_burst)
         self._next = 0.0
         self._paused_until = 0.0
@@ -220,7 +222,7 @@ class Limiter(BaseRateLimiter[dict]):
         if chat_id is None:
             return
         group = str(chat_id).startswith("-")
-        interval = GROUP_INTERVAL if group else self.per_chat_interval
+        interval = self.group_interval if group else self.per_chat_interval
         burst = 1 if group else self.chat_burst
         now = time.monotonic()
         due = max(self._chat_next.get(chat_id, now), now)

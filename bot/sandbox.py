@@ -31,6 +31,7 @@ from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import by_code, import_areas, parse_csv
 from models.campaigns import CampaignDraft, create_campaign
+from models.chats import record_membership
 from models.households import import_households, parse_households_csv
 from models.users import Role, actor_for, get_user, grant, update_user
 from web.server import PublicSite
@@ -61,6 +62,9 @@ PERSONAS = {
     "admin": Persona(100005, "Quản trị", "vi", "the administrator (LOA_ADMINS)", Role.ADMIN),
 }
 
+#: A village's Telegram group Loa is in, linked to Ấp 1: the officer's broadcasts can reach it.
+VILLAGE_GROUP, VILLAGE_TITLE = -1001000001, "Bà con Ấp 1 Tân Thành"
+
 HELP = """Type to talk to Loa as the current persona. Commands:
   :N            press button N of the last message (or of the keyboard below it)
   :as NAME      switch persona: {names}
@@ -86,7 +90,15 @@ def prepare(folder: Path) -> Database:
             db.call(grant, persona.id, persona.role, persona.area)
             db.call(_agreed, persona.id, persona.language)
     db.call(_campaign, PERSONAS["officer"].id)
+    db.call(_village_group)
     return db
+
+
+def _village_group(session: Session) -> None:
+    chat = record_membership(session, VILLAGE_GROUP, "supergroup", VILLAGE_TITLE, "member",
+                             datetime.now(UTC))
+    chat.area_id, chat.language = by_code(session, "28042-A1").id, "vi"
+    session.add(chat)
 
 
 def _agreed(session: Session, user_id: int, language: str) -> None:
@@ -130,7 +142,11 @@ class Terminal:
         notice until you switch to them. True when anything was printed."""
         printed = False
         for rec in self.emu.outbox[self.seen:]:
-            if rec.chat_id == self.persona.id:
+            if rec.chat_id == VILLAGE_GROUP:  # everyone in the village group sees it
+                self.say(f"── Loa → group “{VILLAGE_TITLE}” " + "─" * 20)
+                self.say(rec.plain if rec.plain is not None else f"[{rec.method}]")
+                printed = True
+            elif rec.chat_id == self.persona.id:
                 self._render(rec)
                 printed = True
             elif rec.chat_id not in self.pending:
@@ -262,6 +278,7 @@ async def chat(config: Config, db: Database, stdin: TextIO, out: TextIO) -> None
     async with Emulator(token=TOKEN, bot_username="loa_sandbox_bot") as emu:
         for persona in PERSONAS.values():
             emu.add_user(persona.id, persona.name, language_code=persona.language)
+        emu.add_group(VILLAGE_GROUP, VILLAGE_TITLE)
         config = dataclasses.replace(
             config, token=TOKEN, api_url=emu.api_url, database_url=db.url,
             admins=frozenset({PERSONAS["admin"].id}), fund=config.fund or DEMO_FUND,

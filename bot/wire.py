@@ -13,7 +13,7 @@ import math
 from typing import Any
 
 import aiohttp
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
 from bot.ratelimit import Limiter
 
@@ -57,11 +57,19 @@ class Wire:
                 if bulk:
                     raise RetryAfter(seconds)
                 continue
+            if code == 400 and (new_id := _migrate_to(answer)) is not None:
+                raise ChatMigrated(new_id)  # a group became a supergroup with a new id
             if code == 403:
                 raise Forbidden(text)
             if code in (400, 404):
                 raise BadRequest(text)
             raise NetworkError(text or f"HTTP {code}")  # 5xx: worth another try later
+
+
+def _migrate_to(answer: dict[str, Any]) -> int | None:
+    parameters = answer.get("parameters")
+    value = parameters.get("migrate_to_chat_id") if isinstance(parameters, dict) else None
+    return value if isinstance(value, int) else None
 
 
 def _retry_after(answer: dict[str, Any]) -> int:

@@ -78,8 +78,9 @@ class Picker:
         return f"ap:{self.purpose}:{op}:{area_id or 0}:{page}"
 
     async def show(self, update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                   node_id: int | None = None, page: int = 0) -> None:
-        """The tree at one node: its children as buttons, Choose-this and Back below."""
+                   node_id: int | None = None, page: int = 0, to: int | None = None) -> None:
+        """The tree at one node: its children as buttons, Choose-this and Back below; `to`
+        sends it to that chat (the person's private one) rather than answering in place."""
         _ = person._
         root = self.root(person)
         if node_id is None and root is not None:
@@ -120,6 +121,9 @@ class Picker:
         if not view.total and view.node is None:
             text += "\n" + _("No areas have been loaded yet: ask the administrator.")
         text += "\n" + _("Tap a place to open it, or type part of its name.")
+        if to is not None:
+            await context.bot.send_message(to, text, reply_markup=InlineKeyboardMarkup(rows))
+            return
         await reply(update, text, InlineKeyboardMarkup(rows))
 
     async def search(self, update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,

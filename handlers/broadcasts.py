@@ -51,6 +51,7 @@ from models.broadcasts import (
     with_sender,
 )
 from models.campaigns import relayable
+from models.chats import count_area_chats
 from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.numbers import whole
 from models.users import AccessDenied, Actor, Role
@@ -126,14 +127,43 @@ async def area_chosen(update, context, person: Me, area: Area) -> None:
     dialog = await services(context).db.run(save_dialog, person.id, FLOW, "roles",
                                             area_id=area.id)
     chosen = dialog.data.get("roles") or [Role.CITIZEN.value]
-    await services(context).db.run(save_dialog, person.id, FLOW, "roles", roles=chosen)
-    await ask_roles(update, person, chosen)
+    data = await services(context).db.run(_with_chats, person.id, area.id, roles=chosen)
+    await ask_roles(update, person, chosen, data)
 
 
-async def ask_roles(update: Update, person: Me, chosen: list[str]) -> None:
+def _with_chats(session: Session, user_id: int, area_id: int, **answers) -> dict:
+    """The area's linked groups and channels, counted for the audience toggle (kept off
+    when it has none)."""
+    count = count_area_chats(session, area_id)
+    chats = answers.pop("chats", get_dialog(session, user_id, FLOW).data.get("chats"))
+    return save_dialog(session, user_id, FLOW, "roles", chats_n=count,
+                       chats=bool(count and chats), **answers).data
+
+
+def chats_row(_: Translator, data: dict) -> list[tuple[str, str]]:
+    """"👥 its N groups and channels", a toggle beside the roles, when the area has any."""
+    count = data.get("chats_n") or 0
+    if not count:
+        return []
+    return [(("☑ " if data.get("chats") else "☐ ") + _.ngettext(
+        "👥 its {n} group or channel", "👥 its {n} groups and channels", count), "bc:g:t")]
+
+
+async def chats_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+    """bc:g:t: reach the area's groups and channels too, or not."""
+    found = await press_at(update, context, "roles")
+    if found is None:
+        return
+    person, data, _value = found
+    data = await services(context).db.run(_with_chats, person.id, data["area_id"],
+                                          chats=not data.get("chats"))
+    await ask_roles(update, person, data.get("roles", []), data)
+
+
+async def ask_roles(update: Update, person: Me, chosen: list[str], data: dict) -> None:
     _ = person._
     rows = [[((("☑ " if r.value in chosen else "☐ ") + _(ROLE_NAMES[r])), f"bc:r:{r.value}")
-             for r in AUDIENCE_ROLES], [(_("Next ➡"), "bc:r:ok")]]
+             for r in AUDIENCE_ROLES], chats_row(_, data), [(_("Next ➡"), "bc:r:ok")]]
     await reply(update, _("Whom should it reach? Tap to choose, then Next."),
                 InlineKeyboardMarkup([*keys(rows).inline_keyboard, nav_row(_)]))
 
@@ -152,8 +182,8 @@ async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     db = services(context).db
     chosen = list(data.get("roles", []))
     if value == "ok":
-        if not chosen:
-            await ask_roles(update, person, chosen)
+        if not chosen and not data.get("chats"):
+            await ask_roles(update, person, chosen, data)
             return
         await db.run(save_dialog, person.id, FLOW, "language")
         await ask_language(update, context, person)
@@ -161,8 +191,8 @@ async def role_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> No
     if value not in {r.value for r in AUDIENCE_ROLES}:
         return
     chosen = [r for r in chosen if r != value] if value in chosen else [*chosen, value]
-    await db.run(save_dialog, person.id, FLOW, "roles", roles=chosen)
-    await ask_roles(update, person, chosen)
+    data = (await db.run(save_dialog, person.id, FLOW, "roles", roles=chosen)).data
+    await ask_roles(update, person, chosen, data)
 
 
 async def ask_language(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
@@ -322,7 +352,8 @@ async def preview(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me
 async def decision(update: Update, person: Me, made: Draft) -> None:
     _ = person._
     broadcast = made.broadcast
-    roles = ", ".join(_(ROLE_NAMES[Role(r)]) for r in made.roles)
+    roles = ", ".join([*(_(ROLE_NAMES[Role(r)]) for r in made.roles if r),
+                       *([_("groups and channels")] if broadcast.chats else [])])
     text = _.ngettext("This will reach {n} person: {roles} in {area}.",
                       "This will reach {n} people: {roles} in {area}.", made.count,
                       roles=roles, area=escape(made.where))
@@ -362,7 +393,7 @@ def _undraft(session: Session, actor: Actor, step: str) -> dict:
 async def back_to_roles(update: Update, context: ContextTypes.DEFAULT_TYPE,
                         person: Me) -> None:
     data = await services(context).db.run(_undraft, person.actor, "roles")
-    await ask_roles(update, person, data.get("roles", []))
+    await ask_roles(update, person, data.get("roles", []), data)
 
 
 def _back(step: str, ask):
@@ -580,6 +611,7 @@ def handlers() -> list:
         CommandHandler("broadcast", broadcast_command),
         CommandHandler("broadcasts", broadcasts_command),
         CallbackQueryHandler(role_pressed, pattern=r"^bc:r:"),
+        CallbackQueryHandler(chats_pressed, pattern=r"^bc:g:t$"),
         CallbackQueryHandler(language_pressed, pattern=r"^bc:l:"),
         CallbackQueryHandler(button_pressed, pattern=r"^bc:b:"),
         CallbackQueryHandler(go_pressed, pattern=r"^bc:(go|at|x|xx|csv):"),

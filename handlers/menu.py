@@ -50,6 +50,7 @@ COMMANDS = (
             DESK),
     Command("broadcast", Role.OFFICER, N_("Send an announcement to your area"), DESK),
     Command("broadcasts", Role.OFFICER, N_("Recent broadcasts and their figures"), DESK),
+    Command("groups", Role.OFFICER, N_("Groups and channels that broadcasts reach"), DESK),
     Command("deadline", Role.OFFICER, N_("Set a reporting deadline"), DESK),
     Command("deadlines", Role.OFFICER, N_("Follow reporting deadlines"), DESK),
     Command("support", Role.OFFICER, N_("Record support given; who has had nothing yet"),

@@ -4,7 +4,10 @@ Everything Loa says in a conversation may be personal (a phone number in /privac
 the officers' desk), and a group would show it to all its members. So before any other
 handler sees an update from a group or channel, this one stops it: a command addressed to Loa
 gets one line pointing to the private chat, a button press a short notice, anything else
-silence. (Groups as broadcast audiences come later, through the outbox.)
+silence. What Loa does in groups at all runs before this guard (handlers/groups.py): it records
+being added or removed, renamed groups and supergroup upgrades, and takes /linkgroup from an
+officer, answering in the officer's private chat; broadcasts reach linked groups through the
+outbox.
 """
 
 from __future__ import annotations

@@ -9,6 +9,7 @@ from models import (  # noqa: F401
     base,
     broadcasts,
     campaigns,
+    chats,
     deadlines,
     dialogs,
     households,

@@ -18,6 +18,7 @@ from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
 from models.areas import Area, get_area
 from models.base import telegram_id_column, utcnow
+from models.chats import Chat, area_chats
 from models.outbox import Delivery, DeliveryStatus
 from models.users import AccessDenied, Actor, Role, User
 
@@ -77,6 +78,7 @@ class Broadcast(SQLModel, table=True):
     link_url: str | None = Field(default=None, max_length=500)
     link_label: str | None = Field(default=None, max_length=64)
     paid: bool = False
+    chats: bool = False  # also the groups and channels linked inside the area
     status: str = Field(default=BroadcastStatus.DRAFT, max_length=16, index=True)
     send_at: datetime | None = None
     started_at: datetime | None = None
@@ -98,6 +100,7 @@ class BroadcastDraft:
     campaign_id: int | None = None
     link_url: str | None = None
     link_label: str | None = None
+    chats: bool = False
 
 
 def _audience(area: Area, roles: list[str], language: str | None):
@@ -116,17 +119,27 @@ def _audience(area: Area, roles: list[str], language: str | None):
     return query
 
 
+def _recipients(area: Area, roles: list[str], language: str | None, chats: bool):
+    """The chat ids a broadcast reaches: people, and the area's groups and channels."""
+    people = _audience(area, roles, language)
+    return people.union_all(area_chats(area, language)) if chats else people
+
+
 def count_audience(session: Session, draft: BroadcastDraft) -> int:
     area = get_area(session, draft.area_id)
     return session.exec(select(func.count()).select_from(
-        _audience(area, draft.roles, draft.language).subquery())).one()
+        _recipients(area, draft.roles, draft.language, draft.chats).subquery())).one()
 
 
 def audience_size(session: Session, broadcast: Broadcast) -> int:
     """How many it would reach if it started now."""
-    return session.exec(select(func.count()).select_from(_audience(
-        get_area(session, broadcast.area_id), broadcast.roles.split(","),
-        broadcast.language).subquery())).one()
+    return session.exec(select(func.count()).select_from(_recipients(
+        get_area(session, broadcast.area_id), _roles(broadcast), broadcast.language,
+        broadcast.chats).subquery())).one()
+
+
+def _roles(broadcast: Broadcast) -> list[str]:
+    return [r for r in broadcast.roles.split(",") if r]
 
 
 def create_broadcast(session: Session, actor: Actor, draft: BroadcastDraft,
@@ -135,12 +148,13 @@ def create_broadcast(session: Session, actor: Actor, draft: BroadcastDraft,
     if not actor.at_least(Role.OFFICER) or not actor.covers(area):
         raise AccessDenied("broadcasts go to an area inside the officer's scope")
     roles = [Role(r).value for r in draft.roles if Role(r) in AUDIENCE_ROLES]
-    if not roles:
+    if not roles and not draft.chats:
         raise ValueError("no roles to reach")
     broadcast = Broadcast(created_by=actor.id, area_id=area.id, roles=",".join(roles),
                           language=draft.language, text=draft.text, media_kind=draft.media_kind,
                           media_file_id=draft.media_file_id, campaign_id=draft.campaign_id,
-                          link_url=draft.link_url, link_label=draft.link_label, paid=paid)
+                          link_url=draft.link_url, link_label=draft.link_label, paid=paid,
+                          chats=bool(draft.chats))
     session.add(broadcast)
     session.flush()
     return broadcast
@@ -189,9 +203,9 @@ def start_due(session: Session, now: datetime) -> list[int]:
             .values(status=BroadcastStatus.RUNNING, started_at=now)).rowcount
         if won != 1:
             continue
-        audience = _audience(get_area(session, broadcast.area_id), broadcast.roles.split(","),
-                             broadcast.language).subquery()
-        rows = select(literal(broadcast.id), audience.c.id, literal(""), literal(0),
+        audience = _recipients(get_area(session, broadcast.area_id), _roles(broadcast),
+                               broadcast.language, broadcast.chats).subquery()
+        rows = select(literal(broadcast.id), audience.c[0], literal(""), literal(0),
                       literal(DeliveryStatus.PENDING.value), literal(0), literal(now),
                       literal(now))
         session.execute(insert(Delivery).from_select(
@@ -266,10 +280,13 @@ def recent(session: Session, actor: Actor, limit: int | None = 10) -> list[Broad
 
 def problems(session: Session, actor: Actor, broadcast_id: int) -> list[tuple[int, str, str,
                                                                               str]]:
-    """Recipients it did not reach: (chat id, name, status, error), for the officer's CSV."""
+    """Recipients it did not reach: (chat id, name or group title, status, error), for the
+    officer's CSV."""
     _own(session, actor, broadcast_id)
-    rows = session.exec(select(Delivery.chat_id, User.name, Delivery.status, Delivery.error)
+    rows = session.exec(select(Delivery.chat_id, func.coalesce(User.name, Chat.title),
+                               Delivery.status, Delivery.error)
                         .outerjoin(User, col(User.id) == Delivery.chat_id)
+                        .outerjoin(Chat, col(Chat.id) == Delivery.chat_id)  # a group's title
                         .where(Delivery.broadcast_id == broadcast_id,
                                col(Delivery.status).in_((DeliveryStatus.FAILED,
                                                          DeliveryStatus.BLOCKED,

@@ -74,8 +74,12 @@ class InboxUpdate(SQLModel, table=True):
 
 
 def person_of(payload: dict[str, Any]) -> int | None:
-    """Whose update this is: the sender (a message, a button press), else the chat."""
+    """Whose update this is: the sender (a message, a button press), else the chat; a
+    membership change is the chat's (a group's changes in order, whoever made them)."""
     for key, value in payload.items():
+        if key == "my_chat_member" and isinstance(value, dict):
+            chat = value.get("chat") or {}
+            return chat.get("id") if isinstance(chat.get("id"), int) else None
         if key != "update_id" and isinstance(value, dict):
             sender = value.get("from") or value.get("user") or value.get("chat") or {}
             person = sender.get("id") if isinstance(sender, dict) else None

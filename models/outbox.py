@@ -77,6 +77,10 @@ NOTICE = 10  # a notification about one's own pledge or report goes before bulk 
 
 def enqueue(session: Session, chat_id: int, text: str, markup: dict[str, Any] | None = None,
             priority: int = NOTICE, not_before: datetime | None = None) -> Delivery:
+    """A message for one person. Never to a group or channel (a negative id): reminders,
+    receipts, nudges and summaries are personal, and a group would show them to everyone."""
+    if chat_id < 0:
+        raise ValueError(f"personal messages never go to a group or channel ({chat_id})")
     delivery = Delivery(chat_id=chat_id, text=text, markup=markup, priority=priority,
                         not_before=not_before or utcnow())
     session.add(delivery)

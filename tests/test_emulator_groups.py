@@ -26,7 +26,7 @@ from telegram import (
     InputMediaVideo,
     Update,
 )
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, ChatMigrated, Forbidden, RetryAfter
 
 from bot.emulator import Emulator
 
@@ -239,6 +239,51 @@ async def test_group_pace_answers_429_with_retry_after() -> None:
             assert len(await bot.send_media_group(SUPER, album)) == 3
         assert len(emu.messages(SUPER)) == 24
         assert (emu.stats.too_many_requests, emu.stats.early_sends) == (2, 0)
+
+
+@pytest.mark.asyncio
+async def test_group_upgraded_to_a_supergroup(emu: Emulator, bot: Bot) -> None:
+    emu.add_group(GROUP, "Thôn 3", type="group")
+    await bot.send_message(GROUP, "before")
+    info = emu.migrate_group(GROUP, SUPER, by=ALICE)
+    assert (info["id"], info["type"], info["title"]) == (SUPER, "supergroup", "Thôn 3")
+    moved, arrived = (u.message for u in await updates(bot))
+    assert moved.chat.id == GROUP and moved.migrate_to_chat_id == SUPER
+    assert arrived.chat.id == SUPER and arrived.migrate_from_chat_id == GROUP
+    with pytest.raises(ChatMigrated) as exc:
+        await bot.send_message(GROUP, "after")
+    assert exc.value.new_chat_id == SUPER
+    await bot.send_message(SUPER, "after")
+    assert [r.plain for r in emu.messages(SUPER)] == ["after"]
+    with pytest.raises(ValueError, match="only a group"):
+        emu.migrate_group(SUPER, -1009999, by=ALICE)
+
+
+@pytest.mark.asyncio
+async def test_renamed_group_and_channel(emu: Emulator, bot: Bot) -> None:
+    emu.add_group(SUPER, "Thôn 3")
+    emu.add_group(CHANNEL, "Kênh", type="channel")
+    emu.rename_group(SUPER, "Thôn Ba", by=ALICE)
+    emu.rename_group(CHANNEL, "Kênh xã", by=ALICE)
+    group, channel = await updates(bot)
+    assert group.message.new_chat_title == "Thôn Ba" and group.message.from_user.id == ALICE
+    assert channel.channel_post.new_chat_title == "Kênh xã"
+    assert (await bot.get_chat(SUPER)).title == "Thôn Ba"
+
+
+@pytest.mark.asyncio
+async def test_group_window_runs_the_minute_faster() -> None:
+    clock = FakeClock()
+    async with Emulator(TOKEN, group_rate_per_minute=20, clock=clock) as emu:
+        emu.set_limits(group_window=3.0)  # 20 messages in 3 s: Telegram's pace, 20x faster
+        emu.add_group(SUPER, "Thôn 3")
+        async with Bot(TOKEN, base_url=emu.base_url) as bot:
+            for i in range(20):
+                clock.now += 0.15
+                await bot.send_message(SUPER, f"tin {i}")
+            with pytest.raises(RetryAfter):
+                await bot.send_message(SUPER, "one too many")
+        assert emu.limits()["group_window"] == 3.0
 
 
 # ------------------------------------------------------------------------------ media

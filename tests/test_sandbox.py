@@ -53,12 +53,13 @@ async def test_messages_nobody_asked_for_appear_as_they_arrive_each_once():
     from telegram import Bot
 
     from bot.emulator import Emulator
-    from bot.sandbox import PERSONAS, Terminal
+    from bot.sandbox import PERSONAS, VILLAGE_GROUP, VILLAGE_TITLE, Terminal
 
     citizen, officer = PERSONAS["citizen"].id, PERSONAS["officer"].id
     async with Emulator(token="1:T", bot_username="loa_sandbox_bot") as emu:
         for persona in PERSONAS.values():
             emu.add_user(persona.id, persona.name)
+        emu.add_group(VILLAGE_GROUP, VILLAGE_TITLE)
         out = io.StringIO()
         term = Terminal(emu, out)
         watcher = asyncio.create_task(term.watch(lambda: "citizen> "))
@@ -66,12 +67,14 @@ async def test_messages_nobody_asked_for_appear_as_they_arrive_each_once():
             await bot.send_message(citizen, "⏰ Reminder: the report is due tomorrow")
             await bot.send_message(officer, "Broadcast #1 finished")
             await bot.send_message(officer, "Broadcast #2 finished")
+            await bot.send_message(VILLAGE_GROUP, "Họp dân tối nay")  # a broadcast's copy
             await asyncio.sleep(1.0)                  # nobody typed anything
         watcher.cancel()
         printed = out.getvalue()
         assert printed.count("⏰ Reminder: the report is due tomorrow") == 1
         assert printed.count("new messages for officer") == 1
         assert "Broadcast #" not in printed
+        assert f"── Loa → group “{VILLAGE_TITLE}”" in printed and "Họp dân tối nay" in printed
         term.switch(PERSONAS["officer"])
         term.switch(PERSONAS["citizen"])
         printed = out.getvalue()

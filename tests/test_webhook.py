@@ -84,7 +84,8 @@ async def test_telegram_pushes_and_loa_answers_then_polling_deletes_the_webhook(
             info = emu.webhook_info()
             assert info["url"] == f"http://127.0.0.1:{port}/telegram/"
             assert info["max_connections"] == 10
-            assert sorted(info["allowed_updates"]) == ["callback_query", "message"]
+            assert sorted(info["allowed_updates"]) == [
+                "callback_query", "channel_post", "message", "my_chat_member"]
             loa = Loa(emu, areas_db, config, app.bot_data["services"])
             await loa.onboard(602, name="Lan", lang="en")
             assert emu.stats.webhook_delivered >= 6 and emu.webhook_info()[

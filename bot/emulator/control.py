@@ -38,6 +38,8 @@ class ControlMixin:
         "set_member",
         "bot_status",
         "post_to_channel",
+        "migrate_group",
+        "rename_group",
         "tap",
         "block",
         "unblock",

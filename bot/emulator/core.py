@@ -85,6 +85,7 @@ class Emulator(
         self.rate_limit = rate_limit
         self.per_chat_rate = per_chat_rate
         self.group_rate_per_minute = group_rate_per_minute
+        self.group_window = 60.0  # Telegram's minute for the group limit; tests may shrink it
         self.strict_html = strict_html
         self.group_privacy = True  # privacy mode: in groups, a member bot sees commands only
         self.clock = clock

@@ -14,6 +14,11 @@ As Telegram does (the Bot API docs, telegram-bot-api's check_chat_access):
 * a send to a chat the bot was removed from answers 403 "bot was kicked from the {type} chat",
   one it left "bot is not a member of the {type} chat"; a channel member that is not an
   administrator gets 400 "need administrator rights in the channel chat";
+* a group upgraded to a supergroup gets a new id: the old group shows a service message with
+  ``migrate_to_chat_id``, the supergroup one with ``migrate_from_chat_id``, and a send to the
+  old id answers 400 "group chat was upgraded to a supergroup chat" with ``migrate_to_chat_id``
+  in its parameters;
+* a renamed group shows the service message ``new_chat_title``;
 * with privacy mode on (``group_privacy``, getMe's ``can_read_all_group_messages`` false) a
   member bot sees commands, replies to its own messages and service messages; an administrator
   sees everything.
@@ -151,8 +156,39 @@ class GroupsMixin:
         self._set_bot_status(chat, self.bot_user, "left")
         return True
 
+    def migrate_group(self, chat_id: int, new_id: int, by: int) -> JSON:
+        """User ``by`` upgrades a group to a supergroup, which gets the id ``new_id``.
+
+        Returns the supergroup's Chat object; the bot keeps its status there.
+        """
+        old = self._group(chat_id)
+        if old.type != "group":
+            raise ValueError(f"chat {chat_id} is a {old.type}; only a group is upgraded")
+        if new_id >= 0 or new_id in self._chats:
+            raise ValueError("the supergroup needs a new negative id")
+        user = self._user(by)
+        info: JSON = {"id": new_id, "type": "supergroup", "title": old.info["title"]}
+        new = Chat(new_id, "supergroup", info, bot_status=old.bot_status,
+                   members=dict(old.members))
+        self._chats[new_id] = new
+        self._chat_message(old, user, {"migrate_to_chat_id": new_id}, service=True)
+        old.migrated_to = new_id
+        self._chat_message(new, user, {"migrate_from_chat_id": chat_id}, service=True)
+        return info
+
+    def rename_group(self, chat_id: int, title: str, by: int) -> JSON:
+        """User ``by`` renames a group or channel: the ``new_chat_title`` service message."""
+        chat = self._group(chat_id)
+        chat.info["title"] = title
+        if chat.type == "channel":
+            return self._channel_post(chat, {"new_chat_title": title})
+        return self._chat_message(chat, self._user(by), {"new_chat_title": title}, service=True)
+
     def _check_member(self, chat: Chat) -> None:
         """Telegram's refusal for a bot that is not (or no longer) in a group or channel."""
+        if chat.migrated_to is not None:
+            raise ApiError(400, "Bad Request: group chat was upgraded to a supergroup chat",
+                           {"migrate_to_chat_id": chat.migrated_to})
         if chat.bot_status == "kicked":
             raise ApiError(403, f"Forbidden: bot was kicked from the {chat.type} chat")
         if chat.bot_status not in _IN:
@@ -205,16 +241,21 @@ class GroupsMixin:
         chat = self._group(chat_id)
         if chat.type != "channel":
             raise ValueError(f"chat {chat_id} is a {chat.type}, not a channel")
+        content: JSON = {"text": text}
+        if author_signature:
+            content["author_signature"] = author_signature
+        return self._channel_post(chat, content)
+
+    def _channel_post(self, chat: Chat, content: JSON) -> JSON:
+        """A post in a channel (signed by the channel itself), kept; an update for its admin."""
         chat.last_message_id += 1
         post: JSON = {
             "message_id": chat.last_message_id,
             "sender_chat": chat.info,
             "chat": chat.info,
             "date": int(time.time()),
-            "text": text,
+            **content,
         }
-        if author_signature:
-            post["author_signature"] = author_signature
         self._user_msgs[(chat.id, chat.last_message_id)] = post
         if chat.bot_status == "administrator":
             self.inject_update({"channel_post": post})

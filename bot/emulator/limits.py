@@ -1,5 +1,7 @@
 """Telegram's flood control: a global rate, a per-chat rate, 20 a minute per group.
 
+A test may shrink the group's minute (``group_window``) to run the same limit faster.
+
 Why: the delivery engine must pace itself and honour retry_after; the emulator answers 429 as
 Telegram does and counts sends made before a ban ends (early sends), which a test can assert
 is zero.
@@ -44,6 +46,7 @@ class LimitsMixin:
         rate_limit: float | None = _UNSET,
         per_chat_rate: float | None = _UNSET,
         group_rate_per_minute: float | None = _UNSET,
+        group_window: float | None = _UNSET,
     ) -> JSON:
         """Change flood limits at run time; omitted ones stay, None switches one off."""
         if rate_limit is not _UNSET:
@@ -52,6 +55,8 @@ class LimitsMixin:
             self.per_chat_rate = per_chat_rate
         if group_rate_per_minute is not _UNSET:
             self.group_rate_per_minute = group_rate_per_minute
+        if group_window is not _UNSET:
+            self.group_window = group_window or 60.0
         return self.limits()
 
     def limits(self) -> JSON:
@@ -59,6 +64,7 @@ class LimitsMixin:
             "rate_limit": self.rate_limit,
             "per_chat_rate": self.per_chat_rate,
             "group_rate_per_minute": self.group_rate_per_minute,
+            "group_window": self.group_window,
         }
 
     def force_429(self, retry_after: int = 1, times: int = 1) -> None:
@@ -113,7 +119,7 @@ class LimitsMixin:
         if chat_id > 0:
             return _window(self.per_chat_rate, 1.0) if self.per_chat_rate else None
         rate = self.group_rate_per_minute
-        return _window(rate, 60.0) if rate else None
+        return _window(rate, self.group_window) if rate else None
 
     def _note_sent(self, chat_id: int, now: float, messages: int = 1) -> None:
         self.stats.sent += 1

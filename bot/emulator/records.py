@@ -185,6 +185,7 @@ class Chat:
     reply_keyboard: JSON | None = None
     bot_status: str = "member"  # groups and channels: left, member, administrator, kicked
     members: dict[int, str] = field(default_factory=dict)  # user id -> ChatMember status
+    migrated_to: int | None = None  # a group upgraded to a supergroup: its new id
 
 
 @dataclass(slots=True)
