@@ -129,7 +129,8 @@ def build_application(config: Config, db: Database) -> Application:
                                  **reports.TEXT_STEPS,
                                  **reconcile.TEXT_STEPS, **exports.TEXT_STEPS,
                                  **support.TEXT_STEPS, **groups.TEXT_STEPS},
-                             (leave.is_leave_word, leave.leave), reconcile.statement_sent))
+                             (leave.is_leave_word, leave.leave), reconcile.statement_sent,
+                             {**broadcasts.ALBUMS, **campaigns.ALBUMS}))
     app.add_handler(unknown_command_handler())
     app.add_error_handler(_on_error)
     return app

@@ -84,6 +84,9 @@ class Config:
     duplicate_days: int = 365
     #: The first line of every broadcast: who speaks, from the officer's area.
     broadcast_sender: str = "📢 Ủy ban MTTQ {level} {area}"
+    #: The largest file a broadcast or a campaign letter may carry, in bytes: every recipient
+    #: downloads it, often on mobile data (re-sending by file id has no limit of its own).
+    broadcast_max_file: int = 50 * 1024 * 1024
     #: Village-level areas beyond models.areas.HEAD_TITLES: folded level → {language: title}.
     head_titles: Mapping[str, Mapping[str, str]] = field(default_factory=dict)
     #: The public page: where it listens (host, port; None = no web server), the address used
@@ -365,6 +368,7 @@ KEYS: tuple[tuple[str, str, str, Callable[[str, Any], Any], Any], ...] = (
     ("reminders", "pledge_days_before_end", "LOA_PLEDGE_REMINDER_DAYS", _positive_int, 3),
     ("support", "duplicate_days", "LOA_SUPPORT_DUPLICATE_DAYS", _positive_int, 365),
     ("broadcasts", "sender", "LOA_BROADCAST_SENDER", _sender, "📢 Ủy ban MTTQ {level} {area}"),
+    ("broadcasts", "max_file_mb", "LOA_BROADCAST_MAX_FILE_MB", _positive_int, 50),
     ("web", "listen", "LOA_WEB_LISTEN", _listen, ""),
     ("web", "public_url", "LOA_WEB_PUBLIC_URL", _public_url, ""),
     ("web", "refresh_seconds", "LOA_WEB_REFRESH_SECONDS", _positive_int, 30),
@@ -493,6 +497,7 @@ def load_config(path: str | Path | None = None, env: Mapping[str, str] | None = 
         pledge_reminder_days=values["LOA_PLEDGE_REMINDER_DAYS"],
         duplicate_days=values["LOA_SUPPORT_DUPLICATE_DAYS"],
         broadcast_sender=values["LOA_BROADCAST_SENDER"],
+        broadcast_max_file=values["LOA_BROADCAST_MAX_FILE_MB"] * 1024 * 1024,
         head_titles=_head_titles("areas.head_titles", data.get("areas", {}).get("head_titles", {}),
                                  values["LOA_LANGUAGES"]),
         web_listen=values["LOA_WEB_LISTEN"],

@@ -36,7 +36,7 @@ from bot import metrics
 from bot.config import Config
 from bot.db import Database
 from bot.i18n import Translator
-from bot.messages import broadcast_request
+from bot.messages import broadcast_requests
 from bot.ratelimit import Limiter
 from bot.wire import Wire
 from models.base import utcnow
@@ -53,6 +53,7 @@ from models.chats import mark_removed, migrate, paced, readers
 from models.outbox import (
     Delivery,
     DeliveryStatus,
+    advance,
     beat,
     claim,
     drop_lease,
@@ -158,19 +159,26 @@ class Dispatcher:
         self._broadcasts: dict[int, Broadcast] = {}
         self._shown: dict[int, str] = {}
         self._unfinished: set[int] = set()  # claimed here, no outcome yet
-        self._requests: dict[tuple[int, str], tuple[str, dict]] = {}
+        self._requests: dict[tuple[int, str], list[tuple[str, dict]]] = {}
         self._stopping = False
         self.lease_id: int | None = None
         self.wire = Wire(config.api_url, bot.token, limiter, connections=concurrency)
 
     async def preview(self, chat_id: int, broadcast: Broadcast, _: Translator) -> None:
-        """The broadcast, to the officer, by the very request its recipients will get."""
+        """The broadcast, to the officer, by the very requests its recipients will get."""
+        calls = broadcast_requests(broadcast, _, chat_id)
+        for _method, params in calls:
+            params.pop("allow_paid_broadcast", None)  # a preview costs no Stars
+        await self.answer(calls)
+
+    async def answer(self, calls: list[tuple[str, dict]]) -> None:
+        """Calls made by bot/messages.py, sent in order as a reply (a preview, a letter's
+        voice or album): by the wire, since PTB has a method per kind, not one for all."""
         if self.wire._session is None:
             await self.wire.open()
-        method, params = broadcast_request(broadcast, _, chat_id)
-        params.pop("allow_paid_broadcast", None)  # a preview costs no Stars
-        await self.wire.call(method, params, bulk=False)
-        metrics.SENDS.labels("sent").inc()  # a reply, but by the wire: the limiter's hook misses it
+        for method, params in calls:
+            await self.wire.call(method, params, bulk=False)
+            metrics.SENDS.labels("sent").inc()  # a reply by the wire: the limiter's hook misses it
 
     def wake(self) -> None:
         """Something was enqueued: look now rather than at the next poll."""
@@ -296,15 +304,19 @@ class Dispatcher:
         if job.gone:
             return Outcome(d.id, d.chat_id, DeliveryStatus.LEFT)
         if d.broadcast_id is not None:
-            method, params = self._rendered(d.broadcast_id, self._language(job.language))
-            params = {**params, "chat_id": d.chat_id}
+            calls = self._rendered(d.broadcast_id, self._language(job.language))
         else:
-            method, params = "sendMessage", {"chat_id": d.chat_id, "text": d.text,
-                                             "parse_mode": ParseMode.HTML.value}
+            params = {"text": d.text, "parse_mode": ParseMode.HTML.value}
             if d.markup:
                 params["reply_markup"] = d.markup
+            calls = [("sendMessage", params)]
         try:
-            await self.wire.call(method, params)
+            while d.part < len(calls):
+                method, params = calls[d.part]
+                await self.wire.call(method, {**params, "chat_id": d.chat_id})
+                d.part += 1
+                if d.part < len(calls):  # a retry, or a restart, skips the calls that went out
+                    await self.db.run(advance, d.id, d.claim, d.part)
         except RetryAfter:  # the wire paused the limiter for the whole bot; this one goes back
             retry_at = utcnow() + timedelta(seconds=self.limiter.paused_for)
             return Outcome(d.id, d.chat_id, DeliveryStatus.PENDING, "429", retry_at)
@@ -327,14 +339,14 @@ class Dispatcher:
         d.chat_id = new_id
         return await self._send(job)
 
-    def _rendered(self, broadcast_id: int, lang: str) -> tuple[str, dict]:
-        """A broadcast's request for one language, made once and reused for every reader."""
+    def _rendered(self, broadcast_id: int, lang: str) -> list[tuple[str, dict]]:
+        """A broadcast's requests for one language, made once and reused for every reader."""
         key = (broadcast_id, lang)
         if key not in self._requests:
             if len(self._requests) >= CACHE_MAX:
                 self._requests.clear()
             _ = Translator(lang, self.config.timezone)
-            self._requests[key] = broadcast_request(self._broadcasts[broadcast_id], _, 0)
+            self._requests[key] = broadcast_requests(self._broadcasts[broadcast_id], _, 0)
         return self._requests[key]
 
     def _language(self, language: str | None) -> str:
@@ -362,9 +374,9 @@ class Dispatcher:
         if outcomes:
             try:
                 await self.db.run(_record, outcomes, utcnow())
-            except Exception:
-                self._outcomes[:0] = outcomes
-                raise
+            except BaseException:  # stop() may cancel this mid-write: stop's own flush then
+                self._outcomes[:0] = outcomes  # records them (again: a no-op if it went in),
+                raise  # before the lease's claims go back to pending, never after
 
     async def _progress(self) -> None:
         """Keep each running broadcast's progress message current; a summary at the end."""

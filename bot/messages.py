@@ -9,7 +9,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import ParseMode
 
 from bot.i18n import Translator
-from models.broadcasts import Broadcast
+from models.broadcasts import CAPTIONLESS, SEND, Broadcast, sender_of
 
 
 def pledge_button(_: Translator, campaign_id: int) -> InlineKeyboardButton:
@@ -27,20 +27,40 @@ def broadcast_markup(_: Translator, broadcast: Broadcast) -> InlineKeyboardMarku
     return InlineKeyboardMarkup([row]) if row else None
 
 
-def broadcast_request(broadcast: Broadcast, _: Translator,
-                      chat_id: int) -> tuple[str, dict[str, Any]]:
-    """The Bot API call that shows this broadcast to one reader: text, or a photo or
-    document with the text as its caption, and the buttons in the reader's language."""
-    params: dict[str, Any] = {"chat_id": chat_id, "parse_mode": ParseMode.HTML.value}
+def broadcast_requests(broadcast: Broadcast, _: Translator,
+                       chat_id: int) -> list[tuple[str, dict[str, Any]]]:
+    """The Bot API calls that show this broadcast to one chat (a person or a group alike):
+    its text, or its media with the text as caption, and the buttons in the reader's
+    language."""
     markup = broadcast_markup(_, broadcast)
-    if markup is not None:
-        params["reply_markup"] = markup.to_dict()
-    if broadcast.paid:
-        params["allow_paid_broadcast"] = True
-    if broadcast.media_kind in ("photo", "document"):
-        params[broadcast.media_kind] = broadcast.media_file_id
-        if broadcast.text:
-            params["caption"] = broadcast.text
-        return ("sendPhoto" if broadcast.media_kind == "photo" else "sendDocument"), params
-    params["text"] = broadcast.text
-    return "sendMessage", params
+    extra = {"allow_paid_broadcast": True} if broadcast.paid else {}
+    return media_requests(broadcast.media, broadcast.text, markup and markup.to_dict(),
+                          chat_id, sender_of(broadcast.text), **extra)
+
+
+def media_requests(media: list[dict[str, str]] | None, text: str,
+                   markup: dict[str, Any] | None, chat_id: int, heading: str = "",
+                   **extra: Any) -> list[tuple[str, dict[str, Any]]]:
+    """Media re-sent by file id (the officer may delete their original) with `text` (HTML) as
+    caption. A video note takes no caption: the text goes first. An album takes no buttons:
+    they come on a message after it, under `heading`."""
+    base = {"chat_id": chat_id, **extra}
+    html = {"parse_mode": ParseMode.HTML.value}
+    buttons = {"reply_markup": markup} if markup else {}
+    if not media:
+        return [("sendMessage", {**base, **html, "text": text, **buttons})]
+    if len(media) == 1:
+        kind = media[0]["kind"]
+        call = {**base, kind: media[0]["file_id"], **buttons}
+        if not text:
+            return [(SEND[kind], call)]
+        if kind in CAPTIONLESS:
+            return [("sendMessage", {**base, **html, "text": text}), (SEND[kind], call)]
+        return [(SEND[kind], {**call, **html, "caption": text})]
+    items = [{"type": m["kind"], "media": m["file_id"]} for m in media]
+    if text:
+        items[0].update(caption=text, **html)
+    calls = [("sendMediaGroup", {**base, "media": items})]
+    if markup:
+        calls.append(("sendMessage", {**base, **html, "text": heading or text, **buttons}))
+    return calls

@@ -7,6 +7,7 @@ messages is not held back; 20 a minute to one group). Replies to someone who is 
 bot are "urgent": while one waits, bulk deliveries (the dispatcher's, marked with
 `rate_limit_args={"bulk": True}`) hold back. A 429 pauses every send for its retry_after; a
 reply then waits it out and tries again, a bulk delivery is handed back to the dispatcher.
+An album of N items is N messages to Telegram: it takes N slots of both paces.
 
 The configured pace is a ceiling, not a promise: the bot's real limit is unknown and may be
 lower. A 429 lowers the pace (multiplicatively, to just under the rate that was getting
@@ -46,6 +47,12 @@ MARGIN = 0.97  # the curve flattens just under what went through, then probes ab
 MIN_RATE = 0.5
 WINDOW = 1.05  # Telegram counts a second; a little more here allows for network jitter
 CHAT_MAP_MAX = 50_000
+
+
+def messages(endpoint: str, data: dict[str, Any]) -> int:
+    """How many messages a call sends: an album counts each of its items."""
+    media = data.get("media") if endpoint == "sendMediaGroup" else None
+    return len(media) if isinstance(media, list) and media else 1
 
 
 def retry_seconds(error: RetryAfter) -> float:
@@ -150,7 +157,7 @@ class Limiter(BaseRateLimiter[dict]):
             return await callback(*args, **kwargs)
         bulk = bool(rate_limit_args and rate_limit_args.get("bulk"))
         while True:
-            await self.acquire(data.get("chat_id"), bulk)
+            await self.acquire(data.get("chat_id"), bulk, messages(endpoint, data))
             try:
                 result = await callback(*args, **kwargs)
             except RetryAfter as error:
@@ -169,21 +176,25 @@ class Limiter(BaseRateLimiter[dict]):
             self.sent()
             return result
 
-    async def acquire(self, chat_id: int | str | None, bulk: bool) -> None:
-        """Wait for the chat's own pace, then for a slot in the global pace (last, so that a
-        429 that came meanwhile is seen before sending)."""
-        await self._chat(chat_id)
+    async def acquire(self, chat_id: int | str | None, bulk: bool, count: int = 1) -> None:
+        """Wait for the chat's own pace, then for `count` slots in the global pace (last, so
+        that a 429 that came meanwhile is seen before sending)."""
+        await self._chat(chat_id, count)
         if bulk:
             async with self._bulk_turn:  # one bulk sender waits for the next slot at a time
-                await self._global(bulk)
+                await self._global(bulk, count)
             return
         self._urgent += 1
         try:
-            await self._global(bulk)
+            await self._global(bulk, count)
         finally:
             self._urgent -= 1
 
-    async def _global(self, bulk: bool) -> None:
+    async def _global(self, bulk: bool, count: int = 1) -> None:
+        for _ in range(count):
+            await self._slot(bulk)
+
+    async def _slot(self, bulk: bool) -> None:
         while True:
             now = time.monotonic()
             start = max(self._next, self._paused_until)
@@ -217,8 +228,9 @@ class Limiter(BaseRateLimiter[dict]):
         granted.append(now)
         return 0.0
 
-    async def _chat(self, chat_id: int | str | None) -> None:
-        """One chat's pace (GCRA): `chat_burst` messages at once, then one per interval."""
+    async def _chat(self, chat_id: int | str | None, count: int = 1) -> None:
+        """One chat's pace (GCRA): `chat_burst` messages at once, then one per interval;
+        `count` messages sent together take `count` intervals."""
         if chat_id is None:
             return
         group = str(chat_id).startswith("-")
@@ -227,7 +239,7 @@ class Limiter(BaseRateLimiter[dict]):
         now = time.monotonic()
         due = max(self._chat_next.get(chat_id, now), now)
         send_at = max(now, due - (burst - 1) * interval)
-        self._chat_next[chat_id] = due + interval
+        self._chat_next[chat_id] = due + interval * count
         if len(self._chat_next) > CHAT_MAP_MAX:  # forget chats whose pace is long past
             self._chat_next = {k: v for k, v in self._chat_next.items() if v > now}
         if send_at > now:

@@ -15,7 +15,7 @@ from typing import Any
 import aiohttp
 from telegram.error import BadRequest, ChatMigrated, Forbidden, NetworkError, RetryAfter
 
-from bot.ratelimit import Limiter
+from bot.ratelimit import Limiter, messages
 
 
 class Wire:
@@ -38,7 +38,7 @@ class Wire:
     async def call(self, method: str, params: dict[str, Any], bulk: bool = True) -> Any:
         """Call a Bot API method; a reply (bulk=False) waits out a 429 and tries again."""
         while True:
-            await self.limiter.acquire(params.get("chat_id"), bulk)
+            await self.limiter.acquire(params.get("chat_id"), bulk, messages(method, params))
             try:
                 async with self._session.post(self.base + method, json=params) as response:
                     status = response.status

@@ -1,8 +1,10 @@
 """/broadcast: an officer reaches an area in one step; /broadcasts shows how it went.
 
-Compose (text with its formatting, or a photo or document with a caption) → area (inside the
-officer's scope) → roles → language → an optional Pledge or link button → a preview exactly as
-recipients will see it, with the number of recipients → send now, schedule, or cancel.
+Compose (text with its formatting, or anything a person can send a bot, with its caption: a
+photo, video, voice message, audio, document, video note, or an album gathered item by item as
+Telegram delivers it) → area (inside the officer's scope) → roles → language → an optional
+Pledge or link button → a preview exactly as recipients will see it, with the number of
+recipients → send now, schedule, or cancel.
 """
 
 from __future__ import annotations
@@ -22,18 +24,20 @@ from bot.delivery import progress_text
 from bot.i18n import N_, Translator, language_name
 from bot.sheets import csv_file
 from handlers.area_picker import Picker
-from handlers.inputs import example_moment, read_moment
+from handlers.inputs import ALBUM_REFUSED, example_moment, read_moment, refuse_big, sent_media
 from handlers.menu import ROLE_NAMES
 from handlers.router import StepPress, nav_row, step_press
 from models.areas import Area, get_area, label
 from models.base import utcnow
 from models.broadcasts import (
     AUDIENCE_ROLES,
+    CAPTIONLESS,
     HEADER_END,
     Broadcast,
     BroadcastDraft,
     BroadcastStatus,
     NobodyToReach,
+    album_takes,
     audience_size,
     cancel,
     count_audience,
@@ -82,7 +86,8 @@ async def ask_content(update: Update, context: ContextTypes.DEFAULT_TYPE, person
     sender = await services(context).db.run(_own_sender, person.actor,
                                             services(context).config)
     text = person._("Send the message to broadcast: a text (its formatting is kept), or a "
-                    "photo or a document with a caption. You can also forward one here.")
+                    "photo, a video, a voice message, an audio file, a document or an album, "
+                    "with a caption. You can also forward one here.")
     if sender:
         text += "\n" + person._("It will go out under the line “{sender}”.",
                                  sender=escape(sender))
@@ -95,32 +100,63 @@ def _own_sender(session: Session, actor: Actor, config: Config) -> str | None:
 
 
 def room(sender: str | None, media: bool) -> int:
-    """How many units the message may have under the sender's line."""
+    """How many units the message may have under the sender's line (`media`: as a caption)."""
     limit = CAPTION_MAX if media else TEXT_MAX
     return limit - (pages.units(sender) + len(HEADER_END) if sender else 0)
 
 
+def captioned(media: list[dict[str, str]] | None) -> bool:
+    """Whether the text goes as a caption (a video note's goes as a message before it)."""
+    return bool(media) and not (len(media) == 1 and media[0]["kind"] in CAPTIONLESS)
+
+
 async def content_sent(update, context, person: Me, _text: str) -> None:
     message = update.effective_message
-    media_kind = media_id = None
-    if message.photo:
-        media_kind, media_id = "photo", message.photo[-1].file_id
-    elif message.document:
-        media_kind, media_id = "document", message.document.file_id
-    html = (message.caption_html if media_kind else message.text_html) or ""
-    sender = await services(context).db.run(_own_sender, person.actor,
-                                            services(context).config)
+    svc = services(context)
+    found = sent_media(message)
+    if found and await refuse_big(update, person, found[1], svc.config):
+        return
+    media = [found[0]] if found else None
+    html = (message.caption_html if found else message.text_html) or ""
+    sender = await svc.db.run(_own_sender, person.actor, svc.config)
     if pages.units((message.caption or message.text or "").strip()) > room(
-            sender, bool(media_kind)) or not (html or media_kind):
+            sender, captioned(media)) or not (html or media):
         await reply(update, person._("A broadcast text holds up to {n} characters ({m} under a "
                                      "photo or document), with the sender's line. Send a "
                                      "shorter one.", n=room(sender, False),
                                      m=room(sender, True)),
                     InlineKeyboardMarkup([nav_row(person._, back=False)]))
         return
-    await services(context).db.run(save_dialog, person.id, FLOW, "area", text=html,
-                                   media_kind=media_kind, media_file_id=media_id)
+    await svc.db.run(save_dialog, person.id, FLOW, "area", text=html, media=media,
+                     album=message.media_group_id)
     await PICKER.show(update, context, person)
+
+
+def _gather(session: Session, user_id: int, item: dict[str, str], caption: str) -> str | None:
+    """One more item of the album the draft gathers (its caption, if the first had none):
+    the step the officer is at, or None when the album cannot take it."""
+    dialog = get_dialog(session, user_id, FLOW)
+    media = list(dialog.data.get("media") or [])
+    if not album_takes(media, item["kind"]):
+        return None
+    text = dialog.data.get("text") or caption
+    save_dialog(session, user_id, FLOW, dialog.step, media=[*media, item], text=text or None)
+    return dialog.step
+
+
+async def album_item(update, context, person: Me, _caption: str) -> None:
+    """A later item of the album being composed, whatever the step: gathered in the draft
+    (the items may reach different processes); a preview already shown is shown again."""
+    message = update.effective_message
+    svc = services(context)
+    found = sent_media(message)
+    if found is None or await refuse_big(update, person, found[1], svc.config):
+        return
+    step = await svc.db.run(_gather, person.id, found[0], message.caption_html or "")
+    if step is None:
+        await reply(update, person._(ALBUM_REFUSED))
+    elif step in ("decide", "when"):
+        await preview(update, context, person)
 
 
 async def area_chosen(update, context, person: Me, area: Area) -> None:
@@ -299,9 +335,9 @@ def _draft(session: Session, actor: Actor, config: Config, **extra) -> Draft:
         raise AccessDenied("broadcasts go to an area inside the officer's scope")
     sender = sender_line(config.broadcast_sender, sender_area(session, actor, area.id))
     body = pages.visible(draft.text).strip()
-    if body and pages.units(body) > room(sender, bool(draft.media_kind)):
+    if body and pages.units(body) > room(sender, captioned(draft.media)):
         save_dialog(session, actor.id, FLOW, "decide", **data)
-        return Draft(None, 0, "", [], None, room(sender, bool(draft.media_kind)))
+        return Draft(None, 0, "", [], None, room(sender, captioned(draft.media)))
     draft.text = with_sender(escape(sender), draft.text)
     count = count_audience(session, draft)
     where = label(session, area)
@@ -604,6 +640,7 @@ TEXT_STEPS = {
     (FLOW, "link"): link_typed,
     (FLOW, "when"): when_typed,
 }
+ALBUMS = {FLOW: album_item}
 
 
 def handlers() -> list:

@@ -1,7 +1,8 @@
 """Campaigns: officers open and run fund drives (/campaign); everyone reads them (/campaigns).
 
-Opening one is a conversation kept in the database: name, open letter, an optional document or
-photo of it, the period, the area (inside the officer's scope), the money target and optional
+Opening one is a conversation kept in the database: name, open letter, an optional copy of it
+(a document, a photo, a voice message or a video, an album: whatever a person can send), the
+period, the area (inside the officer's scope), the money target and optional
 item targets, then one confirmation.
 """
 
@@ -17,12 +18,13 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes
 from bot import pages
 from bot.context import Me, escape, local_today, me, officer, presser, reply, services
 from bot.i18n import N_, Translator
-from bot.messages import pledge_button
+from bot.messages import media_requests, pledge_button
 from bot.weblinks import page_button
 from handlers.area_picker import Picker
-from handlers.inputs import read_amount
+from handlers.inputs import ALBUM_REFUSED, read_amount, refuse_big, sent_media
 from handlers.router import nav_row
 from models.areas import SHORT, Area, get_area, label
+from models.broadcasts import album_takes
 from models.campaigns import (
     DESCRIPTION_MAX,
     HANDOVER_MAX,
@@ -116,13 +118,12 @@ def letter_cut(campaign: Campaign) -> bool:
     return pages.visible_units(escape(campaign.description)) > LETTER_SHOWN
 
 
-async def send_attachment(update: Update, campaign: Campaign) -> None:
+async def send_attachment(update: Update, context: ContextTypes.DEFAULT_TYPE,
+                          campaign: Campaign) -> None:
     """The open letter itself, as the officer sent it (by Telegram file id: no re-upload)."""
-    chat = update.effective_chat
-    if campaign.attachment_kind == "photo":
-        await chat.send_photo(campaign.attachment_file_id)
-    elif campaign.attachment_kind == "document":
-        await chat.send_document(campaign.attachment_file_id)
+    if campaign.attachment:
+        await services(context).dispatcher.answer(media_requests(
+            campaign.attachment, "", None, update.effective_chat.id))
 
 
 async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
@@ -140,9 +141,9 @@ async def campaigns_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
         return
     campaign, where, prog = shown
     if update.callback_query is None:
-        await send_attachment(update, campaign)
+        await send_attachment(update, context, campaign)
     rows = [[pledge_button(_, campaign.id)]]
-    if letter_cut(campaign) or campaign.attachment_kind:
+    if letter_cut(campaign) or campaign.attachment:
         rows.append([InlineKeyboardButton(_("📖 Read the whole letter"),
                                           callback_data=f"cmp:l:{campaign.id}")])
     public_page = page_button(_, svc.config, campaign.ref_prefix)
@@ -175,7 +176,7 @@ async def letter_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         return
     await query.answer()
     campaign = found[0]
-    await send_attachment(update, campaign)
+    await send_attachment(update, context, campaign)
     if campaign.description:
         for text in pages.split_text(escape(campaign.description).split("\n"),
                                      f"📣 <b>{escape(campaign.name)}</b>\n"):
@@ -208,8 +209,8 @@ PROMPTS = {
                "example: Tháng cao điểm “Vì người nghèo” {year}."),
     "letter": N_("Step 2 of 7. Type the open letter (what people will read with the "
                  "campaign)."),
-    "attachment": N_("Step 3 of 7. Send the open letter as a document or a photo, if you "
-                     "have one, or press Skip."),
+    "attachment": N_("Step 3 of 7. Send the open letter as a document, a photo or an "
+                     "album, a voice message or a video, if you have one, or press Skip."),
     "period": N_("Step 4 of 7. From when to when? Type the two dates, for example "
                  "17/10/{year} - 18/11/{year}."),
     "target": N_("Step 6 of 7. What is the money target? For example 500 triệu or "
@@ -283,15 +284,35 @@ async def letter_typed(update, context, person: Me, text: str) -> None:
 
 async def attachment_sent(update, context, person: Me, text: str) -> None:
     message = update.effective_message
-    if message.document:
-        kind, file_id = "document", message.document.file_id
-    elif message.photo:
-        kind, file_id = "photo", message.photo[-1].file_id
-    else:
-        await reply(update, person._("Send a document or a photo, or press Skip."))
+    found = sent_media(message)
+    if found is None:
+        await reply(update, person._("Send a document, a photo, a voice message or a video, "
+                                     "or press Skip."))
         return
-    await _step(context, person, "period", attachment_kind=kind, attachment_file_id=file_id)
+    if await refuse_big(update, person, found[1], services(context).config):
+        return
+    await _step(context, person, "period", attachment=[found[0]], album=message.media_group_id)
     await ask(update, person, "period")
+
+
+def _gather(session: Session, user_id: int, item: dict[str, str]) -> bool:
+    """One more item of the letter's album; False when the album cannot take it."""
+    dialog = get_dialog(session, user_id, FLOW)
+    attachment = list(dialog.data.get("attachment") or [])
+    if not album_takes(attachment, item["kind"]):
+        return False
+    save_dialog(session, user_id, FLOW, dialog.step, attachment=[*attachment, item])
+    return True
+
+
+async def album_item(update, context, person: Me, _caption: str) -> None:
+    """A later item of the letter's album, whatever the step: gathered in the draft."""
+    found = sent_media(update.effective_message)
+    svc = services(context)
+    if found is None or await refuse_big(update, person, found[1], svc.config):
+        return
+    if not await svc.db.run(_gather, person.id, found[0]):
+        await reply(update, person._(ALBUM_REFUSED))
 
 
 async def period_typed(update, context, person: Me, text: str) -> None:
@@ -356,8 +377,7 @@ def _draft(data: dict) -> CampaignDraft:
         starts_on=date.fromisoformat(data["starts_on"]),
         ends_on=date.fromisoformat(data["ends_on"]), area_id=data["area_id"],
         money_target=data["money_target"], targets=[tuple(t) for t in data.get("targets", [])],
-        attachment_file_id=data.get("attachment_file_id"),
-        attachment_kind=data.get("attachment_kind"))
+        attachment=data.get("attachment"))
 
 
 def _preview(session: Session, user_id: int) -> tuple[CampaignDraft, str] | None:
@@ -379,7 +399,7 @@ async def confirm_screen(update: Update, context: ContextTypes.DEFAULT_TYPE, per
              _("Money target: {amount}", amount=_.money(draft.money_target))]
     lines += [f"🏠 {escape(name)}: {_.number(qty)}" for name, qty in draft.targets]
     lines.append(_("Open letter: {value}", value=escape(draft.description[:300])))
-    if draft.attachment_kind:
+    if draft.attachment:
         lines.append(_("With the letter attached."))
     buttons = [[InlineKeyboardButton(_("✅ Open the campaign"), callback_data="cmp:create"),
                 InlineKeyboardButton(_("✖ Cancel"), callback_data="cmp:cancel")]]
@@ -545,6 +565,7 @@ TEXT_STEPS = {
     (FLOW, "items"): items_typed,
     **{(EDIT_FLOW, field): edit_typed for field in EDITS},
 }
+ALBUMS = {FLOW: album_item}
 
 
 def handlers() -> list:

@@ -9,7 +9,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlmodel import Session
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
 from telegram.ext import CallbackQueryHandler, ContextTypes
 
 from bot.config import Config
@@ -23,6 +23,7 @@ from models.amounts import (
     likely_meant,
     parse_amount,
 )
+from models.broadcasts import SEND
 from models.dates import InputProblem, Lean, parse_day, parse_moment
 from models.dialogs import get_dialog, save_dialog
 from models.numbers import whole
@@ -162,4 +163,31 @@ async def read_count(update: Update, person: Me, text: str, maximum: int = 10**6
         return count
     await reply(update, person._("“{text}” is not a whole number. Type it like 1 or 7.",
                                  text=escape(text[:50])))
+    return None
+
+
+TOO_BIG = N_("That file is {size} MB; a broadcast or a campaign letter carries up to {n} MB, "
+             "since everyone who receives it downloads it. Send a shorter or smaller one.")
+ALBUM_REFUSED = N_("This one could not join the album: an album holds up to 10 photos and "
+                   "videos, or documents only, or audio files only.")
+
+
+async def refuse_big(update: Update, person: Me, size: int, config: Config) -> bool:
+    """True (and the person told why) when a file is over `broadcasts.max_file_mb`."""
+    if size <= config.broadcast_max_file:
+        return False
+    await reply(update, person._(TOO_BIG, size=person._.number(round(size / 2 ** 20, 1)),
+                                 n=person._.number(config.broadcast_max_file // 2 ** 20)))
+    return True
+
+
+def sent_media(message: Message) -> tuple[dict[str, str], int] | None:
+    """The media a message carries, as Loa re-sends it ({kind, file_id}), and its size in
+    bytes (0 when Telegram does not say); None for a text. An animation also carries a
+    document: it is found first."""
+    for kind in SEND:
+        found = getattr(message, kind, None)
+        if found:
+            item = found[-1] if kind == "photo" else found
+            return {"kind": kind, "file_id": item.file_id}, item.file_size or 0
     return None

@@ -58,9 +58,12 @@ Document = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me], Awaitable[None]]
 
 def text_router(steps: dict[tuple[str, str], TextStep],
                 leave: tuple[Callable[[str], bool], TextStep],
-                document: Document | None = None) -> MessageHandler:
+                document: Document | None = None,
+                albums: dict[str, TextStep] | None = None) -> MessageHandler:
     """Typed text to the person's step; `leave` = (is it a word that leaves, how to leave);
-    a file sent when no step waits for one goes to `document` (a bank statement)."""
+    a file sent when no step waits for one goes to `document` (a bank statement). The items
+    of an album come one update each: the later ones of the album a flow gathers (its
+    dialog's "album") go to that flow's `albums` handler, whatever step it is at."""
     is_leave_word, leave_flow = leave
 
     async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -73,6 +76,10 @@ def text_router(steps: dict[tuple[str, str], TextStep],
             await leave_flow(update, context, person, message.text)
             return
         dialog = person.dialog
+        if dialog and message.media_group_id and (albums or {}).get(dialog.flow) and \
+                dialog.data.get("album") == message.media_group_id:
+            await albums[dialog.flow](update, context, person, message.caption or "")
+            return
         step = steps.get((dialog.flow, dialog.step)) if dialog else None
         if step is None and message.document and document is not None:
             await document(update, context, person)
@@ -83,7 +90,8 @@ def text_router(steps: dict[tuple[str, str], TextStep],
             return
         await step(update, context, person, (message.text or message.caption or "")[:MAX_TEXT])
 
-    accepted = (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL | filters.PHOTO
+    accepted = (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL | filters.PHOTO | \
+        filters.VIDEO | filters.ANIMATION | filters.AUDIO | filters.VOICE | filters.VIDEO_NOTE
     return MessageHandler(accepted, route)
 
 

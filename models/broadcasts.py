@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 
-from sqlalchemy import Column, Text, insert, literal, update
+from sqlalchemy import JSON, Column, Text, insert, literal, update
 from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
 from models.areas import Area, get_area
@@ -24,6 +24,12 @@ from models.users import AccessDenied, Actor, Role, User
 
 AUDIENCE_ROLES = (Role.CITIZEN, Role.VILLAGE_HEAD, Role.OFFICER)
 HEADER_END = "\n\n"  # between the sender's line and the message
+# What an officer may send to broadcast, and the Bot API method that re-sends each by file id.
+SEND = {"photo": "sendPhoto", "video": "sendVideo", "animation": "sendAnimation",
+        "document": "sendDocument", "audio": "sendAudio", "voice": "sendVoice",
+        "video_note": "sendVideoNote"}
+CAPTIONLESS = frozenset({"video_note"})  # Telegram takes no caption on these
+ALBUM_MAX = 10
 
 
 class NobodyToReach(Exception):
@@ -44,6 +50,19 @@ def with_sender(sender_html: str, body_html: str) -> str:
     """The broadcast as recipients get it: the sender's line in bold, then the message."""
     head = f"<b>{sender_html}</b>"
     return head + HEADER_END + body_html if body_html else head
+
+
+def album_takes(media: list[dict[str, str]], kind: str) -> bool:
+    """Whether an album can take one more item of this kind, as Telegram's do: up to ten,
+    photos and videos mixed, documents only with documents, audio only with audio."""
+    kinds = {m["kind"] for m in media} | {kind}
+    return len(media) < ALBUM_MAX and (kinds <= {"photo", "video"} or (
+        len(kinds) == 1 and kind in ("document", "audio")))
+
+
+def sender_of(text_html: str) -> str:
+    """The sender's line of a broadcast as sent (the line a message after an album repeats)."""
+    return text_html.split(HEADER_END, 1)[0]
 
 
 def first_words(text_html: str, words: int = 8) -> str:
@@ -71,8 +90,8 @@ class Broadcast(SQLModel, table=True):
     roles: str = Field(max_length=64)  # comma-separated Role values
     language: str | None = Field(default=None, max_length=16)
     text: str = Field(default="", sa_column=Column(Text, nullable=False))  # HTML, escaped
-    media_kind: str | None = Field(default=None, max_length=16)  # "photo" | "document"
-    media_file_id: str | None = Field(default=None, max_length=200)
+    # [{"kind": "voice", "file_id": "..."}, ...]: one item, or an album (bot/messages.py)
+    media: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     campaign_id: int | None = Field(default=None, foreign_key="campaign.id",
                                     ondelete="SET NULL")
     link_url: str | None = Field(default=None, max_length=500)
@@ -95,8 +114,7 @@ class BroadcastDraft:
     roles: list[str]
     text: str
     language: str | None = None
-    media_kind: str | None = None
-    media_file_id: str | None = None
+    media: list[dict[str, str]] | None = None
     campaign_id: int | None = None
     link_url: str | None = None
     link_label: str | None = None
@@ -151,8 +169,8 @@ def create_broadcast(session: Session, actor: Actor, draft: BroadcastDraft,
     if not roles and not draft.chats:
         raise ValueError("no roles to reach")
     broadcast = Broadcast(created_by=actor.id, area_id=area.id, roles=",".join(roles),
-                          language=draft.language, text=draft.text, media_kind=draft.media_kind,
-                          media_file_id=draft.media_file_id, campaign_id=draft.campaign_id,
+                          language=draft.language, text=draft.text, media=draft.media or None,
+                          campaign_id=draft.campaign_id,
                           link_url=draft.link_url, link_label=draft.link_label, paid=paid,
                           chats=bool(draft.chats))
     session.add(broadcast)

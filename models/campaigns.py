@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from enum import StrEnum
 
-from sqlalchemy import BigInteger, Column, Text, update
+from sqlalchemy import JSON, BigInteger, Column, Text, update
 from sqlmodel import Field, Session, SQLModel, col, select
 
 from models.areas import Area, fold, get_area, is_within
@@ -38,8 +38,8 @@ class Campaign(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     name: str = Field(max_length=NAME_MAX)
     description: str = Field(default="", sa_column=Column(Text, nullable=False))
-    attachment_file_id: str | None = Field(default=None, max_length=200)
-    attachment_kind: str | None = Field(default=None, max_length=16)  # "document" | "photo"
+    # the letter as the officer sent it: [{"kind": "voice", "file_id": ...}] (bot/messages.py)
+    attachment: list[dict[str, str]] | None = Field(default=None, sa_column=Column(JSON))
     area_id: int = Field(foreign_key="area.id", index=True, ondelete="RESTRICT")
     starts_on: date
     ends_on: date
@@ -73,8 +73,7 @@ class CampaignDraft:
     area_id: int
     money_target: int
     targets: list[tuple[str, int]] = field(default_factory=list)
-    attachment_file_id: str | None = None
-    attachment_kind: str | None = None
+    attachment: list[dict[str, str]] | None = None
 
 
 def parse_targets(text: str) -> list[tuple[str, int]]:
@@ -113,7 +112,7 @@ def create_campaign(session: Session, actor: Actor, draft: CampaignDraft) -> Cam
     _may_run(actor, area)
     campaign = Campaign(
         name=draft.name[:NAME_MAX], description=draft.description[:DESCRIPTION_MAX],
-        attachment_file_id=draft.attachment_file_id, attachment_kind=draft.attachment_kind,
+        attachment=draft.attachment or None,
         area_id=area.id, starts_on=draft.starts_on, ends_on=draft.ends_on,
         money_target=draft.money_target, ref_prefix=_prefix(session, area, draft.starts_on.year),
         created_by=actor.id)

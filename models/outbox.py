@@ -50,6 +50,7 @@ class Delivery(SQLModel, table=True):
     priority: int = 0
     status: str = Field(default=DeliveryStatus.PENDING, max_length=16)
     attempts: int = 0
+    part: int = 0  # calls of a several-call message already sent (a crash resumes after them)
     not_before: datetime = Field(default_factory=utcnow)
     claim: str | None = Field(default=None, max_length=32, index=True)
     lease_id: int | None = Field(default=None, index=True)  # the dispatcher holding the claim
@@ -102,6 +103,16 @@ def claim(session: Session, now: datetime, limit: int,
                             lease_id=lease_id))
     return list(session.exec(select(Delivery).where(Delivery.claim == token)
                              .order_by(col(Delivery.priority).desc(), Delivery.id)))
+
+
+def advance(session: Session, delivery_id: int, claim: str | None, part: int) -> bool:
+    """The first `part` calls of a claimed delivery went out: a retry or a crash resumes after
+    them. False when the claim is no longer held."""
+    held = update(Delivery).where(col(Delivery.id) == delivery_id,
+                                  Delivery.status == DeliveryStatus.SENDING)
+    if claim is not None:
+        held = held.where(Delivery.claim == claim)
+    return session.execute(held.values(part=part)).rowcount == 1
 
 
 def finish(session: Session, delivery_id: int, status: DeliveryStatus, now: datetime,

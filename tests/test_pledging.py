@@ -361,7 +361,7 @@ async def test_officer_opens_a_campaign_in_chat_with_the_letter_attached(loa):
     opened = await loa.tap(340, "✅ Open the campaign")
     assert "Pledge references will look like TT23-0001" in opened.plain
     campaign = loa.db.call(lambda s: s.exec(select(Campaign)).one())
-    assert (campaign.attachment_kind, campaign.money_target) == ("document", 500_000_000)
+    assert (campaign.attachment[0]["kind"], campaign.money_target) == ("document", 500_000_000)
     await loa.onboard(341, lang="en")
     letter = await loa.send(341, "/campaigns")
     assert letter.method == "sendDocument" and letter.content["document"]["file_name"] == \
