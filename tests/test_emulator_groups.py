@@ -323,6 +323,29 @@ async def test_album_from_a_user_arrives_as_one_update_per_photo(emu: Emulator, 
 
 
 @pytest.mark.asyncio
+async def test_albums_from_a_user_mix_as_telegram_clients_do(emu: Emulator, bot: Bot) -> None:
+    emu.send_album(ALICE, [JPEG, b"\x00video"], "họp", kinds=["photo", "video"])
+    emu.send_album(BOB, [b"%PDF 1", b"%PDF 2"], kinds=["document", "document"])
+    photo, video, first, second = (u.message for u in await updates(bot))
+    assert photo.media_group_id == video.media_group_id != first.media_group_id
+    assert (photo.caption, video.caption, video.video.mime_type) == ("họp", None, "video/mp4")
+    assert first.document.file_name == "file1.pdf" and second.media_group_id
+    for kinds in (["photo", "document"], ["audio", "video"], ["voice", "voice"]):
+        with pytest.raises(ValueError, match="do not make one album"):
+            emu.send_album(ALICE, [b"a", b"b"], kinds=kinds)
+
+
+@pytest.mark.asyncio
+async def test_a_video_note_takes_no_caption(emu: Emulator, bot: Bot) -> None:
+    note = emu.send_video_note(ALICE, b"\x00 round")
+    async with httpx.AsyncClient(base_url=emu.api_url) as client:  # PTB has no such parameter
+        body = {"chat_id": BOB, "video_note": note["video_note"]["file_id"], "caption": "x"}
+        sent = (await client.post(f"/bot{TOKEN}/sendVideoNote", json=body)).json()
+    assert sent["ok"] and "caption" not in sent["result"]
+    assert (emu.last(BOB).kind, emu.last(BOB).plain) == ("video_note", None)
+
+
+@pytest.mark.asyncio
 async def test_voice_round_trip_in_private_and_group(emu: Emulator, bot: Bot) -> None:
     emu.add_group(SUPER, "Thôn 3")
     incoming = emu.send_voice(ALICE, b"OggS announcement", caption="Thông báo", duration=12)

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from .server import Method
 
 ALBUM_KINDS = ("photo", "video", "document", "audio")  # what sendMediaGroup takes
+CAPTIONLESS = ("video_note", "sticker")  # their send methods have no caption parameter
 MAX_ALBUM = 10
 MAX_COPIES = 100
 
@@ -152,7 +153,8 @@ class SendingMixin:
     def _media_sender(self, method: str, kind: str) -> Callable[..., JSON]:
         def send(p: JSON, files: dict[str, Upload], chat: Chat) -> JSON:
             stored = self._resolve_file(kind, p.get(kind), files, kind, p.get("duration"))
-            caption = self._caption_fields(p)  # validate before recording anything
+            # validate before recording anything; a method without a caption ignores one
+            caption = {} if kind in CAPTIONLESS else self._caption_fields(p)
             markup = check_markup(p)
             rec = self._record(
                 method,

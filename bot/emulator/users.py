@@ -230,28 +230,39 @@ class UsersMixin:
         photos: list[bytes],
         caption: str | None = None,
         *,
+        kinds: list[str] | None = None,
         caption_entities: list[JSON] | None = None,
         chat_id: int | None = None,
     ) -> list[JSON]:
-        """A photo album: 2-10 messages sharing a media_group_id, each its own update.
+        """An album: 2-10 messages sharing a media_group_id, each its own update.
 
-        Telegram's clients put the album's caption on its first photo.
+        Photos unless `kinds` names each item's kind: photos and videos mix, documents and
+        audio files only go with their own kind, as in Telegram's clients. The clients put
+        the album's caption on its first item.
         """
-        if not 2 <= len(photos) <= 10:
-            raise ValueError("an album holds 2 to 10 photos")
+        kinds = kinds or ["photo"] * len(photos)
+        if not 2 <= len(photos) <= 10 or len(kinds) != len(photos):
+            raise ValueError("an album holds 2 to 10 items, one kind each")
+        mixed = set(kinds)
+        if not (mixed <= {"photo", "video"} or mixed in ({"document"}, {"audio"})):
+            raise ValueError(f"these kinds do not make one album: {sorted(mixed)}")
         group = {"media_group_id": str(10**17 + next(self._counter))}
         sent = []
-        for i, data in enumerate(photos):
+        for i, (kind, data) in enumerate(zip(kinds, photos, strict=True)):
             first = i == 0
+            named = {"photo": (None, "image/jpeg"), "video": ("video.mp4", "video/mp4"),
+                     "audio": ("audio.mp3", "audio/mpeg"),
+                     "document": (f"file{i + 1}.pdf", "application/pdf")}[kind]
             sent.append(
                 self._send_file(
                     user_id,
-                    "photo",
+                    kind,
                     data,
                     caption if first else None,
                     caption_entities if first else None,
                     chat_id,
-                    mime_type="image/jpeg",
+                    file_name=named[0],
+                    mime_type=named[1],
                     extra=group,
                 )
             )
