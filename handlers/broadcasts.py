@@ -140,7 +140,7 @@ def _gather(session: Session, user_id: int, item: dict[str, str], caption: str) 
     if not album_takes(media, item["kind"]):
         return None
     text = dialog.data.get("text") or caption
-    save_dialog(session, user_id, FLOW, dialog.step, media=[*media, item], text=text or None)
+    save_dialog(session, user_id, FLOW, dialog.step, media=[*media, item], text=text)
     return dialog.step
 
 
