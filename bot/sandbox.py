@@ -30,6 +30,7 @@ from bot.http import HttpServer
 from bot.logs import setup_logging
 from bot.migrate import upgrade
 from models.areas import by_code, import_areas, parse_csv
+from models.broadcasts import SEND as MEDIA
 from models.campaigns import CampaignDraft, create_campaign
 from models.chats import record_membership
 from models.households import import_households, parse_households_csv
@@ -70,6 +71,7 @@ HELP = """Type to talk to Loa as the current persona. Commands:
   :as NAME      switch persona: {names}
   :contact      share this persona's phone number
   :file PATH    send a document
+  :voice PATH   send a recording as a voice message (to broadcast it, say)
   :who          list the personas
   :quit         leave (also Ctrl-D)
 Start with /start."""
@@ -173,10 +175,11 @@ class Terminal:
         who = f"{self.persona.name} ({self.key()})"
         self.say(f"── Loa → {who}{' (edited)' if rec.is_edit else ''} " + "─" * 20)
         self.say(rec.plain if rec.plain is not None else f"[{rec.method}]")
-        if rec.photo:
-            self.say("   [photo]")
         if rec.document:
             self.say(f"   [document: {rec.content.get('document', {}).get('file_name', '')}]")
+        elif rec.kind in MEDIA:  # a voice message, a video... of a broadcast, as sent
+            album = " in an album" if rec.media_group_id else ""
+            self.say(f"   [{rec.kind.replace('_', ' ')}{album}]")
         self.inline = rec if rec.inline_keyboard else None
         inline, keyboard = self._inline_labels(), self._keyboard_labels()
         if inline:
@@ -210,15 +213,18 @@ class Terminal:
         if command == "contact":
             self.emu.send_contact(self.persona.id, self._phone())
             return "sent"
-        if command == "file" and Path(arg).expanduser().is_file():
+        if command in ("file", "voice") and Path(arg).expanduser().is_file():
             path = Path(arg).expanduser()
-            self.emu.send_document(self.persona.id, path.name, path.read_bytes())
+            if command == "voice":
+                self.emu.send_voice(self.persona.id, path.read_bytes())
+            else:
+                self.emu.send_document(self.persona.id, path.name, path.read_bytes())
             return "sent"
         if command == "as" and arg in PERSONAS:
             self.switch(PERSONAS[arg])
         elif command == "who":
             self.who()
-        elif command == "file":
+        elif command in ("file", "voice"):
             self.say(f"no such file: {arg}")
         else:
             self.say(HELP.format(names=", ".join(PERSONAS)))

@@ -583,6 +583,16 @@ def failed_csv(rows: list[tuple[int, str, str, str]]) -> bytes:
 
 
 LIST_PAGE = 10
+MEDIA_MARKS = {"photo": "🖼", "video": "🎬", "animation": "🎞", "document": "📄", "audio": "🎵",
+               "voice": "🎤", "video_note": "⏺"}
+
+
+def media_mark(media: list[dict[str, str]] | None) -> str:
+    """What a broadcast carried besides its text, in the list: "🎤 ", "🖼×3 "."""
+    if not media:
+        return ""
+    count = f"×{len(media)}" if len(media) > 1 else ""
+    return MEDIA_MARKS.get(media[0]["kind"], "📎") + count + " "
 
 
 def _recent(session: Session, actor: Actor,
@@ -613,7 +623,7 @@ async def broadcasts_command(update: Update, context: ContextTypes.DEFAULT_TYPE,
                  f" · {escape(where)} · {status}"]
         if broadcast.recipients:
             block.append("   " + progress_text(_, broadcast, counts, 0, False).split("\n")[1])
-        block.append(f"   “{escape(first_words(broadcast.text))}”")
+        block.append(f"   {media_mark(broadcast.media)}“{escape(first_words(broadcast.text))}”")
         lines.append("\n".join(block))
         if broadcast.status in (BroadcastStatus.SCHEDULED, BroadcastStatus.RUNNING):
             buttons.append([(_("✖ Cancel #{id}", id=broadcast.id), f"bc:x:{broadcast.id}")])

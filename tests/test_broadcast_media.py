@@ -79,6 +79,12 @@ async def test_a_recording_goes_out_as_it_was_sent_with_its_caption(loa, kind):
     assert seen(got[LAN]) == seen(got[ALEX]) == seen(shown)  # the preview is what they get
     if kind == "voice":
         assert got[LAN][0].content["voice"]["duration"] == 1
+        await eventually(lambda: loa.db.call(lambda s: s.exec(select(Broadcast)).one().status)
+                         == "done")
+        loa.emu.send_text(OFFICER, "/broadcasts")
+        listing = await loa.emu.wait_for(lambda m: m.chat_id == OFFICER and "Recent broadcasts"
+                                         in (m.plain or ""), timeout=10)
+        assert "🎤 “Họp dân tối nay lúc 19 giờ”" in listing.plain
 
 
 async def test_a_video_note_comes_after_the_senders_line(loa):
