@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 from sqlmodel import select
 from telegram.ext import ExtBot
 
+from bot import delivery
 from bot.app import build_application, serving
 from bot.delivery import Dispatcher, recent_rate
 from bot.emulator import Emulator
@@ -29,7 +30,7 @@ from models.outbox import (
     take_lease,
 )
 from tests.conftest import ROOT, TOKEN, loa_config
-from tests.test_broadcasts import people, received, start_broadcast
+from tests.test_broadcasts import people, received, start_broadcast, stop_dispatcher
 
 
 def statuses(db) -> Counter:
@@ -242,3 +243,24 @@ def test_the_chat_pace_map_stays_bounded(monkeypatch):
                 await asyncio.sleep(0.01)
     asyncio.run(many())
     assert len(limiter._chat_next) <= 101
+
+
+async def test_a_stop_during_a_slow_write_leaves_no_sent_delivery_pending(areas_db, db_url,
+                                                                          monkeypatch):
+    """stop() cancels the outcome writer mid-write: what it was writing is written by the stop
+    before the lease's claims go back to pending, so nothing sent goes out again."""
+    record = delivery._record
+
+    def slow(session, outcomes, now):  # a database that takes its time
+        time.sleep(0.5)
+        record(session, outcomes, now)
+    monkeypatch.setattr(delivery, "_record", slow)
+    async with Emulator(token=TOKEN) as emu:
+        config = loa_config(emu.api_url, db_url)
+        ids = people(areas_db, emu, 600, 3)
+        start_broadcast(areas_db, area="28042-A1")
+        bot, dispatcher = await run_dispatcher(emu, areas_db, config, Limiter(100))
+        await emu.wait_until(lambda: sum(received(emu, ids).values()) == 3, 10)
+        await asyncio.sleep(0.2)  # the writer has taken the outcomes and is writing
+        await stop_dispatcher(bot, dispatcher)
+    assert statuses(areas_db) == Counter({"sent": 3})
