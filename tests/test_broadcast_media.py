@@ -8,7 +8,10 @@ from sqlalchemy import update
 from sqlmodel import select
 
 from bot.emulator import Emulator
+from bot.i18n import Translator
+from bot.messages import broadcast_requests
 from bot.ratelimit import Limiter
+from bot.wire import Wire
 from models.base import utcnow
 from models.broadcasts import Broadcast, start_due
 from models.campaigns import Campaign
@@ -218,3 +221,33 @@ async def test_an_album_takes_a_slot_for_each_of_its_items():
     await limiter.acquire(1, True, 5)
     await limiter.acquire(2, True)
     assert time.monotonic() - started >= 5 / 20 - 0.02
+
+
+async def test_the_requests_are_the_same_for_a_group_and_telegram_takes_them_there():
+    """The builder only sets chat_id: a group gets the voice and the album as a person would."""
+    group = -1004002
+    async with Emulator(token=TOKEN) as emu:
+        emu.add_user(OFFICER, "Tím")
+        emu.add_group(group, "Thôn 3")
+        voice = emu.send_voice(OFFICER, b"OggS Ede")["voice"]["file_id"]
+        album = emu.send_album(OFFICER, [JPEG, JPEG + b"2"])
+        photos = [m["photo"][-1]["file_id"] for m in album]
+        _ = Translator("vi", "Asia/Ho_Chi_Minh")
+        wire = Wire(emu.api_url, TOKEN, Limiter(100))
+        await wire.open()
+        try:
+            for media, kinds in (([{"kind": "voice", "file_id": voice}], ["voice"]),
+                                 ([{"kind": "photo", "file_id": f} for f in photos],
+                                  ["photo", "photo", "text"])):
+                broadcast = Broadcast(area_id=1, roles="citizen", text=SENDER, media=media,
+                                      link_url="https://mttq.example.vn", link_label="Thư ngỏ")
+                calls = broadcast_requests(broadcast, _, group)
+                assert calls == [(m, {**p, "chat_id": group})
+                                 for m, p in broadcast_requests(broadcast, _, OFFICER)]
+                before = len(emu.messages(group))
+                for method, params in calls:
+                    await wire.call(method, params, bulk=False)
+                assert [m.kind for m in emu.messages(group)[before:]] == kinds
+        finally:
+            await wire.close()
+    assert emu.messages(group)[-1].buttons() == [["Thư ngỏ"]]
