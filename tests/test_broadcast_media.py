@@ -19,6 +19,7 @@ from models.outbox import Delivery
 from models.users import Role, grant
 from tests.conftest import TOKEN, loa_config
 from tests.test_broadcasts import people, run_dispatcher, start_broadcast, stop_dispatcher
+from tests.test_groups import linked
 from tests.test_pledging import eventually, open_campaign
 
 OFFICER, LAN, ALEX = 401, 402, 403
@@ -251,3 +252,21 @@ async def test_the_requests_are_the_same_for_a_group_and_telegram_takes_them_the
         finally:
             await wire.close()
     assert emu.messages(group)[-1].buttons() == [["Thư ngỏ"]]
+
+
+async def test_a_voice_broadcast_reaches_a_linked_group_as_voice(loa):
+    group = -1004002
+    await ready(loa)
+    loa.emu.add_group(group, "Thôn 3")
+    linked(loa.db, group, "Thôn 3", "28042-A1", language="en")
+    sent = loa.emu.send_voice(OFFICER, b"OggS Bahnar", caption="Họp thôn")
+    await loa.next(OFFICER)                                          # the area picker
+    await loa.tap(OFFICER, "✅ All of Tân Thành (xã)")
+    await loa.tap(OFFICER, "☐ 👥 its 1 group or channel")
+    await loa.tap(OFFICER, "Next ➡")
+    await loa.tap(OFFICER, "All languages")
+    shown, _decide = await shown_preview(loa, await loa.tap(OFFICER, "No button"))
+    await loa.tap(OFFICER, "📤 Send now")
+    got = await loa.next(group)
+    assert seen([got]) == seen(shown) == [("sendVoice", "voice", sent["voice"]["file_id"],
+                                           f"{SENDER}\n\nHọp thôn", [], False)]
