@@ -18,7 +18,7 @@ import logging
 import time
 from collections import deque
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlmodel import Session, col, select
 from telegram import Bot
@@ -35,9 +35,9 @@ from telegram.error import (
 from bot import metrics
 from bot.config import Config
 from bot.db import Database
-from bot.i18n import Translator
+from bot.i18n import FALLBACK, Translator
 from bot.messages import broadcast_requests
-from bot.ratelimit import Limiter
+from bot.ratelimit import Limiter, messages
 from bot.wire import Wire
 from models.base import utcnow
 from models.broadcasts import (
@@ -111,7 +111,8 @@ class Job:
 
 def _claim(session: Session, now: datetime, limit: int, lease_id: int | None,
            group_interval: float) -> list[Job]:
-    deliveries = paced(session, claim(session, now, limit, lease_id), now, group_interval)
+    claimed = claim(session, now, limit, lease_id)
+    deliveries = paced(session, claimed, now, group_interval, _sizes(session, claimed))
     people = {uid: (lang, unreachable) for uid, lang, unreachable in session.exec(
         select(User.id, User.language, User.unreachable_at)
         .where(col(User.id).in_({d.chat_id for d in deliveries})))}
@@ -125,6 +126,18 @@ def _claim(session: Session, now: datetime, limit: int, lease_id: int | None,
         gone = d.broadcast_id is not None and (d.chat_id not in people or unreachable)
         jobs.append(Job(d, lang, bool(gone), d.broadcast_id in stopped))
     return jobs
+
+
+def _sizes(session: Session, deliveries: list[Delivery]) -> dict[int, int]:
+    """How many messages each broadcast bound for a group sends (an album counts each item,
+    a video note its text too): the group's pace takes that many slots."""
+    ids = {d.broadcast_id for d in deliveries if d.chat_id < 0 and d.broadcast_id}
+    if not ids:
+        return {}
+    any_reader = Translator(FALLBACK, UTC)  # the count is the same in every language
+    return {b.id: sum(messages(method, params)
+                      for method, params in broadcast_requests(b, any_reader, 0))
+            for b in session.exec(select(Broadcast).where(col(Broadcast.id).in_(ids)))}
 
 
 def _record(session: Session, outcomes: list[Outcome], now: datetime) -> None:

@@ -10,6 +10,7 @@ claimed with one conditional UPDATE, so several worker processes share the pace.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 
 from sqlalchemy import BigInteger, Column, update
@@ -218,25 +219,28 @@ def reserve(session: Session, chat_id: int, now: datetime, interval: float,
     return session.exec(select(Chat.next_send_at).where(col(Chat.id) == chat_id)).first()
 
 
-def paced(session: Session, deliveries: list[Delivery], now: datetime,
-          interval: float) -> list[Delivery]:
+def paced(session: Session, deliveries: list[Delivery], now: datetime, interval: float,
+          sizes: Mapping[int, int] | None = None) -> list[Delivery]:
     """Of claimed deliveries, those that may go now; each other one to a group goes back to
-    the queue for its group's next free slots, in order."""
+    the queue for its group's next free slots, in order. `sizes`: how many messages a
+    broadcast's delivery sends (an album of N: N slots), by broadcast id; else one."""
     ready, later = [], {}
     for d in deliveries:
         if d.chat_id >= 0:
             ready.append(d)
             continue
+        count = (sizes or {}).get(d.broadcast_id, 1)
+        slots = timedelta(seconds=interval * count)
         if d.chat_id not in later:
-            free = reserve(session, d.chat_id, now, interval)
+            free = reserve(session, d.chat_id, now, interval, count)
             if free is None:
                 ready.append(d)
-                later[d.chat_id] = now + timedelta(seconds=interval)
+                later[d.chat_id] = now + slots
                 continue
             later[d.chat_id] = free
         session.execute(update(Delivery).where(col(Delivery.id) == d.id,
                                                Delivery.claim == d.claim)
                         .values(status=DeliveryStatus.PENDING, claim=None, lease_id=None,
                                 not_before=later[d.chat_id]))
-        later[d.chat_id] += timedelta(seconds=interval)
+        later[d.chat_id] += slots
     return ready

@@ -17,11 +17,18 @@ from sqlmodel import select
 from telegram.ext import ExtBot
 
 from bot.app import build_application, serving
-from bot.delivery import Dispatcher
+from bot.delivery import Dispatcher, _claim
 from bot.emulator import Emulator
 from bot.ratelimit import Limiter
 from models.areas import by_code
-from models.broadcasts import Broadcast, BroadcastDraft, create_broadcast, problems, schedule
+from models.broadcasts import (
+    Broadcast,
+    BroadcastDraft,
+    create_broadcast,
+    problems,
+    schedule,
+    start_due,
+)
 from models.chats import Chat, record_membership, reserve
 from models.outbox import Delivery, enqueue
 from models.users import Role, User, actor_for, get_user, grant
@@ -63,12 +70,13 @@ def linked(db, chat_id: int, title: str, area: str, language: str = "vi",
     db.call(make)
 
 
-def group_broadcast(db, area: str = TAN_THANH, text: str = "Họp thôn", roles=()) -> int:
+def group_broadcast(db, area: str = TAN_THANH, text: str = "Họp thôn", roles=(),
+                    media: list[dict[str, str]] | None = None) -> int:
     """An admin's broadcast to the area's groups (and people of `roles`), starting now."""
     def make(s):
         admin = actor_for(s, get_user(s, ADMIN), frozenset({ADMIN}))
         b = create_broadcast(s, admin, BroadcastDraft(by_code(s, area).id, list(roles), text,
-                                                      chats=True))
+                                                      media=media, chats=True))
         schedule(s, admin, b.id, datetime.now(UTC) - timedelta(seconds=1))
         return b.id
     if db.call(get_user, ADMIN) is None:
@@ -278,6 +286,21 @@ def test_a_group_slot_is_taken_once_whoever_asks(areas_db) -> None:
     assert later == now + timedelta(seconds=9)
     assert areas_db.call(reserve, SUPER, later, 3.0) is None
     assert areas_db.call(reserve, -999, now, 3.0) is None  # a chat Loa does not know
+
+
+def test_an_album_to_a_group_takes_a_slot_for_each_of_its_messages(areas_db) -> None:
+    """The engine's claim paces a group by messages, not deliveries: an album of three
+    photos (and its buttons' message, none here) holds the group for three slots."""
+    linked(areas_db, SUPER, "Thôn 3", TAN_THANH)
+    photos = [{"kind": "photo", "file_id": f"P{n}"} for n in range(3)]
+    album, text = group_broadcast(areas_db, media=photos), group_broadcast(areas_db)
+    now = datetime.now(UTC)
+    areas_db.call(start_due, now)
+    jobs = areas_db.call(lambda s: _claim(s, now, 10, None, 3.0))
+    assert [job.delivery.broadcast_id for job in jobs] == [album]
+    waiting = areas_db.call(lambda s: s.exec(select(Delivery).where(
+        Delivery.broadcast_id == text)).one())
+    assert waiting.not_before == now + timedelta(seconds=9)
 
 
 async def test_two_workers_share_a_groups_pace(areas_db, db_url) -> None:
