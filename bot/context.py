@@ -13,7 +13,7 @@ from datetime import date, datetime
 from html import escape
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session
+from sqlmodel import Session, select
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
@@ -27,8 +27,8 @@ if TYPE_CHECKING:
     from bot.reminders import Reminders
 from bot.i18n import Translator, guess_language
 from models.broadcasts import mark_reachable
-from models.dialogs import Dialog, get_dialog
-from models.users import Actor, Role, User, actor_for, get_user
+from models.dialogs import Dialog
+from models.users import Actor, Role, User, actor_for
 
 __all__ = ["PREFACE", "Me", "Services", "escape", "guessed", "local_today", "me", "officer",
            "presser", "reply", "services", "translator"]
@@ -76,13 +76,15 @@ def translator(config: Config, lang: str | None) -> Translator:
 
 def _load(session: Session, user_id: int,
           admins: frozenset[int]) -> tuple[Actor, Dialog | None] | None:
-    user = get_user(session, user_id)
-    if user is None:
+    found = session.execute(select(User, Dialog).join(Dialog, isouter=True)
+                            .where(User.id == user_id)).first()
+    if found is None:
         return None
+    user, dialog = found
     if user.unreachable_at is not None:  # they write again: they unblocked the bot
         mark_reachable(session, user_id)
         user.unreachable_at = None
-    return actor_for(session, user, admins), get_dialog(session, user_id)
+    return actor_for(session, user, admins), dialog
 
 
 def guessed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:

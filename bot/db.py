@@ -13,7 +13,9 @@ read-check-writes can never interleave (readers in WAL mode are not blocked by i
 While an update from the inbox is being handled (`HANDLING`, set by bot/inbox.py), the first
 transaction of its handler that writes anything also stamps the update, in that same
 transaction: an update whose effect is committed is never applied a second time, whatever
-crash comes between (models/inbox.py).
+crash comes between (models/inbox.py). The same `Handling` carries the person's own rows (their
+user and their conversation) from one transaction of the update to the next, so a handler's
+several steps read them once (`Handling.known`).
 """
 
 from __future__ import annotations
@@ -23,7 +25,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -31,9 +33,12 @@ from sqlalchemy import Engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import ORMExecuteState
+from sqlalchemy.orm.util import identity_key
 from sqlmodel import Session, create_engine
 
 from models import inbox
+from models.dialogs import Dialog
+from models.users import User
 
 T = TypeVar("T")
 IDLE_PING = 10.0  # seconds: a pooled connection idle longer is tested before use
@@ -53,6 +58,28 @@ class Handling:
     stamped: bool = False
     error: BaseException | None = None
     last_try: bool = True
+    person: int | None = None
+    #: The person's own rows (PERSONAL) as the last committed transaction of this update left
+    #: them. Each later transaction starts with them in its session, so `session.get` of them
+    #: reads nothing: a person's updates are handled one at a time, and nobody else writes
+    #: these rows meanwhile. A locking read (FOR UPDATE) still goes to the database.
+    known: list[Any] = field(default_factory=list)
+
+    def seed(self, session: Session) -> list[Any]:
+        """Copies of the known rows in `session` (the committed originals stay as they were);
+        the caller holds them: a session only keeps weak references to unchanged rows."""
+        return [session.merge(row, load=False) for row in self.known]
+
+    def keep(self, session: Session) -> list[Any]:
+        """The person's rows in this session, to be `known` once it commits (a row deleted
+        and flushed has left the session, so it is read again if asked for)."""
+        if self.person is None:
+            return []
+        rows = (session.identity_map.get(identity_key(cls, self.person)) for cls in PERSONAL)
+        return [row for row in rows if row is not None]
+
+
+PERSONAL = (User, Dialog)  # keyed by the person's Telegram id
 
 
 HANDLING: ContextVar[Handling | None] = ContextVar("loa_handling", default=None)
@@ -71,6 +98,8 @@ def _flushed(session: Session, _context: Any) -> None:
 def _executed(state: ORMExecuteState) -> None:
     if state.is_insert or state.is_update or state.is_delete:
         state.session.info["wrote"] = True
+    elif state.is_select and state.statement._for_update_arg is not None:
+        state.update_execution_options(populate_existing=True)  # a locking read: as it is now
 
 
 def make_engine(url: str) -> Engine:
@@ -157,15 +186,20 @@ class Database:
 
     def _call(self, handling: Handling | None, fn: Callable[..., T], *args: Any,
               **kwargs: Any) -> T:
+        if handling is None:
+            with self.session() as session:
+                return fn(session, *args, **kwargs)
         with self.session() as session:
+            seeded = handling.seed(session)  # noqa: F841 (held for the session's length)
             result = fn(session, *args, **kwargs)
-            if handling is not None and not handling.stamped:
-                session.flush()
-                if session.info.get("wrote"):
-                    if not inbox.stamp(session, handling.update_id, handling.token):
-                        raise AlreadyHandled(handling.update_id)  # rolls this one back
-                    handling.stamped = True
-            return result
+            session.flush()
+            stamping = not handling.stamped and session.info.get("wrote")
+            if stamping and not inbox.stamp(session, handling.update_id, handling.token):
+                raise AlreadyHandled(handling.update_id)  # rolls this one back
+            kept = handling.keep(session)
+        handling.known = kept  # committed
+        handling.stamped = handling.stamped or bool(stamping)
+        return result
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         handling = HANDLING.get()

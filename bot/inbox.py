@@ -202,7 +202,7 @@ class Inbox:
             self._settle(row, "duplicate")
             return
         handling = Handling(row.id, row.claim, asyncio.current_task(),
-                            last_try=row.tries >= inbox.MAX_TRIES)
+                            last_try=row.tries >= inbox.MAX_TRIES, person=row.person)
         token = HANDLING.set(handling)
         started = time.monotonic()
         try:
