@@ -170,10 +170,10 @@ def claim(session: Session, now: datetime, limit: int, worker: str, token: str,
 def stamp(session: Session, update_id: int, token: str) -> bool:
     """In a handler's write transaction: True if this claim may write (the first to write for
     this update, or the same claim again); False when an earlier handling already did."""
-    return session.execute(
-        update(InboxUpdate).where(InboxUpdate.id == update_id,
-                                  (col(InboxUpdate.stamp).is_(None)) |
-                                  (InboxUpdate.stamp == token))
+    table = InboxUpdate.__table__  # a Core statement: the ORM's bulk update adds nothing here
+    return session.connection().execute(
+        table.update().where(table.c.id == update_id,
+                             table.c.stamp.is_(None) | (table.c.stamp == token))
         .values(stamp=token)).rowcount == 1
 
 
