@@ -13,22 +13,22 @@ from datetime import date, datetime
 from html import escape
 from typing import TYPE_CHECKING
 
-from sqlmodel import Session, select
+from sqlmodel import Session
 from telegram import InlineKeyboardMarkup, ReplyKeyboardMarkup, ReplyKeyboardRemove, Update
 from telegram.constants import ParseMode
 from telegram.error import BadRequest
 from telegram.ext import ContextTypes
 
 from bot.config import Config
-from bot.db import Database
+from bot.db import Database, current_handling
 from bot.delivery import Dispatcher
 
 if TYPE_CHECKING:
     from bot.reminders import Reminders
 from bot.i18n import Translator, guess_language
 from models.broadcasts import mark_reachable
-from models.dialogs import Dialog
-from models.users import Actor, Role, User, actor_for
+from models.dialogs import Dialog, with_dialogs
+from models.users import SCOPED_ROLES, Actor, Role, User, actor_for, effective_role
 
 __all__ = ["PREFACE", "Me", "Services", "escape", "guessed", "local_today", "me", "officer",
            "presser", "reply", "services", "translator"]
@@ -76,8 +76,7 @@ def translator(config: Config, lang: str | None) -> Translator:
 
 def _load(session: Session, user_id: int,
           admins: frozenset[int]) -> tuple[Actor, Dialog | None] | None:
-    found = session.execute(select(User, Dialog).join(Dialog, isouter=True)
-                            .where(User.id == user_id)).first()
+    found = with_dialogs(session, {user_id}).get(user_id)
     if found is None:
         return None
     user, dialog = found
@@ -85,6 +84,18 @@ def _load(session: Session, user_id: int,
         mark_reachable(session, user_id)
         user.unreachable_at = None
     return actor_for(session, user, admins), dialog
+
+
+def _known(user_id: int, admins: frozenset[int]) -> tuple[Actor, Dialog | None] | None:
+    """Who they are from their rows read with their update (bot/inbox.py), when that is all
+    it takes: no scope area to read, no return from being unreachable to record."""
+    handling = current_handling()
+    known = handling.known if handling is not None and handling.person == user_id else {}
+    user = known.get(User)
+    if user is None or Dialog not in known or user.unreachable_at is not None:
+        return None
+    role = effective_role(user, admins)
+    return None if role in SCOPED_ROLES else (Actor(user, role, None), known[Dialog])
 
 
 def guessed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> Translator:
@@ -100,7 +111,8 @@ async def me(update: Update, context: ContextTypes.DEFAULT_TYPE, must_exist: boo
     `consented`, have not agreed to the privacy notice: nothing personal before consent."""
     svc = services(context)
     sender = update.effective_user
-    loaded = await svc.db.run(_load, sender.id, svc.config.admins)
+    loaded = (_known(sender.id, svc.config.admins)
+              or await svc.db.run(_load, sender.id, svc.config.admins))
     if loaded is None:
         if must_exist:
             _ = guessed(update, context)

@@ -59,30 +59,43 @@ class Handling:
     error: BaseException | None = None
     last_try: bool = True
     person: int | None = None
-    #: The person's own rows (PERSONAL) as the last committed transaction of this update left
-    #: them. Each later transaction starts with them in its session, so `session.get` of them
+    #: The person's own rows (PERSONAL), each as the last committed transaction of this
+    #: update left it, or None where they have none; a kind missing here is not known. Each
+    #: transaction of the update starts with them in its session, so `session.get` of them
     #: reads nothing: a person's updates are handled one at a time, and nobody else writes
     #: these rows meanwhile. A locking read (FOR UPDATE) still goes to the database.
-    known: list[Any] = field(default_factory=list)
+    known: dict[type, Any] = field(default_factory=dict)
 
     def seed(self, session: Session) -> list[Any]:
         """Copies of the known rows in `session` (the committed originals stay as they were);
         the caller holds them: a session only keeps weak references to unchanged rows."""
-        return [session.merge(row, load=False) for row in self.known]
+        return [session.merge(row, load=False) for row in self.known.values() if row is not None]
 
-    def keep(self, session: Session) -> list[Any]:
-        """The person's rows in this session, to be `known` once it commits (a row deleted
-        and flushed has left the session, so it is read again if asked for)."""
+    def keep(self, session: Session) -> dict[type, Any]:
+        """The person's rows in this session, to be `known` once it commits. A known row was
+        seeded, so it is still in the session unless it was deleted (then: none); a row
+        this transaction neither had nor made stays as it was known, or unknown."""
         if self.person is None:
-            return []
-        rows = (session.identity_map.get(identity_key(cls, self.person)) for cls in PERSONAL)
-        return [row for row in rows if row is not None]
+            return {}
+        kept = {}
+        for cls in PERSONAL:
+            row = session.identity_map.get(identity_key(cls, self.person))
+            if row is not None or cls in self.known:
+                kept[cls] = row
+        return kept
 
 
 PERSONAL = (User, Dialog)  # keyed by the person's Telegram id
 
 
 HANDLING: ContextVar[Handling | None] = ContextVar("loa_handling", default=None)
+
+
+def current_handling() -> Handling | None:
+    """The update this task is handling; None in a task the handler started (its writes
+    are not the handler's own)."""
+    current = HANDLING.get()
+    return current if current is not None and current.task is asyncio.current_task() else None
 
 
 class _Session(Session):
@@ -202,10 +215,7 @@ class Database:
         return result
 
     async def run(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        handling = HANDLING.get()
-        if handling is not None and handling.task is not asyncio.current_task():
-            handling = None  # a task the handler started: not the handler's own write
-        return await asyncio.to_thread(self._call, handling, fn, *args, **kwargs)
+        return await asyncio.to_thread(self._call, current_handling(), fn, *args, **kwargs)
 
     def dispose(self) -> None:
         self.engine.dispose()

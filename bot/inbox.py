@@ -25,9 +25,10 @@ from telegram import Update
 from telegram.ext import Application
 
 from bot import metrics
-from bot.db import HANDLING, AlreadyHandled, Database, Handling
+from bot.db import HANDLING, PERSONAL, AlreadyHandled, Database, Handling
 from models import inbox
 from models.base import utcnow
+from models.dialogs import with_dialogs
 
 log = logging.getLogger(__name__)
 
@@ -153,8 +154,8 @@ class Inbox:
                 continue
             if self._stopping:
                 break  # what it just claimed is given back by stop()
-            for row in claimed:
-                task = asyncio.create_task(self._handle(row))
+            for row, known in claimed:
+                task = asyncio.create_task(self._handle(row, known))
                 self._busy.add(task)
                 task.add_done_callback(self._busy.discard)
             if claimed and len(claimed) < free:
@@ -163,13 +164,19 @@ class Inbox:
                 await asyncio.wait_for(self._wake.wait(), self.poll)
 
     def _turn(self, session: Session, settled: list[tuple[int, str]],
-              free: int) -> list[inbox.InboxUpdate]:
+              free: int) -> list[tuple[inbox.InboxUpdate, dict[type, Any]]]:
+        """Settle what was handled, claim what may be handled now, each update with its
+        person's own rows (their user and conversation: bot/db.py, `Handling.known`), read
+        together here rather than once per update."""
         now = utcnow()
         inbox.finish(session, settled, now)
         if free <= 0:
             return []
         token = f"{self._tag}{next(self._claims):x}"
-        return inbox.claim(session, now, free, self.worker, token)
+        rows = inbox.claim(session, now, free, self.worker, token)
+        people = with_dialogs(session, {row.person for row in rows if row.person is not None})
+        return [(row, dict(zip(PERSONAL, people[row.person], strict=True))
+                 if row.person in people else {}) for row in rows]
 
     async def _upkeep(self) -> None:
         pruned_at = time.monotonic() - PRUNE_EVERY
@@ -193,7 +200,7 @@ class Inbox:
 
     # ---- one update ---------------------------------------------------------------------
 
-    async def _handle(self, row: inbox.InboxUpdate) -> None:
+    async def _handle(self, row: inbox.InboxUpdate, known: dict[type, Any]) -> None:
         if row.stamp is not None:  # its writes were committed before a crash: not again
             log.info("update %d was handled before a crash; not handled again", row.id)
             if self.notify is not None:  # its answer may be lost: show where they are first
@@ -202,7 +209,8 @@ class Inbox:
             self._settle(row, "duplicate")
             return
         handling = Handling(row.id, row.claim, asyncio.current_task(),
-                            last_try=row.tries >= inbox.MAX_TRIES, person=row.person)
+                            last_try=row.tries >= inbox.MAX_TRIES, person=row.person,
+                            known=known)
         token = HANDLING.set(handling)
         started = time.monotonic()
         try:

@@ -10,9 +10,10 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON
-from sqlmodel import Column, Field, Session, SQLModel
+from sqlmodel import Column, Field, Session, SQLModel, col, select
 
 from models.base import telegram_id_column, utcnow
+from models.users import User
 
 
 class Dialog(SQLModel, table=True):
@@ -29,6 +30,16 @@ def get_dialog(session: Session, user_id: int, flow: str | None = None) -> Dialo
     if dialog is not None and flow is not None and dialog.flow != flow:
         return None
     return dialog
+
+
+def with_dialogs(session: Session,
+                 user_ids: set[int]) -> dict[int, tuple[User, Dialog | None]]:
+    """These users, each with their conversation (None: they are in none), in one query."""
+    if not user_ids:
+        return {}
+    rows = session.execute(select(User, Dialog).join(Dialog, isouter=True)
+                           .where(col(User.id).in_(user_ids)))
+    return {user.id: (user, dialog) for user, dialog in rows}
 
 
 def save_dialog(session: Session, user_id: int, flow: str, step: str,

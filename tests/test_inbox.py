@@ -3,17 +3,22 @@ across processes, leases, the stamp that keeps an effect from being applied twic
 aside, the flood cap, pruning."""
 
 import asyncio
+import re
 import time
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlmodel import select
 
+from bot.context import _known
 from bot.inbox import Inbox
 from models import inbox
 from models.base import utcnow
+from models.dialogs import save_dialog
 from models.inbox import InboxStatus, InboxUpdate
 from models.processes import here
+from models.users import User
 
 
 def said(uid: int, person: int, text: str = "hi") -> dict:
@@ -165,3 +170,41 @@ async def test_a_store_that_fails_fails_every_request_in_it_and_the_next_store_w
     monkeypatch.setattr(inbox, "store", store)
     await box.receive([said(1, 101)])
     assert status(db, 1) == "waiting"
+
+
+async def test_each_update_comes_with_its_persons_rows_read_together_with_the_claim(db):
+    """Who is writing and their conversation are read for all the updates of a claim in one
+    query; handling them then reads neither (bot/context.py `me` for a citizen, the domain's
+    `session.get`)."""
+    db.call(lambda s: (s.add(User(id=7, name="Lan")), s.add(User(id=8, name="Hùng")), s.flush(),
+                       save_dialog(s, 7, "pledge", "amount")))
+    db.call(inbox.store, [said(1, 7), said(2, 8), said(3, 9)], utcnow(), 20)
+    reads: list[str] = []
+    seen: dict[int, tuple] = {}
+
+    @event.listens_for(db.engine, "before_cursor_execute")
+    def _read(_conn, _cursor, statement, *_args) -> None:
+        if re.match(r'\s*SELECT\s.*\s(FROM|JOIN)\s"?(user|dialog)\b', statement, re.S):
+            reads.append(statement)
+
+    class App:  # what the inbox hands updates to
+        bot = None
+
+        async def process_update(self, update) -> None:
+            person = update.effective_user.id
+            before = len(reads)
+            known = _known(person, frozenset())
+            name = await db.run(lambda s: getattr(s.get(User, person), "name", None))
+            seen[person] = (known and (known[0].user.name, getattr(known[1], "step", None)),
+                            name, len(reads) - before)
+
+    box = Inbox(App(), db, max_pending=10, keep=timedelta(days=1))
+    box.start()
+    for _ in range(100):
+        if len(seen) == 3:
+            break
+        await asyncio.sleep(0.05)
+    await box.stop()
+    assert seen == {7: (("Lan", "amount"), "Lan", 0), 8: (("Hùng", None), "Hùng", 0),
+                    9: (None, None, 1)}  # someone Loa does not know yet: looked for once
+    assert len(reads) == 2  # the claim's one query, and the look for person 9
