@@ -45,6 +45,7 @@ from bench.common import (
     Workers,
     cpu_seconds,
     machine_busy,
+    postgres_cpu_seconds,
     seed_campaign,
 )
 from bench.latency import p95
@@ -251,10 +252,18 @@ def run_bare(people: int, steps) -> Run:
         async def go():
             async with bare_bot(emu.url):
                 return await converse(emu.url, list(range(FIRST, FIRST + people)), steps, True)
+        before = (cpu_seconds(emu.process.pid), time.process_time(), *machine_busy())
         seconds, times, missing = asyncio.run(go())
+        used = [now - then for now, then in zip(
+            (cpu_seconds(emu.process.pid), time.process_time(), *machine_busy()), before,
+            strict=True)]
     finally:
         emu.close()
-    return Run("bare PTB bot", people * len(steps), seconds, times, missing)
+    updates = people * len(steps)
+    check = (f"; per update: the emulator {used[0] * 1000 / updates:.1f} ms of CPU, the bot "
+             f"and the people together {used[1] * 1000 / updates:.1f} ms; the machine busy "
+             f"{used[2] / used[3]:.0%} of its {os.cpu_count()} cores")
+    return Run("bare PTB bot", updates, seconds, times, missing, check)
 
 
 def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connections: int,
@@ -274,10 +283,14 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
                                stdout=subprocess.DEVNULL) if profile else None
         steps = script(pledges)
         before, busy = [cpu_seconds(p.pid) for p in loa.processes], machine_busy()
+        around = (cpu_seconds(emu.process.pid), postgres_cpu_seconds(), time.process_time())
         seconds, times, missing = asyncio.run(
             converse(emu.url, list(range(FIRST, FIRST + people)), steps, False))
         used = [cpu_seconds(p.pid) - b for p, b in zip(loa.processes, before, strict=True)]
         busy = [now - then for now, then in zip(machine_busy(), busy, strict=True)]
+        around = [now - then for now, then in zip(
+            (cpu_seconds(emu.process.pid), postgres_cpu_seconds(), time.process_time()), around,
+            strict=True)]
     finally:
         if spy is not None:
             spy.wait()
@@ -289,8 +302,11 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
     db.dispose()
     check = (f"; in the database {onboarded}/{people} onboarded, {made}/{people * pledges} "
              f"pledges; CPU of each worker {', '.join(f'{u / seconds:.0%}' for u in used)} of "
-             f"a core, {sum(used) * 1000 / (people * len(steps)):.1f} ms of worker CPU per update; "
-             f"the machine busy {busy[0] / busy[1]:.0%} of its {os.cpu_count()} cores")
+             f"a core, {sum(used) * 1000 / (people * len(steps)):.1f} ms of worker CPU per update "
+             f"(beside it, per update: PostgreSQL {around[1] * 1000 / (people * len(steps)):.1f} "
+             f"ms, the emulator {around[0] * 1000 / (people * len(steps)):.1f} ms, the people "
+             f"{around[2] * 1000 / (people * len(steps)):.1f} ms); the machine busy "
+             f"{busy[0] / busy[1]:.0%} of its {os.cpu_count()} cores")
     name = f"Loa, {workers} worker{'s' if workers > 1 else ''}"
     return Run(name, people * len(steps), seconds, times, missing, check)
 
