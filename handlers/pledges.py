@@ -1,4 +1,5 @@
-"""Pledging in chat (/pledge and the Pledge button); one's own pledges are in my_pledges.
+"""Pledging in chat (/pledge, the Pledge button and pledge links, /start pl<campaign id>);
+one's own pledges are in my_pledges.
 
 The conversation lives in the database (flow "pledge"), so someone interrupted by a restart
 continues where they were. Finite choices are buttons; amounts are typed as people say them.
