@@ -172,7 +172,7 @@ class Dispatcher:
         self._broadcasts: dict[int, Broadcast] = {}
         self._shown: dict[int, str] = {}
         self._unfinished: set[int] = set()  # claimed here, no outcome yet
-        self._requests: dict[tuple[int, str], list[tuple[str, dict]]] = {}
+        self._requests: dict[tuple[int, str, bool], list[tuple[str, dict]]] = {}
         self._stopping = False
         self.lease_id: int | None = None
         self.wire = Wire(config.api_url, bot.token, limiter, connections=concurrency)
@@ -317,7 +317,7 @@ class Dispatcher:
         if job.gone:
             return Outcome(d.id, d.chat_id, DeliveryStatus.LEFT)
         if d.broadcast_id is not None:
-            calls = self._rendered(d.broadcast_id, self._language(job.language))
+            calls = self._rendered(d.broadcast_id, self._language(job.language), d.chat_id < 0)
         else:
             params = {"text": d.text, "parse_mode": ParseMode.HTML.value}
             if d.markup:
@@ -352,14 +352,16 @@ class Dispatcher:
         d.chat_id = new_id
         return await self._send(job)
 
-    def _rendered(self, broadcast_id: int, lang: str) -> list[tuple[str, dict]]:
-        """A broadcast's requests for one language, made once and reused for every reader."""
-        key = (broadcast_id, lang)
+    def _rendered(self, broadcast_id: int, lang: str, group: bool) -> list[tuple[str, dict]]:
+        """A broadcast's requests for one language, made once and reused for every reader
+        (people, or groups and channels: theirs carry the pledge button as a link)."""
+        key = (broadcast_id, lang, group)
         if key not in self._requests:
             if len(self._requests) >= CACHE_MAX:
                 self._requests.clear()
             _ = Translator(lang, self.config.timezone)
-            self._requests[key] = broadcast_requests(self._broadcasts[broadcast_id], _, 0)
+            self._requests[key] = broadcast_requests(self._broadcasts[broadcast_id], _, 0,
+                                                     self.bot.username if group else None)
         return self._requests[key]
 
     def _language(self, language: str | None) -> str:

@@ -121,9 +121,10 @@ async def content_sent(update, context, person: Me, _text: str) -> None:
     sender = await svc.db.run(_own_sender, person.actor, svc.config)
     if pages.units((message.caption or message.text or "").strip()) > room(
             sender, captioned(media)) or not (html or media):
-        await reply(update, person._("A broadcast text holds up to {n} characters ({m} under a "
-                                     "photo or document), with the sender's line. Send a "
-                                     "shorter one.", n=room(sender, False),
+        await reply(update, person._("A broadcast text holds up to {n} characters ({m} as the "
+                                     "caption of a photo, a video, a voice message, an audio "
+                                     "file, a document or an album), with the sender's line. "
+                                     "Send a shorter one.", n=room(sender, False),
                                      m=room(sender, True)),
                     InlineKeyboardMarkup([nav_row(person._, back=False)]))
         return

@@ -1,4 +1,5 @@
-"""/start (with or without an invite code), /language and /area: getting to know a person."""
+"""/start (with an invite code, a pledge link or nothing), /language and /area: getting to
+know a person."""
 
 from __future__ import annotations
 
@@ -18,6 +19,7 @@ from telegram.ext import CallbackQueryHandler, CommandHandler, ContextTypes, Mes
 from bot.config import Config
 from bot.context import Me, escape, guessed, me, reply, services
 from bot.i18n import N_, Translator, language_name
+from bot.messages import pledge_start
 from handlers import pledges
 from handlers.area_picker import Picker
 from handlers.menu import main_menu, role_name, sync_menu
@@ -50,31 +52,36 @@ class Started:
     redeemed: Redeemed | None
     area_label: str
     problem: InviteProblem | None
+    pledge: int | None  # the campaign of a pledge link ("/start pl<id>")
 
 
-def _start(session: Session, user_id: int, name: str, code: str | None,
+def _start(session: Session, user_id: int, name: str, argument: str | None,
            config: Config, now: datetime) -> Started:
+    """/start, /start <invite code> or /start pl<campaign id> (a pledge link)."""
     user, _new = ensure_user(session, user_id)
     redeemed = problem = None
-    if code:
+    wanted = pledge_start(argument) if argument else None
+    if argument and wanted is None:
         try:
-            redeemed = redeem_invite(session, user, code, effective_role(user, config.admins),
+            redeemed = redeem_invite(session, user, argument, effective_role(user, config.admins),
                                      config.admins, now, config.head_titles)
         except InviteRefused as refused:
             problem = refused.problem
     # Someone Loa knows is greeted, not asked their language and consent again.
     again = user.consent_at is None or user.area_id is None or onboarding.step(
         session, user_id) is not None
-    if again:
-        onboarding.begin(session, user_id, name)
-    return Started(again, redeemed, label(session, redeemed.area) if redeemed else "", problem)
+    if again:  # the pledge waits in the onboarding dialog (in the database) until it is done
+        onboarding.begin(session, user_id, name, wanted)
+    return Started(again, redeemed, label(session, redeemed.area) if redeemed else "", problem,
+                   wanted)
 
 
 async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     svc = services(context)
     sender = update.effective_user
-    code = context.args[0][:64] if context.args else None
-    result = await svc.db.run(_start, sender.id, sender.full_name, code, svc.config, utcnow())
+    argument = context.args[0][:64] if context.args else None
+    result = await svc.db.run(_start, sender.id, sender.full_name, argument, svc.config,
+                              utcnow())
     person = await me(update, context, consented=False)
     _ = person._ if person.user.language else guessed(update, context)
     if result.problem:
@@ -88,6 +95,8 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
                     None if result.onboarding else main_menu(person.actor.role, _))
     if result.onboarding:
         await ask_language(update, _, svc.config.languages)
+    elif result.pledge is not None:
+        await pledges.begin(update, context, person, result.pledge, linked=True)
     elif not result.redeemed and not result.problem:
         await sync_menu(context.bot, person)
         await reply(update, _("Hello {name}, Loa is here. Choose what you want to do with the "
@@ -259,7 +268,7 @@ def _summary(session: Session, user_id: int) -> tuple[str, str | None]:
 async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                  phone: str | None) -> None:
     svc = services(context)
-    await svc.db.run(onboarding.finish, person.id, phone)
+    wanted = await svc.db.run(onboarding.finish, person.id, phone)
     area, phone = await svc.db.run(_summary, person.id)
     _ = person._
     lines = [_("All set! Your area: <b>{area}</b>.", area=escape(area))]
@@ -268,6 +277,8 @@ async def finish(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
     lines.append(_("The buttons below do the most common things; /help lists everything."))
     await sync_menu(context.bot, person)
     await reply(update, "\n".join(lines), main_menu(person.actor.role, _))
+    if wanted is not None:  # came by a pledge link: now to that pledge
+        await pledges.begin(update, context, person, wanted, linked=True)
 
 
 async def _ask_again(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:

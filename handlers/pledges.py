@@ -1,4 +1,5 @@
-"""Pledging in chat (/pledge and the Pledge button); one's own pledges are in my_pledges.
+"""Pledging in chat (/pledge, the Pledge button and pledge links, /start pl<campaign id>);
+one's own pledges are in my_pledges.
 
 The conversation lives in the database (flow "pledge"), so someone interrupted by a restart
 continues where they were. Finite choices are buttons; amounts are typed as people say them.
@@ -84,8 +85,12 @@ def _open_for(session: Session, user_id: int, today: date) -> list[Campaign]:
 
 async def pledge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     person = await me(update, context)
-    if person is None:
-        return
+    if person is not None:
+        await offer(update, context, person)
+
+
+async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
+    """The campaigns of the person's area that take pledges: the one, or a choice."""
     svc = services(context)
     found = await svc.db.run(_open_for, person.id, local_today(svc.config))
     if not found:
@@ -131,11 +136,19 @@ def too_many(person: Me, config: Config) -> str:
 
 
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                campaign_id: int) -> None:
+                campaign_id: int, linked: bool = False) -> None:
+    """That campaign's pledge, whatever the person's area (the Pledge button goes wherever a
+    broadcast does). `linked`: come by a pledge link (/start pl<id>), which may be old: for a
+    campaign closed or unknown, a word saying so and what /pledge offers."""
     svc = services(context)
     today = local_today(svc.config)
     campaign, begun = await svc.db.run(_begin, person.id, campaign_id, today,
                                        svc.config.pledge_rules)
+    if not begun and linked and (campaign is None or not is_open(campaign, today)):
+        await reply(update, person._("The campaign of this link is not taking pledges: it has "
+                                     "ended, is paused or no longer exists."), edit=False)
+        await offer(update, context, person)
+        return
     if not begun:
         text = person._("This campaign is not taking pledges now.")
         if campaign is not None and takes_pledges(campaign, today):

@@ -7,7 +7,7 @@ gets one line pointing to the private chat, a button press a short notice, anyth
 silence. What Loa does in groups at all runs before this guard (handlers/groups.py): it records
 being added or removed, renamed groups and supergroup upgrades, and takes /linkgroup from an
 officer, answering in the officer's private chat; broadcasts reach linked groups through the
-outbox.
+outbox, their Pledge button a link that opens the private chat at that pledge.
 """
 
 from __future__ import annotations

@@ -25,6 +25,7 @@ from sqlmodel import Session, col, func, select
 from models.areas import Area, by_code, formal_name, get_area, is_within, label
 from models.broadcasts import Broadcast, BroadcastStatus, managed_broadcast, recent
 from models.campaigns import Campaign, CampaignTarget, campaigns_run_by, managed_campaign
+from models.chats import Chat
 from models.deadlines import Deadline, overview
 from models.figures import Quantities, Sums, UpwardRow, totals, upward_report
 from models.outbox import Delivery, DeliveryStatus
@@ -301,7 +302,8 @@ DELIVERY_COLUMNS = [
 
 def broadcast_table(sessions: Sessions, actor: Actor, broadcast_id: int,
                     batch: int = BATCH) -> Table:
-    """Everyone the broadcast was for, and what became of their message."""
+    """Everyone the broadcast was for (people, groups and channels), and what became of their
+    message."""
     with sessions() as session:
         broadcast = managed_broadcast(session, actor, broadcast_id)
         total = session.exec(select(func.count(col(Delivery.id))).where(
@@ -315,10 +317,13 @@ def _delivery_rows(sessions: Sessions, broadcast_id: int,
     last, places = 0, {}
     while True:
         with sessions() as session:
-            page = session.exec(select(
-                Delivery.id, Delivery.chat_id, User.name, User.area_id, User.language,
+            page = session.exec(select(  # a person, or a group or channel by its title
+                Delivery.id, Delivery.chat_id, func.coalesce(User.name, Chat.title),
+                func.coalesce(User.area_id, Chat.area_id),
+                func.coalesce(User.language, Chat.language),
                 Delivery.status, Delivery.sent_at, Delivery.error)
                 .outerjoin(User, col(User.id) == Delivery.chat_id)
+                .outerjoin(Chat, col(Chat.id) == Delivery.chat_id)
                 .where(Delivery.broadcast_id == broadcast_id, col(Delivery.id) > last)
                 .order_by(Delivery.id).limit(batch)).all()
             for area_id in {row[3] for row in page} - places.keys():

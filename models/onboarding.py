@@ -4,7 +4,8 @@ Consent comes before Loa asks for anything personal (Law 91/2025/QH15: explicit 
 stated purpose): before it, Loa keeps only the Telegram id, the language chosen and the step,
 and even that goes after a day without consent. The Telegram name is stored at consent.
 Someone who consented before skips it when they run /start again. Each step is saved in the
-database, so a person who comes back after a restart continues where they were.
+database, so a person who comes back after a restart continues where they were; so is the
+campaign they came to pledge to (a pledge link from a group), taken up when they are done.
 """
 
 from __future__ import annotations
@@ -25,12 +26,13 @@ CHANGE_AREA = "area"  # the flow of /area: the picker alone
 LANGUAGE, CONSENT, AREA, PHONE = "language", "consent", "area", "phone"
 
 
-def begin(session: Session, user_id: int, name: str) -> User:
-    """(Re)start onboarding; the name is kept only from someone who has consented."""
+def begin(session: Session, user_id: int, name: str, pledge: int | None = None) -> User:
+    """(Re)start onboarding; the name is kept only from someone who has consented. `pledge`:
+    the campaign to pledge to once onboarded."""
     user, _new = ensure_user(session, user_id)
     if user.consent_at is not None and name and user.name != name:
         update_user(session, user, name=name[:200])
-    save_dialog(session, user_id, FLOW, LANGUAGE)
+    save_dialog(session, user_id, FLOW, LANGUAGE, pledge=pledge)
     return user
 
 
@@ -88,12 +90,15 @@ def change_area(session: Session, user_id: int) -> None:
     save_dialog(session, user_id, CHANGE_AREA, AREA)
 
 
-def finish(session: Session, user_id: int, phone: str | None) -> User:
+def finish(session: Session, user_id: int, phone: str | None) -> int | None:
+    """Onboarded: the campaign they came to pledge to, if any."""
     user = session.get(User, user_id)
     if phone:
         update_user(session, user, phone=phone[:32])
+    dialog = get_dialog(session, user_id, FLOW)
+    wanted = dialog.data.get("pledge") if dialog else None
     end_dialog(session, user_id)
-    return user
+    return wanted
 
 
 def erase_unconsented(session: Session, now: datetime) -> int:

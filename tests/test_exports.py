@@ -15,6 +15,7 @@ from bot.sheets import MONEY_FORMAT, write_csv, write_xlsx
 from models.areas import ancestors, by_code
 from models.broadcasts import Broadcast, BroadcastStatus
 from models.campaigns import Campaign, CampaignDraft, create_campaign
+from models.chats import Chat
 from models.deadlines import Deadline, Report
 from models.dialogs import Dialog
 from models.exports import (
@@ -218,6 +219,11 @@ def test_recipients_of_a_broadcast(seeded):
                        sent_at=NOW))
         s.add(Delivery(broadcast_id=broadcast.id, chat_id=102, status=DeliveryStatus.BLOCKED,
                        error="Forbidden: bot was blocked by the user"))
+        s.add(Chat(id=-1001, type="supergroup", title="Thôn 3 Tân Thành", language="en",
+                   area_id=by_code(s, "28042-A3").id))
+        s.flush()
+        s.add(Delivery(broadcast_id=broadcast.id, chat_id=-1001, status=DeliveryStatus.SENT,
+                       sent_at=NOW))
         return broadcast.id
 
     broadcast_id = db.call(make)
@@ -228,6 +234,8 @@ def test_recipients_of_a_broadcast(seeded):
     assert body[0][:3] == [100, "'" + NAMES[0], "Ấp 1, Tân Thành, Thủ Thừa"]
     assert body[0][4:6] == ["đã gửi", datetime(2026, 11, 20, 10, 0)]
     assert body[1][4:] == ["đã chặn Loa", None, "Forbidden: bot was blocked by the user"]
+    assert body[2][:5] == [-1001, "Thôn 3 Tân Thành", "Ấp 3, Tân Thành, Thủ Thừa", "en",
+                           "đã gửi"]  # a group, by its title
     with pytest.raises(AccessDenied):
         broadcast_table(db.session, db.call(actor, 51), broadcast_id)
 

@@ -165,7 +165,7 @@ async def test_groups_list_link_from_private_refusal_and_unlink(loa: Loa) -> Non
 
 
 async def test_broadcast_reaches_the_areas_groups_in_their_language(loa: Loa) -> None:
-    open_campaign(loa)
+    campaign = open_campaign(loa)
     await officers(loa)
     await loa.onboard(CITIZEN, name="Lan", lang="vi")
     for chat_id, title, area, lang in ((SUPER, "Thôn 3", "28042-A1", "en"),  # in Tân Thành
@@ -189,8 +189,13 @@ async def test_broadcast_reaches_the_areas_groups_in_their_language(loa: Loa) ->
     got = await loa.next(SUPER)
     assert got.text == "<b>📢 Ủy ban MTTQ xã Tân Thành</b>\n\nHọp dân lúc 19 giờ"
     assert got.buttons() == [["🤝 Pledge"]]  # the group's language: English
+    link = f"https://t.me/loa_test_bot?start=pl{campaign.id}"  # to the private chat
+    assert got.inline_keyboard == [[{"text": "🤝 Pledge", "url": link}]]
     lan = await loa.next(CITIZEN)
     assert lan.text == got.text and lan.buttons() == [["🤝 Đăng ký ủng hộ"]]
+    assert lan.inline_keyboard[0][0]["callback_data"] == f"pl:new:{campaign.id}"
+    opened = await loa.send(CITIZEN, "/start " + link.partition("?start=")[2])  # Lan follows it
+    assert opened.plain == "Bạn đăng ký ủng hộ với tư cách nào?"
     await loa.emu.wait_for(lambda m: m.chat_id == OFFICER and "finished" in (m.plain or ""))
     assert sent_to(loa.emu, OTHER) == []
 
