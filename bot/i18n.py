@@ -123,11 +123,17 @@ def language_name(lang: str) -> str:
 
 
 def _known(lang: str) -> bool:
+    return _locale(lang) is not None
+
+
+@cache
+def _locale(lang: str) -> Locale | None:
+    """Babel's data for the language; None where Babel has none (some minority languages).
+    Kept: every reply's translator needs it."""
     try:
-        Locale.parse(lang)
+        return Locale.parse(lang)
     except (UnknownLocaleError, ValueError):
-        return False
-    return True
+        return None
 
 
 class Translator:
@@ -136,7 +142,7 @@ class Translator:
     def __init__(self, lang: str, timezone: ZoneInfo):
         self.lang = lang
         self.timezone = timezone
-        self.locale = Locale.parse(lang if _known(lang) else FALLBACK)
+        self.locale = _locale(lang) or _locale(FALLBACK)
         self._catalog = catalog(lang)
 
     def __call__(self, message: str, **values: object) -> str:
