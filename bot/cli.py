@@ -8,7 +8,6 @@ clear line and a non-zero exit, never a traceback.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import fcntl
 import json
 import logging
@@ -25,6 +24,7 @@ from sqlalchemy import make_url
 from sqlalchemy.exc import OperationalError
 from telegram.error import InvalidToken, NetworkError
 
+from bot import loop
 from bot.config import Config, ConfigError, load_config
 from bot.db import Database
 from bot.exporting import FORMATS, expected_rows, tables, write
@@ -73,7 +73,7 @@ def cmd_run(config: Config, args: argparse.Namespace) -> None:
     app = build_application(config, _db(config))
     log.info("starting: %s", f"webhook {config.webhook_url}" if webhook else
              f"polling {config.api_url}")
-    asyncio.run(run(app, webhook))
+    loop.run(run(app, webhook))
     log.info("stopped cleanly")
 
 
@@ -139,7 +139,7 @@ def cmd_web(config: Config, args: argparse.Namespace) -> None:
     if not config.web_listen:
         raise ConfigError("LOA_WEB_LISTEN is not set: give host:port, e.g. 127.0.0.1:8080 "
                           "(web.listen in config.toml)")
-    asyncio.run(serve_page(config, _db(config)))
+    loop.run(serve_page(config, _db(config)))
 
 
 def cmd_sandbox(config: Config, args: argparse.Namespace) -> None:

@@ -1,6 +1,7 @@
 """`loa run` as an operator starts it: migrations first, polling, clean stop on SIGTERM,
 and a log with levels that never contains the token."""
 
+import asyncio
 import os
 import signal
 import socket
@@ -10,6 +11,7 @@ import time
 
 import httpx
 
+from bot import loop
 from tests.conftest import EXAMPLES, ROOT, TOKEN
 
 
@@ -118,3 +120,10 @@ def test_an_update_survives_kill_9_between_arrival_and_handling(tmp_path):
     replies = [r["chat_id"] for r in outbox if r["method"] == "sendMessage"]
     assert sorted(replies) == people, replies  # each answered, once
     assert waited < 15, f"the restarted Loa took {waited:.1f} s"
+
+
+def test_loa_runs_on_uvloop():
+    """`loa run`, the public page and the emulator run on uvloop (bot/loop.py)."""
+    async def running() -> str:
+        return type(asyncio.get_running_loop()).__module__
+    assert loop.run(running()).startswith("uvloop")

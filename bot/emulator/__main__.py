@@ -6,6 +6,7 @@ import argparse
 import asyncio
 import contextlib
 
+from bot import loop
 from bot.emulator import Emulator
 
 
@@ -46,7 +47,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--users", help="FIRST-LAST: a range of users at once (benchmarks)")
     args = parser.parse_args(argv)
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(_serve(args))
+        loop.run(_serve(args))
 
 
 if __name__ == "__main__":
