@@ -1,5 +1,9 @@
 """The VietQR payload on receipts: NAPAS's published example, and the CRC checked by hand."""
 
+import io
+
+import segno
+from PIL import Image
 from qr_pay import decode
 
 from bot import vietqr
@@ -31,8 +35,17 @@ def test_payload_carries_account_amount_and_reference():
                                                                                 "TT23-0042")
 
 
-def test_png_is_an_image():
-    assert vietqr.png(FUND, 500_000, "TT23-0001").startswith(b"\x89PNG\r\n\x1a\n")
+def test_the_png_is_the_code_as_segno_draws_it():
+    """Pillow draws it; segno's own writer is the reference: the same pixels, module for
+    module, quiet zone included."""
+    drawn = vietqr.png(FUND, 500_000, "TT23-0001")
+    reference = io.BytesIO()
+    segno.make(vietqr.payload(FUND, 500_000, "TT23-0001"), error="m").save(
+        reference, kind="png", scale=vietqr.SCALE, border=vietqr.BORDER)
+    ours, theirs = (Image.open(io.BytesIO(data)).convert("L") for data in
+                    (drawn, reference.getvalue()))
+    assert drawn.startswith(b"\x89PNG\r\n\x1a\n") and ours.size == theirs.size == (360, 360)
+    assert ours.tobytes() == theirs.tobytes()
 
 
 def test_the_bank_name_comes_from_the_bin_or_the_configuration():
