@@ -8,9 +8,10 @@ the previous one has arrived (a button needs the message it is on). Loa runs as 
 processes sharing one port (SO_REUSEPORT) against PostgreSQL, fed by the emulator's webhook
 (its own process), with Telegram's send pace lifted. Reference in the same run: a bare
 python-telegram-bot bot (polling, 64 concurrent updates, no database, no limiter) answering
-each update with one sendMessage, driven by the same people with the same number of updates.
-Reply time: from the moment an update is made to the moment the emulator records the first
-answer to it (one monotonic clock on one machine).
+each update with one sendMessage, driven by the same people with the same number of updates,
+on the event loop Loa runs on (bot/loop.py: uvloop), and once more on asyncio's own loop, as
+python-telegram-bot runs by default. Reply time: from the moment an update is made to the
+moment the emulator records the first answer to it (one monotonic clock on one machine).
 
     .venv/bin/python -m bench.workers --pg-url URL [--workers 1 2] [--people 200] [--pledges 2]
         [--profile FILE]  (py-spy's collapsed stacks of the first worker of the first Loa run,
@@ -30,6 +31,7 @@ import subprocess
 import sys
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -49,6 +51,7 @@ from bench.common import (
     seed_campaign,
 )
 from bench.latency import p95
+from bot import loop
 from bot.db import fresh_postgres
 from models.pledges import Pledge
 from models.users import User
@@ -231,6 +234,7 @@ class Run:
     times: list[float]
     missing: int
     check: str = ""
+    busy: float = 0.0  # the share of the machine's cores busy meanwhile
 
     @property
     def rate(self) -> float:
@@ -246,14 +250,14 @@ class Run:
                 f"{self.check}")
 
 
-def run_bare(people: int, steps) -> Run:
+def run_bare(people: int, steps, on: Callable = loop.run) -> Run:
     emu = EmulatorProcess(people)
     try:
         async def go():
             async with bare_bot(emu.url):
                 return await converse(emu.url, list(range(FIRST, FIRST + people)), steps, True)
         before = (cpu_seconds(emu.process.pid), time.process_time(), *machine_busy())
-        seconds, times, missing = asyncio.run(go())
+        seconds, times, missing = on(go())
         used = [now - then for now, then in zip(
             (cpu_seconds(emu.process.pid), time.process_time(), *machine_busy()), before,
             strict=True)]
@@ -263,7 +267,8 @@ def run_bare(people: int, steps) -> Run:
     check = (f"; per update: the emulator {used[0] * 1000 / updates:.1f} ms of CPU, the bot "
              f"and the people together {used[1] * 1000 / updates:.1f} ms; the machine busy "
              f"{used[2] / used[3]:.0%} of its {os.cpu_count()} cores")
-    return Run("bare PTB bot", updates, seconds, times, missing, check)
+    name = "bare PTB bot" + (" on asyncio's own loop" if on is asyncio.run else "")
+    return Run(name, updates, seconds, times, missing, check)
 
 
 def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connections: int,
@@ -284,7 +289,7 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
         steps = script(pledges)
         before, busy = [cpu_seconds(p.pid) for p in loa.processes], machine_busy()
         around = (cpu_seconds(emu.process.pid), postgres_cpu_seconds(), time.process_time())
-        seconds, times, missing = asyncio.run(
+        seconds, times, missing = loop.run(
             converse(emu.url, list(range(FIRST, FIRST + people)), steps, False))
         used = [cpu_seconds(p.pid) - b for p, b in zip(loa.processes, before, strict=True)]
         busy = [now - then for now, then in zip(machine_busy(), busy, strict=True)]
@@ -308,7 +313,7 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
              f"{around[2] * 1000 / (people * len(steps)):.1f} ms); the machine busy "
              f"{busy[0] / busy[1]:.0%} of its {os.cpu_count()} cores")
     name = f"Loa, {workers} worker{'s' if workers > 1 else ''}"
-    return Run(name, people * len(steps), seconds, times, missing, check)
+    return Run(name, people * len(steps), seconds, times, missing, check, busy[0] / busy[1])
 
 
 def main() -> None:
@@ -326,6 +331,7 @@ def main() -> None:
     args = parser.parse_args()
     steps = script(args.pledges)
     bare = run_bare(args.people, steps)
+    plain = run_bare(args.people, steps, asyncio.run)
     runs = [run_loa(args.pg_url, n, args.people, args.pledges, args.max_connections,
                     args.profile if i == 0 else None) for i, n in enumerate(args.workers)]
     print(f"{args.people} people at once, each: onboarding (6 updates) then {args.pledges} "
@@ -333,13 +339,18 @@ def main() -> None:
           f"the answer; emulator without limits; Loa on PostgreSQL through the webhook "
           f"(max_connections {args.max_connections}), pace lifted")
     print(bare.line())
+    print(plain.line(bare))
     for run in runs:
         print(run.line(bare))
     by_workers = dict(zip(args.workers, runs, strict=True))
     if 1 in by_workers and 2 in by_workers:
-        print(f"2 workers / 1 worker: {by_workers[2].rate / by_workers[1].rate:.2f} "
-              f"(goal ≥ 1.6); 1 worker / bare bot: {by_workers[1].rate / bare.rate:.2f} "
-              f"(goal ≥ 0.5)")
+        one, two = by_workers[1], by_workers[2]
+        print(f"2 workers / 1 worker: {two.rate / one.rate:.2f} (goal ≥ 1.6; the machine was "
+              f"{two.busy:.0%} busy with 2: its cores also run the emulator, the people and "
+              f"PostgreSQL, so here 2 workers reach at most about "
+              f"{two.rate / two.busy / one.rate:.2f} × one); 1 worker / bare bot: "
+              f"{one.rate / bare.rate:.2f} (goal ≥ 0.5; {one.rate / plain.rate:.2f} × the bare "
+              f"bot on asyncio's own loop)")
 
 
 if __name__ == "__main__":
