@@ -3,6 +3,7 @@ and reading back what the emulator recorded. Run from the repository root."""
 
 from __future__ import annotations
 
+import contextlib
 import os
 import socket
 import subprocess
@@ -50,6 +51,21 @@ def postgres_cpu_seconds() -> float:
         except OSError:  # it ended meanwhile
             continue
     return total
+
+
+CGROUP = Path("/sys/fs/cgroup/cpu")  # cgroup v1's CPU controller, as on our machines
+
+
+def cap_cpu(pid: int, share: float) -> None:
+    """At most `share` of one core for this process (Linux's CFS quota; needs root and
+    cgroup v1's cpu controller): so a worker's budget does not depend on what else runs."""
+    if not (CGROUP / "cgroup.procs").exists():
+        raise SystemExit(f"--worker-cpu needs cgroup v1's cpu controller at {CGROUP}")
+    group = CGROUP / f"loa-bench-{pid}"
+    group.mkdir(exist_ok=True)
+    period = int((group / "cpu.cfs_period_us").read_text())
+    (group / "cpu.cfs_quota_us").write_text(str(int(period * share)))
+    (group / "cgroup.procs").write_text(str(pid))
 
 
 def machine_busy() -> tuple[float, float]:
@@ -151,11 +167,14 @@ class Workers:
                     "LOA_FUND_ACCOUNT_NAME": "QUY VI NGUOI NGHEO", "LOA_LOG_LEVEL": "ERROR"}
         self.processes: list[subprocess.Popen] = []
 
-    def start(self, prefix: tuple[str, ...] = ()) -> subprocess.Popen:
-        """One more worker (`prefix`: a profiler to run it under)."""
+    def start(self, prefix: tuple[str, ...] = (), cpu: float | None = None) -> subprocess.Popen:
+        """One more worker (`prefix`: a profiler to run it under; `cpu`: the share of one
+        core it may use at most)."""
         process = subprocess.Popen([*prefix, sys.executable, "-m", "bot.cli", "run", "--webhook"],
                                    cwd=ROOT, env=self.env, stdout=subprocess.DEVNULL)
         self.processes.append(process)
+        if cpu is not None:
+            cap_cpu(process.pid, cpu)
         return process
 
     def wait_ready(self, seconds: float = 3.0) -> None:
@@ -175,6 +194,8 @@ class Workers:
                 process.terminate()
         for process in self.processes:
             process.wait(timeout=30)
+            with contextlib.suppress(OSError):  # its CPU cap, if it had one
+                (CGROUP / f"loa-bench-{process.pid}").rmdir()
         self.processes = []
 
 

@@ -272,7 +272,7 @@ def run_bare(people: int, steps, on: Callable = loop.run) -> Run:
 
 
 def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connections: int,
-            profile: str | None = None) -> Run:
+            profile: str | None = None, cpu: float | None = None) -> Run:
     fresh_postgres(pg_url)
     db = seed_campaign(pg_url)
     emu = EmulatorProcess(people)
@@ -280,7 +280,7 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
     spy = None
     try:
         for _ in range(workers):
-            loa.start()
+            loa.start(cpu=cpu)
         loa.wait_ready(2.5 if workers > 1 else 0.5)
         spy = subprocess.Popen([str(Path(sys.executable).parent / "py-spy"), "record", "--pid",
                                 str(loa.processes[0].pid), "--duration", "30", "--threads", "--gil",
@@ -312,7 +312,8 @@ def run_loa(pg_url: str, workers: int, people: int, pledges: int, max_connection
              f"ms, the emulator {around[0] * 1000 / (people * len(steps)):.1f} ms, the people "
              f"{around[2] * 1000 / (people * len(steps)):.1f} ms); the machine busy "
              f"{busy[0] / busy[1]:.0%} of its {os.cpu_count()} cores")
-    name = f"Loa, {workers} worker{'s' if workers > 1 else ''}"
+    name = (f"Loa, {workers} worker{'s' if workers > 1 else ''}"
+            + (f" of {cpu:g} core each" if cpu else ""))
     return Run(name, people * len(steps), seconds, times, missing, check, busy[0] / busy[1])
 
 
@@ -328,12 +329,17 @@ def main() -> None:
                         help="the webhook's max_connections (Telegram's default is 40)")
     parser.add_argument("--profile",
                         help="py-spy's collapsed stacks of the first worker of the first Loa run")
+    parser.add_argument("--worker-cpu", type=float,
+                        help="the share of a core each worker may use (e.g. 0.5), so that the "
+                             "emulator, the people and PostgreSQL never take a worker's time "
+                             "(Linux, root)")
     args = parser.parse_args()
     steps = script(args.pledges)
     bare = run_bare(args.people, steps)
     plain = run_bare(args.people, steps, asyncio.run)
     runs = [run_loa(args.pg_url, n, args.people, args.pledges, args.max_connections,
-                    args.profile if i == 0 else None) for i, n in enumerate(args.workers)]
+                    args.profile if i == 0 else None, args.worker_cpu)
+            for i, n in enumerate(args.workers)]
     print(f"{args.people} people at once, each: onboarding (6 updates) then {args.pledges} "
           f"pledges to the receipt (7 updates each) = {len(steps)} updates; next step sent on "
           f"the answer; emulator without limits; Loa on PostgreSQL through the webhook "
