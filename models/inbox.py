@@ -167,14 +167,23 @@ def claim(session: Session, now: datetime, limit: int, worker: str, token: str,
                              .order_by(InboxUpdate.id)))
 
 
+def _stamping():
+    table = InboxUpdate.__table__
+    return (table.update().where(table.c.id == bindparam("update_id"),
+                                 table.c.stamp.is_(None) | (table.c.stamp == bindparam("token")))
+            .values(stamp=bindparam("token")))
+
+
+#: Built once, as Core: every handled update that writes runs it, and building a statement
+#: (with its cache key) took longer than running it; the ORM's bulk update adds nothing here.
+STAMP = _stamping()
+
+
 def stamp(session: Session, update_id: int, token: str) -> bool:
     """In a handler's write transaction: True if this claim may write (the first to write for
     this update, or the same claim again); False when an earlier handling already did."""
-    table = InboxUpdate.__table__  # a Core statement: the ORM's bulk update adds nothing here
     return session.connection().execute(
-        table.update().where(table.c.id == update_id,
-                             table.c.stamp.is_(None) | (table.c.stamp == token))
-        .values(stamp=token)).rowcount == 1
+        STAMP, {"update_id": update_id, "token": token}).rowcount == 1
 
 
 def finish(session: Session, handled: list[tuple[int, str]], now: datetime) -> None:
