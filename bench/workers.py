@@ -3,7 +3,8 @@
 Each of `--people` new people talks at once, without pause: onboarding (/start, language,
 consent, area search, area, skip the phone), then `--pledges` times /pledge through to the
 receipt (as an individual under their Telegram name, money, "1tr2", public, confirm: a pledge
-row, a receipt and its VietQR photo). A person sends the next step once the bot's answer to
+row, a receipt and its VietQR photo; a second pledge gives "2tr2": the same amount twice in a
+day is asked about first, not counted twice). A person sends the next step once the bot's answer to
 the previous one has arrived (a button needs the message it is on). Loa runs as worker
 processes sharing one port (SO_REUSEPORT) against PostgreSQL, fed by the emulator's webhook
 (its own process), with Telegram's send pace lifted. Reference in the same run: a bare
@@ -61,12 +62,14 @@ ONBOARDING = [("text", "/start", 1), ("button", "Tiếng Việt", 1), ("button",
               ("text", "Ấp 1", 1), ("button", "Ấp 1, Tân Thành, Thủ Thừa", 2),
               ("tap", "Bỏ qua", 1)]
 PLEDGE = [("text", "/pledge", 1), ("button", "Cá nhân", 1), ("button", 0, 1),
-          ("button", "💵 Tiền", 1), ("text", "1tr2", 1), ("button", "Có, ghi tên tôi", 1),
+          ("button", "💵 Tiền", 1), ("text", "{n}tr2", 1), ("button", "Có, ghi tên tôi", 1),
           ("button", "✅ Xác nhận", 2)]  # the receipt and its VietQR photo
 
 
 def script(pledges: int) -> list[tuple[str, object, int]]:
-    return ONBOARDING + PLEDGE * pledges
+    """Onboarding, then each pledge with an amount of its own (1tr2, 2tr2...)."""
+    return ONBOARDING + [(kind, arg.format(n=n) if isinstance(arg, str) else arg, expect)
+                         for n in range(1, pledges + 1) for kind, arg, expect in PLEDGE]
 
 
 @dataclass
