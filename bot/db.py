@@ -82,6 +82,8 @@ class Handling:
             row = session.identity_map.get(identity_key(cls, self.person))
             if row is not None or cls in self.known:
                 kept[cls] = row
+        if User in kept and kept[User] is None:  # erased: the database dropped the rest too
+            kept = dict.fromkeys(PERSONAL)
         return kept
 
 

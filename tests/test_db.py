@@ -15,7 +15,7 @@ from bot.db import HANDLING, Handling, make_engine
 from models import inbox
 from models.base import utcnow
 from models.dialogs import end_dialog, get_dialog, save_dialog
-from models.users import User, update_user
+from models.users import User, forget, update_user
 from tests.conftest import PG_URL, worker_database
 
 
@@ -91,3 +91,14 @@ async def test_a_locking_read_of_the_person_still_reads_the_database(db):
     selects = _statements(db, "user")
     name = await db.run(lambda s: s.get(User, 8, with_for_update=True).name)
     assert name == "Bà Ba" and len(selects) == 1
+
+
+async def test_a_person_erased_during_an_update_has_no_conversation_left(db):
+    """/forget deletes the user; the database deletes their conversation with them."""
+    db.call(lambda s: (s.add(User(id=9, name="Cô Chín")), s.flush(),
+                       save_dialog(s, 9, "pledge", "who")))
+    await _handling(db, 9)
+    await db.run(_load, 9, frozenset())
+    assert await db.run(forget, 9)
+    assert await db.run(get_dialog, 9) is None
+    assert await db.run(lambda s: s.get(User, 9)) is None
