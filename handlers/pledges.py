@@ -89,14 +89,16 @@ async def pledge_command(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await offer(update, context, person)
 
 
-async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me) -> None:
-    """The campaigns of the person's area that take pledges: the one, or a choice."""
+async def offer(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
+                moved: bool = False) -> None:
+    """The campaigns of the person's area that take pledges: the one, or a choice. `moved`:
+    the campaign the person chose is not open, so the one is named before its question."""
     svc = services(context)
     found = await svc.db.run(_open_for, person.id, local_today(svc.config))
     if not found:
         await reply(update, person._("There is no open campaign to pledge to right now."))
     elif len(found) == 1:
-        await begin(update, context, person, found[0].id)
+        await begin(update, context, person, found[0].id, moved=moved)
     else:
         await svc.db.run(save_dialog, person.id, FLOW, "campaign")
         await campaign_page(update, person, found, 0, edit=False)
@@ -136,18 +138,19 @@ def too_many(person: Me, config: Config) -> str:
 
 
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
-                campaign_id: int, linked: bool = False) -> None:
+                campaign_id: int, linked: bool = False, moved: bool = False) -> None:
     """That campaign's pledge, whatever the person's area (the Pledge button goes wherever a
     broadcast does). `linked`: come by a pledge link (/start pl<id>), which may be old: for a
-    campaign closed or unknown, a word saying so and what /pledge offers."""
+    campaign closed or unknown, a word saying so and what /pledge offers. `moved`: offered
+    instead of the one chosen, so the first question names it."""
     svc = services(context)
     today = local_today(svc.config)
     campaign, begun = await svc.db.run(_begin, person.id, campaign_id, today,
                                        svc.config.pledge_rules)
     if not begun and linked and (campaign is None or not is_open(campaign, today)):
-        await reply(update, person._("The campaign of this link is not taking pledges: it has "
+        await reply(update, person._("The campaign you chose is not taking pledges now: it has "
                                      "ended, is paused or no longer exists."), edit=False)
-        await offer(update, context, person)
+        await offer(update, context, person, moved=True)
         return
     if not begun:
         text = person._("This campaign is not taking pledges now.")
@@ -158,7 +161,7 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                             date=person._.date(campaign.starts_on))
         await reply(update, text, edit=False)
         return
-    await ask_who(update, context, person)
+    await ask_who(update, context, person, named=campaign if moved else None)
 
 
 # ---- the questions ----------------------------------------------------------------------------
@@ -174,11 +177,16 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me, st
         [*markup.inline_keyboard, nav_row(person._, back=back)]), edit=False)
 
 
-async def ask_who(update, context, person: Me, data: dict | None = None) -> None:
+async def ask_who(update, context, person: Me, data: dict | None = None,
+                  named: Campaign | None = None) -> None:
+    """`named`: the campaign, said first (Loa moved on to it from one not open)."""
     _ = person._
     kinds = [(_(name), f"pl:who:{kind}") for kind, name in PLEDGER_KINDS.items()]
-    await ask(update, context, person, "who", _("Who is pledging?"), [kinds[:2], kinds[2:]],
-              back=False)
+    text = _("Who is pledging?")
+    if named is not None:
+        text = _("You can pledge to another campaign that is taking pledges: <b>{name}</b>",
+                 name=escape(named.name)) + "\n" + text
+    await ask(update, context, person, "who", text, [kinds[:2], kinds[2:]], back=False)
 
 
 async def ask_name(update, context, person: Me, data: dict) -> None:

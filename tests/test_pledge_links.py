@@ -82,7 +82,7 @@ async def test_a_newcomer_by_the_link_is_onboarded_first_then_taken_to_the_pledg
 async def test_a_closed_or_unknown_campaign_says_so_and_offers_what_pledge_would(loa):
     await loa.onboard(604, name="Lan", lang="en")
     unknown = await loa.send(604, "/start pl999999")
-    assert unknown.plain == ("The campaign of this link is not taking pledges: it has ended, "
+    assert unknown.plain == ("The campaign you chose is not taking pledges now: it has ended, "
                              "is paused or no longer exists.")
     assert (await loa.next(604)).plain == "There is no open campaign to pledge to right now."
 
@@ -91,7 +91,7 @@ async def test_a_closed_or_unknown_campaign_says_so_and_offers_what_pledge_would
     open_campaign(loa, name="Áo ấm")
     set_status(loa, closed.id, CampaignStatus.CLOSED)
     assert (await loa.send(604, f"/start pl{closed.id}")).plain.startswith(
-        "The campaign of this link is not taking pledges")
+        "The campaign you chose is not taking pledges now")
     offer = await loa.next(604)
     assert offer.plain == "Which campaign do you pledge to?"
     assert [b for row in offer.buttons() for b in row][:2] == ["Vì người nghèo", "Áo ấm"]
@@ -100,9 +100,36 @@ async def test_a_closed_or_unknown_campaign_says_so_and_offers_what_pledge_would
     set_status(loa, paused.id, CampaignStatus.PAUSED)
     await loa.onboard(605, name="Mai", lang="vi")
     said = await loa.send(605, f"/start pl{paused.id}")
-    assert said.plain == ("Cuộc vận động của đường dẫn này không nhận đăng ký ủng hộ: cuộc vận "
-                          "động đã kết thúc, đang tạm dừng hoặc không còn nữa.")
+    assert said.plain == ("Cuộc vận động bạn vừa chọn hiện không nhận đăng ký ủng hộ: đã kết "
+                          "thúc, đang tạm dừng hoặc không còn nữa.")
     assert (await loa.next(605)).plain == "Bạn ủng hộ cuộc vận động nào?"
+
+
+async def test_from_a_closed_campaign_to_the_one_open_the_question_names_it(loa):
+    closed = open_campaign(loa, name="Lũ lụt 2025")
+    other = open_campaign(loa, name="Áo ấm <Tết> & sách vở")  # names are people's words
+    set_status(loa, closed.id, CampaignStatus.CLOSED)
+    await loa.onboard(608, name="Lan", lang="en")
+    assert (await loa.send(608, f"/start pl{closed.id}")).plain.startswith(
+        "The campaign you chose is not taking pledges now")
+    who = await loa.next(608)
+    assert who.plain == ("You can pledge to another campaign that is taking pledges: "
+                         "Áo ấm <Tết> & sách vở\nWho is pledging?")
+    assert "<b>Áo ấm &lt;Tết&gt; &amp; sách vở</b>" in who.text
+    assert loa.db.call(get_dialog, 608).data == {"campaign_id": other.id}
+    await loa.tap(608, "Individual")
+    await loa.tap(608, "Use “Lan”")
+    await loa.tap(608, "💵 Money")
+    await loa.send(608, "300k")
+    await loa.tap(608, "No, stay anonymous")
+    assert "is registered: ₫300,000" in (await loa.tap(608, "✅ Confirm")).plain
+    assert pledged(loa, 608) == [(other.id, 300_000)]
+
+    await loa.onboard(609, name="Mai", lang="vi")
+    await loa.send(609, f"/start pl{closed.id}")
+    assert (await loa.next(609)).plain == ("Bạn có thể ủng hộ cuộc vận động khác đang nhận đăng "
+                                           "ký: Áo ấm <Tết> & sách vở\n"
+                                           "Bạn đăng ký ủng hộ với tư cách nào?")
 
 
 async def test_invite_codes_still_work_even_one_that_starts_with_pl(loa):
