@@ -32,6 +32,8 @@ class ControlMixin:
         "send_audio",
         "send_video",
         "send_video_note",
+        "send_sticker",
+        "send_location",
         "send_album",
         "add_bot",
         "remove_bot",

@@ -1,4 +1,5 @@
-"""Played users: what a person does in Telegram (types, taps, shares a contact, sends a file).
+"""Played users: what a person does in Telegram (types, taps, shares a contact or a location,
+sends a file or a sticker).
 
 Why: tests drive the real bot through the same updates a Telegram client would produce.
 """
@@ -222,6 +223,22 @@ class UsersMixin:
         """A round video message; Telegram's video notes carry no caption."""
         return self._send_file(
             user_id, "video_note", content, None, None, chat_id, duration=duration
+        )
+
+    def send_sticker(
+        self, user_id: int, content: bytes = b"RIFF\0\0\0\0WEBP", *, chat_id: int | None = None
+    ) -> JSON:
+        """A sticker (a WebP image); stickers carry no caption."""
+        return self._send_file(
+            user_id, "sticker", content, None, None, chat_id, mime_type="image/webp"
+        )
+
+    def send_location(
+        self, user_id: int, latitude: float, longitude: float, *, chat_id: int | None = None
+    ) -> JSON:
+        """A location pinned on the map (sent once, not live)."""
+        return self._user_message(
+            user_id, chat_id, {"location": {"latitude": latitude, "longitude": longitude}}
         )
 
     def send_album(
