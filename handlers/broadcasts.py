@@ -87,7 +87,7 @@ async def ask_content(update: Update, context: ContextTypes.DEFAULT_TYPE, person
                                             services(context).config)
     text = person._("Send the message to broadcast: a text (its formatting is kept), or a "
                     "photo, a video, a voice message, an audio file, a document or an album, "
-                    "with a caption. You can also forward one here.")
+                    "with a caption if you like. You can also forward one here.")
     if sender:
         text += "\n" + person._("It will go out under the line “{sender}”.",
                                  sender=escape(sender))
@@ -119,14 +119,20 @@ async def content_sent(update, context, person: Me, _text: str) -> None:
     media = [found[0]] if found else None
     html = (message.caption_html if found else message.text_html) or ""
     sender = await svc.db.run(_own_sender, person.actor, svc.config)
+    cancel = InlineKeyboardMarkup([nav_row(person._, back=False)])
+    if not (html or media):  # a sticker, a location: nothing Loa can send on
+        await reply(update, person._("Loa cannot read this message. Send a text, a photo, a "
+                                     "video, a voice message, an audio file, a document or "
+                                     "an album."), cancel)
+        return
     if pages.units((message.caption or message.text or "").strip()) > room(
-            sender, captioned(media)) or not (html or media):
-        await reply(update, person._("A broadcast text holds up to {n} characters ({m} as the "
-                                     "caption of a photo, a video, a voice message, an audio "
-                                     "file, a document or an album), with the sender's line. "
-                                     "Send a shorter one.", n=room(sender, False),
-                                     m=room(sender, True)),
-                    InlineKeyboardMarkup([nav_row(person._, back=False)]))
+            sender, captioned(media)):
+        await reply(update, person._("This message is too long. A broadcast text holds up to "
+                                     "{n} characters, or {m} as the caption of a photo, a "
+                                     "video, a voice message, an audio file, a document or an "
+                                     "album, not counting the sender's line. Send a shorter "
+                                     "one.", n=room(sender, False), m=room(sender, True)),
+                    cancel)
         return
     await svc.db.run(save_dialog, person.id, FLOW, "area", text=html, media=media,
                      album=message.media_group_id)

@@ -53,6 +53,11 @@ async def step_press(update: Update, context: ContextTypes.DEFAULT_TYPE, flow: s
 MAX_TEXT = 4096  # a Telegram message is at most this long anyway
 
 
+#: What a person can send that no step uses (a contact is onboarding's). Sent, not edited: a
+#: live location is edited every few seconds while shared.
+UNUSABLE = (filters.Sticker.ALL | filters.LOCATION | filters.POLL | filters.Dice.ALL |
+            filters.STORY | filters.GAME) & filters.UpdateType.MESSAGE
+
 Document = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me], Awaitable[None]]
 
 
@@ -61,9 +66,11 @@ def text_router(steps: dict[tuple[str, str], TextStep],
                 document: Document | None = None,
                 albums: dict[str, TextStep] | None = None) -> MessageHandler:
     """Typed text to the person's step; `leave` = (is it a word that leaves, how to leave);
-    a file sent when no step waits for one goes to `document` (a bank statement). The items
-    of an album come one update each: the later ones of the album a flow gathers (its
-    dialog's "album") go to that flow's `albums` handler, whatever step it is at."""
+    a file sent when no step waits for one goes to `document` (a bank statement). What no step
+    can use (a sticker, a location) goes to the step too, with no text, so that the step can
+    say what it takes (without a step: "I did not understand"). The items of an album come
+    one update each: the later ones of the album a flow gathers (its dialog's "album") go to
+    that flow's `albums` handler, whatever step it is at."""
     is_leave_word, leave_flow = leave
 
     async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -91,7 +98,8 @@ def text_router(steps: dict[tuple[str, str], TextStep],
         await step(update, context, person, (message.text or message.caption or "")[:MAX_TEXT])
 
     accepted = (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL | filters.PHOTO | \
-        filters.VIDEO | filters.ANIMATION | filters.AUDIO | filters.VOICE | filters.VIDEO_NOTE
+        filters.VIDEO | filters.ANIMATION | filters.AUDIO | filters.VOICE | filters.VIDEO_NOTE | \
+        UNUSABLE
     return MessageHandler(accepted, route)
 
 

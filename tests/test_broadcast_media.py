@@ -161,6 +161,37 @@ async def test_a_file_over_the_cap_is_refused_with_the_reason(loa):
     assert "Which area" in (await loa.next(OFFICER)).plain
 
 
+async def test_what_loa_cannot_send_on_is_answered_and_the_length_is_without_the_sender(loa):
+    await ready(loa)
+    loa.emu.send_sticker(OFFICER)
+    refused = await loa.next(OFFICER)
+    assert refused.plain == ("Loa cannot read this message. Send a text, a photo, a video, a "
+                             "voice message, an audio file, a document or an album.")
+    assert refused.buttons() == [["✖ Cancel"]]
+    loa.emu.send_location(OFFICER, 10.63, 106.41)
+    assert (await loa.next(OFFICER)).plain == refused.plain
+    long = await loa.send(OFFICER, "Họp dân " * 520)
+    assert long.plain == ("This message is too long. A broadcast text holds up to 4067 characters, "
+                          "or 995 as the caption of a photo, a video, a voice message, an audio "
+                          "file, a document or an album, not counting the sender's line. Send a "
+                          "shorter one.")  # 4096 and 1024 less the sender's line and a blank line
+    loa.emu.send_voice(OFFICER, b"OggS short")                      # still at the first step
+    assert "Which area" in (await loa.next(OFFICER)).plain
+
+    loa.db.call(grant, 404, Role.OFFICER, "28042")
+    await loa.onboard(404, name="Bảy", lang="vi")
+    ask = await loa.send(404, "/broadcast")
+    assert ask.plain.startswith("Hãy gửi nội dung cần thông báo: tin nhắn chữ (giữ nguyên định "
+                                "dạng), hoặc ảnh, video, tin nhắn thoại, tệp âm thanh, tệp tài "
+                                "liệu hoặc album, có thể kèm lời chú thích.")
+    loa.emu.send_sticker(404)
+    assert (await loa.next(404)).plain == ("Loa không đọc được tin này. Hãy gửi chữ, ảnh, video, "
+                                           "tin nhắn thoại, tệp âm thanh, tệp tài liệu hoặc "
+                                           "album.")
+    loa.emu.send_sticker(LAN)                                       # no step waits for anything
+    assert (await loa.next(LAN)).plain.startswith("Loa chưa hiểu ý bạn.")
+
+
 async def test_a_campaign_letter_can_be_a_voice_message(loa):
     loa.db.call(grant, 340, Role.OFFICER, "804")
     await loa.onboard(340, name="Tím", lang="en")

@@ -102,8 +102,8 @@ async def test_a_caption_leaves_room_for_the_sender(loa):
     loa.emu.send_photo(721, b"\x89PNG poster", caption="x" * 1020)
     refused = await loa.next(721)
     room = 1024 - len("📢 Ủy ban MTTQ xã Tân Thành") - 1 - 2              # 📢 counts two
-    assert f"({room} as the caption of a photo, a video, a voice message, an audio file, a " \
-           "document or an album)" in refused.plain
+    assert f"or {room} as the caption of a photo, a video, a voice message, an audio file, a " \
+           "document or an album, not counting the sender's line" in refused.plain
     loa.emu.send_photo(721, b"\x89PNG poster", caption="x" * room)
     assert "Which area should it reach?" in (await loa.next(721)).plain
 
