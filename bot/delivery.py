@@ -49,7 +49,7 @@ from models.broadcasts import (
     running,
     start_due,
 )
-from models.chats import mark_removed, migrate, paced, readers
+from models.chats import follow_migration, mark_removed, paced, readers
 from models.outbox import (
     Delivery,
     DeliveryStatus,
@@ -344,11 +344,13 @@ class Dispatcher:
         return Outcome(d.id, d.chat_id, DeliveryStatus.SENT)
 
     async def _migrated(self, job: Job, new_id: int) -> Outcome:
-        """The group's row, link and pending messages follow its new id; this one goes there."""
+        """The group's row, link and pending messages follow its new id; this one goes there,
+        unless the new id has its own delivery of the same broadcast (then it is cancelled)."""
         d = job.delivery
         if new_id == d.chat_id:
             return Outcome(d.id, d.chat_id, DeliveryStatus.FAILED, "migrated to itself")
-        await self.db.run(migrate, d.chat_id, new_id)
+        if not await self.db.run(follow_migration, d.id, d.claim, d.chat_id, new_id):
+            return Outcome(d.id, d.chat_id, DeliveryStatus.CANCELLED)
         d.chat_id = new_id
         return await self._send(job)
 

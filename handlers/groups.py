@@ -10,7 +10,7 @@ groups for everything else. Every button checks the officer's right again on the
 from __future__ import annotations
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.constants import ChatType
+from telegram.constants import ChatMemberStatus, ChatType
 from telegram.error import Forbidden
 from telegram.ext import (
     ApplicationHandlerStop,
@@ -31,6 +31,7 @@ from handlers.router import nav_row, step_press
 from models import chats
 from models.areas import Area, get_area, label
 from models.base import utcnow
+from models.broadcasts import mark_reachable, mark_unreachable
 from models.dialogs import end_dialog, get_dialog, save_dialog
 from models.users import AccessDenied, Role
 
@@ -49,13 +50,18 @@ def _is_officer(actor) -> bool:
 # ---- what Telegram tells ------------------------------------------------------------------
 
 async def membership_changed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """Loa was added, promoted, removed or left a group or channel: record it, say nothing."""
+    """Loa was added, promoted, removed or left a group or channel: record it. In a private
+    chat the person blocked Loa ("kicked": left out of broadcasts and reminders, as a 403
+    would have them) or unblocked it ("member": reachable again). Loa says nothing."""
     change = update.my_chat_member
-    chat = change.chat
+    chat, status, db = change.chat, change.new_chat_member.status, services(context).db
     if chat.type != ChatType.PRIVATE:
-        await services(context).db.run(chats.record_membership, chat.id, chat.type,
-                                       chat.title or "", change.new_chat_member.status,
-                                       utcnow())
+        await db.run(chats.record_membership, chat.id, chat.type, chat.title or "", status,
+                     utcnow())
+    elif status == ChatMemberStatus.BANNED:
+        await db.run(mark_unreachable, [chat.id], utcnow())
+    elif status == ChatMemberStatus.MEMBER:
+        await db.run(mark_reachable, chat.id)
     raise ApplicationHandlerStop
 
 

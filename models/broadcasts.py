@@ -314,14 +314,16 @@ def problems(session: Session, actor: Actor, broadcast_id: int) -> list[tuple[in
 
 
 def mark_unreachable(session: Session, user_ids: list[int], now: datetime) -> None:
-    """Telegram said 403: never try them again, and leave them out of later audiences."""
+    """Telegram said 403, or that they blocked Loa: never try them again, and leave them
+    out of later audiences."""
     if user_ids:
         session.execute(update(User).where(col(User.id).in_(user_ids))
                         .values(unreachable_at=now))
 
 
 def mark_reachable(session: Session, user_id: int) -> None:
-    """They wrote to the bot again: they can be reached."""
+    """They wrote to the bot again, or Telegram said they unblocked it: they can be
+    reached."""
     session.execute(update(User).where(col(User.id) == user_id,
                                        col(User.unreachable_at).is_not(None))
                     .values(unreachable_at=None))

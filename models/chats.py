@@ -22,6 +22,7 @@ from models.outbox import Delivery, DeliveryStatus
 from models.users import AccessDenied, Actor, Role
 
 IN = ("member", "administrator", "creator")  # the bot's statuses that keep it in a chat
+UNSENT = (DeliveryStatus.PENDING, DeliveryStatus.SENDING)
 
 
 class Chat(SQLModel, table=True):
@@ -96,11 +97,45 @@ def migrate(session: Session, old_id: int, new_id: int) -> Chat | None:
     old.migrated_to = new_id
     session.add_all([old, new])
     session.flush()
-    session.execute(update(Delivery).where(
-        col(Delivery.chat_id) == old_id,
-        col(Delivery.status).in_((DeliveryStatus.PENDING, DeliveryStatus.SENDING)))
-        .values(chat_id=new_id))
+    _cancel_doubles(session, old_id, new_id)
+    session.execute(update(Delivery).where(col(Delivery.chat_id) == old_id,
+                                           col(Delivery.status).in_(UNSENT))
+                    .values(chat_id=new_id))
     return new
+
+
+def _cancel_doubles(session: Session, old_id: int, new_id: int) -> None:
+    """An unsent delivery to the old id whose broadcast has one to the new id already (the
+    supergroup linked too, or queued before the upgrade was told) is cancelled, not moved:
+    the group gets the broadcast once, and the officer's count of recipients loses it."""
+    from models.broadcasts import Broadcast  # broadcasts refers to chats
+
+    there = select(Delivery.broadcast_id).where(col(Delivery.chat_id) == new_id,
+                                                col(Delivery.broadcast_id).is_not(None))
+    doubles = session.exec(select(Delivery.broadcast_id).where(
+        col(Delivery.chat_id) == old_id, col(Delivery.status).in_(UNSENT),
+        col(Delivery.broadcast_id).in_(there))).all()
+    for broadcast_id in doubles:  # one by one: a migration told twice at once counts once
+        if session.execute(update(Delivery).where(
+                col(Delivery.chat_id) == old_id, Delivery.broadcast_id == broadcast_id,
+                col(Delivery.status).in_(UNSENT))
+                .values(status=DeliveryStatus.CANCELLED,
+                        error=f"the group became {new_id}, which has its own")).rowcount:
+            session.execute(update(Broadcast).where(col(Broadcast.id) == broadcast_id)
+                            .values(recipients=Broadcast.recipients - 1))
+
+
+def follow_migration(session: Session, delivery_id: int, claim: str | None, old_id: int,
+                     new_id: int) -> bool:
+    """A claimed delivery met migrate_to_chat_id: the chat migrates (see `migrate`). True
+    when the delivery is still this claim's to send under the new id; False when it was
+    cancelled as a double (now, or when the upgrade was told meanwhile)."""
+    migrate(session, old_id, new_id)
+    held = select(Delivery.id).where(col(Delivery.id) == delivery_id,
+                                     Delivery.status == DeliveryStatus.SENDING)
+    if claim is not None:
+        held = held.where(Delivery.claim == claim)
+    return session.exec(held).first() is not None
 
 
 # ---- officers linking ----------------------------------------------------------------------

@@ -174,6 +174,37 @@ async def test_blocked_people_are_marked_and_left_out_later(areas_db, db_url):
         assert areas_db.call(count_audience, BroadcastDraft(area_id, ["citizen"], "x")) == 8
 
 
+def unreachable(db):
+    return db.call(lambda s: sorted(s.exec(select(User.id).where(
+        User.unreachable_at.is_not(None)))))
+
+
+def finished(db, broadcast_id):
+    return db.call(lambda s: s.get(Broadcast, broadcast_id)).status == "done"
+
+
+async def test_a_block_and_an_unblock_told_by_telegram(loa):
+    """Telegram tells Loa of a block (a private my_chat_member, "kicked") before any send
+    meets a 403: the person is left out of broadcasts from then on; an unblock ("member")
+    brings them back. Loa says nothing to them either time."""
+    lan, ba = people(loa.db, loa.emu, 24_000, 2)
+    loa.emu.block(lan)
+    await eventually(lambda: unreachable(loa.db) == [lan])
+    first = start_broadcast(loa.db)
+    await eventually(lambda: finished(loa.db, first))
+    assert loa.db.call(lambda s: s.get(Broadcast, first)).recipients == 1
+    assert received(loa.emu, [lan, ba]) == {ba: 1}
+    assert loa.emu.stats.forbidden == 0                               # never tried
+
+    loa.emu.unblock(lan)
+    await eventually(lambda: unreachable(loa.db) == [])
+    await loa.quiet(lan)
+    second = start_broadcast(loa.db, text="Họp lần hai")
+    await eventually(lambda: finished(loa.db, second))
+    assert received(loa.emu, [lan, ba]) == {lan: 1, ba: 2}
+    assert [m.plain for m in loa.emu.outbox if m.chat_id == lan] == ["Họp lần hai"]
+
+
 async def test_a_restart_mid_broadcast_loses_nobody_and_repeats_nobody(areas_db, db_url):
     async with Emulator(token=TOKEN, rate_limit=100) as emu:
         config = loa_config(emu.api_url, db_url)
@@ -222,7 +253,7 @@ async def test_schedule_cancel_and_the_list_of_those_not_reached(loa):
     await loa.onboard(420, name="Tím", lang="vi")
     await loa.onboard(421, name="Lan", lang="vi")
     await loa.onboard(422, name='=HYPERLINK("http://x.example","Ba")', lang="vi")
-    loa.emu.block(422)
+    loa.emu.block(422, notify=False)                        # Loa not told: the 403 tells it
 
     async def compose(text):
         await loa.send(420, "/broadcast")

@@ -3,7 +3,8 @@
 Loa records where it is added and stays silent there; an officer links a group to an area in
 scope (in the group, or from /groups in private) and can undo it; broadcasts reach the area's
 groups at Telegram's group pace; a group that removed Loa is skipped; nothing personal ever
-goes to a group; a group upgraded to a supergroup keeps its link.
+goes to a group; a group upgraded to a supergroup keeps its link, and gets a broadcast once
+when the supergroup had its own delivery of it.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import update
 from sqlmodel import select
 from telegram.ext import ExtBot
 
@@ -29,7 +31,7 @@ from models.broadcasts import (
     schedule,
     start_due,
 )
-from models.chats import Chat, record_membership, reserve
+from models.chats import Chat, migrate, record_membership, reserve
 from models.outbox import Delivery, enqueue
 from models.users import Role, User, actor_for, get_user, grant
 from tests.conftest import ADMIN, TOKEN, Loa, loa_config
@@ -251,6 +253,91 @@ async def test_group_upgraded_to_a_supergroup_keeps_its_link(loa: Loa) -> None:
         "Họp thôn"]
     assert chat_row(loa, -4002).migrated_to == OTHER
     assert chat_row(loa, OTHER).area_id == loa.db.call(by_code, TAN_THANH).id
+
+
+async def compose_to_groups(loa) -> None:
+    """The officer's broadcast to Tân Thành's two linked groups, up to "Send now"."""
+    await loa.send(OFFICER, "/broadcast")
+    await loa.send(OFFICER, "Họp thôn")
+    await loa.tap(OFFICER, "✅ All of Tân Thành (xã)")
+    await loa.tap(OFFICER, "☐ 👥 its 2 groups and channels")
+    await loa.tap(OFFICER, "Next ➡")
+    await loa.tap(OFFICER, "All languages")
+    await loa.tap(OFFICER, "No button")
+    await loa.next(OFFICER)  # the preview
+    await loa.next(OFFICER)  # whom it reaches, and the decision
+
+
+async def officer_report(loa) -> tuple[str, str]:
+    """The officer's final summary once the broadcast is done, and its line in /broadcasts."""
+    final = await loa.emu.wait_for(
+        lambda m: m.chat_id == OFFICER and "finished" in (m.plain or ""), timeout=10)
+    listing = await loa.send(OFFICER, "/broadcasts")
+    return final.plain.split("\n")[1], listing.plain.split("\n")[2].strip()
+
+
+def deliveries(loa) -> dict[int, str]:
+    return dict(loa.db.call(lambda s: s.exec(select(Delivery.chat_id, Delivery.status)).all()))
+
+
+HOP_THON = "📢 Ủy ban MTTQ xã Tân Thành\n\nHọp thôn"
+ONE_OF_ONE = "Sent 1 of 1 · failed 0 · blocked 0 · left 0"
+
+
+async def test_an_upgraded_group_linked_under_both_ids_gets_a_broadcast_once(loa: Loa) -> None:
+    """A group and the supergroup it became, both linked (Loa never heard of the upgrade):
+    the old id's delivery, met by migrate_to_chat_id while the supergroup's own waits for its
+    slot, is not moved onto it nor sent there but cancelled, and is no recipient in the
+    officer's count."""
+    await officers(loa)
+    loa.emu.add_group(BASIC, "Thôn 5", type="group")
+    linked(loa.db, BASIC, "Thôn 5", TAN_THANH, type="group")
+    loa.emu.add_group(SUPER, "Thôn 5")
+    linked(loa.db, SUPER, "Thôn 5", TAN_THANH)
+    loa.emu._chats[BASIC].migrated_to = SUPER
+    await compose_to_groups(loa)
+    loa.db.call(reserve, SUPER, datetime.now(UTC), 2.0)  # the old id is tried first
+    await loa.tap(OFFICER, "📤 Send now")
+    assert await officer_report(loa) == (ONE_OF_ONE, ONE_OF_ONE)
+    assert sent_to(loa.emu, SUPER) == [HOP_THON] and sent_to(loa.emu, BASIC) == []
+    assert deliveries(loa) == {BASIC: "cancelled", SUPER: "sent"}
+    assert chat_row(loa, BASIC).migrated_to == SUPER
+
+
+async def test_an_upgrade_told_after_the_supergroup_has_its_delivery(loa: Loa) -> None:
+    """The upgrade's service message arrives while a broadcast waits for both ids (each
+    group's slot taken): the old id's delivery is cancelled, the supergroup gets it once."""
+    await officers(loa)
+    loa.emu.add_group(BASIC, "Thôn 5", type="group")
+    linked(loa.db, BASIC, "Thôn 5", TAN_THANH, type="group")
+    linked(loa.db, SUPER, "Thôn 5", TAN_THANH)  # Loa added there; Telegram not yet upgraded
+    await compose_to_groups(loa)
+    now = datetime.now(UTC)
+    for chat_id in (BASIC, SUPER):  # a message just went to each: the next in 3 s
+        loa.db.call(reserve, chat_id, now, 3.0)
+    await loa.tap(OFFICER, "📤 Send now")
+    await eventually(lambda: deliveries(loa) == {BASIC: "pending", SUPER: "pending"})
+    loa.emu.migrate_group(BASIC, SUPER, by=OFFICER)
+    await eventually(lambda: deliveries(loa)[BASIC] == "cancelled")
+    assert await officer_report(loa) == (ONE_OF_ONE, ONE_OF_ONE)
+    assert sent_to(loa.emu, SUPER) == [HOP_THON] and sent_to(loa.emu, BASIC) == []
+    assert chat_row(loa, BASIC).migrated_to == SUPER
+
+
+def test_a_migration_told_twice_cancels_a_double_once(areas_db) -> None:
+    """The supergroup's delivery already sent: the old id's is cancelled, not moved; the
+    upgrade told again (migrate_to, then migrate_from) changes nothing more."""
+    linked(areas_db, BASIC, "Thôn 5", TAN_THANH, type="group")
+    linked(areas_db, SUPER, "Thôn 5", TAN_THANH)
+    broadcast = group_broadcast(areas_db)
+    areas_db.call(start_due, datetime.now(UTC))
+    areas_db.call(lambda s: s.execute(update(Delivery).where(Delivery.chat_id == SUPER)
+                                      .values(status="sent")))
+    for _ in range(2):
+        areas_db.call(migrate, BASIC, SUPER)
+    assert dict(areas_db.call(lambda s: s.exec(select(Delivery.chat_id, Delivery.status))
+                              .all())) == {BASIC: "cancelled", SUPER: "sent"}
+    assert areas_db.call(lambda s: s.get(Broadcast, broadcast)).recipients == 1
 
 
 async def test_group_pace_under_the_enforced_limit(areas_db, db_url) -> None:
