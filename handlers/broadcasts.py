@@ -26,7 +26,7 @@ from bot.sheets import csv_file
 from handlers.area_picker import Picker
 from handlers.inputs import ALBUM_REFUSED, example_moment, read_moment, refuse_big, sent_media
 from handlers.menu import ROLE_NAMES
-from handlers.router import StepPress, nav_row, step_press
+from handlers.router import StepPress, nav_row, step_press, takes_media
 from models.areas import Area, get_area, label
 from models.base import utcnow
 from models.broadcasts import (
@@ -110,6 +110,7 @@ def captioned(media: list[dict[str, str]] | None) -> bool:
     return bool(media) and not (len(media) == 1 and media[0]["kind"] in CAPTIONLESS)
 
 
+@takes_media
 async def content_sent(update, context, person: Me, _text: str) -> None:
     message = update.effective_message
     svc = services(context)

@@ -22,7 +22,7 @@ from bot.messages import media_requests, pledge_button
 from bot.weblinks import page_button
 from handlers.area_picker import Picker
 from handlers.inputs import ALBUM_REFUSED, read_amount, refuse_big, sent_media
-from handlers.router import nav_row
+from handlers.router import nav_row, takes_media
 from models.areas import SHORT, Area, get_area, label
 from models.broadcasts import album_takes
 from models.campaigns import (
@@ -282,6 +282,7 @@ async def letter_typed(update, context, person: Me, text: str) -> None:
     await ask(update, person, "attachment")
 
 
+@takes_media
 async def attachment_sent(update, context, person: Me, text: str) -> None:
     message = update.effective_message
     found = sent_media(message)

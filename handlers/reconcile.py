@@ -20,7 +20,7 @@ from bot.config import Config
 from bot.context import Me, escape, officer, presser, reply, services
 from bot.i18n import N_, Translator
 from handlers.pledge_desk import tell_pledger
-from handlers.router import EXPIRED, TextStep, nav_row
+from handlers.router import EXPIRED, TextStep, ask_for_words, nav_row, takes_media
 from models.areas import fold
 from models.base import utcnow
 from models.campaigns import Campaign, campaigns_run_by
@@ -160,6 +160,7 @@ async def statement_sent(update: Update, context: ContextTypes.DEFAULT_TYPE, per
     await file_step(update, context, person, dialog.data if dialog else {})
 
 
+@takes_media
 async def file_sent(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                     _text: str) -> None:
     dialog = await services(context).db.run(get_dialog, person.id, FLOW)
@@ -530,10 +531,13 @@ async def _back_to_summary(update: Update, context: ContextTypes.DEFAULT_TYPE,
 
 def _or_file(step: TextStep) -> TextStep:
     """A step that takes typed words; a file sent there is the next statement."""
+    @takes_media
     async def typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                     text: str) -> None:
         if update.effective_message.document is not None:
             await file_sent(update, context, person, text)
+        elif not text:
+            await ask_for_words(update, person)
         else:
             await step(update, context, person, text)
     return typed

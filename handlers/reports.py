@@ -15,7 +15,7 @@ from bot.i18n import N_
 from bot.reminders import clockwork
 from handlers.deadlines import keys
 from handlers.inputs import read_amount, read_count
-from handlers.router import nav_row, step_press
+from handlers.router import nav_row, step_press, takes_media
 from models.areas import get_area
 from models.deadlines import (
     Deadline,
@@ -185,6 +185,7 @@ async def field_typed(update, context, person: Me, text: str) -> None:
     await report_summary(update, context, person, deadline, values)
 
 
+@takes_media
 async def file_sent(update, context, person: Me, _text: str) -> None:
     message = update.effective_message
     file_id = message.document.file_id if message.document else \

@@ -58,7 +58,20 @@ MAX_TEXT = 4096  # a Telegram message is at most this long anyway
 UNUSABLE = (filters.Sticker.ALL | filters.LOCATION | filters.POLL | filters.Dice.ALL |
             filters.STORY | filters.GAME) & filters.UpdateType.MESSAGE
 
+async def ask_for_words(update: Update, person: Me) -> None:
+    """The answer to a message with no words (a sticker, a photo) at a step that reads words."""
+    await reply(update, person._("Loa cannot read this message at this step: please type your "
+                                 "answer to the question above."))
+
+
 Document = Callable[[Update, ContextTypes.DEFAULT_TYPE, Me], Awaitable[None]]
+
+
+def takes_media(step: TextStep) -> TextStep:
+    """Marks a step that reads what is sent, not only words (a photo, a file, a broadcast):
+    a message with no words goes to it; at any other step the router asks for words."""
+    step.takes_media = True
+    return step
 
 
 def text_router(steps: dict[tuple[str, str], TextStep],
@@ -66,9 +79,10 @@ def text_router(steps: dict[tuple[str, str], TextStep],
                 document: Document | None = None,
                 albums: dict[str, TextStep] | None = None) -> MessageHandler:
     """Typed text to the person's step; `leave` = (is it a word that leaves, how to leave);
-    a file sent when no step waits for one goes to `document` (a bank statement). What no step
-    can use (a sticker, a location) goes to the step too, with no text, so that the step can
-    say what it takes (without a step: "I did not understand"). The items of an album come
+    a file sent when no step waits for one goes to `document` (a bank statement). A message
+    with no words (a sticker, a location, a photo without a caption) goes to a step that
+    `takes_media`, which says what it takes; any other step asks for words, and without a step
+    it is "I did not understand". The items of an album come
     one update each: the later ones of the album a flow gathers (its dialog's "album") go to
     that flow's `albums` handler, whatever step it is at."""
     is_leave_word, leave_flow = leave
@@ -95,7 +109,11 @@ def text_router(steps: dict[tuple[str, str], TextStep],
             await reply(update, person._("I did not understand that. Send /help to see what "
                                          "you can do."))
             return
-        await step(update, context, person, (message.text or message.caption or "")[:MAX_TEXT])
+        text = message.text or message.caption
+        if not text and not getattr(step, "takes_media", False):
+            await ask_for_words(update, person)
+            return
+        await step(update, context, person, (text or "")[:MAX_TEXT])
 
     accepted = (filters.TEXT & ~filters.COMMAND) | filters.Document.ALL | filters.PHOTO | \
         filters.VIDEO | filters.ANIMATION | filters.AUDIO | filters.VOICE | filters.VIDEO_NOTE | \

@@ -29,7 +29,7 @@ from bot.context import Me, escape, local_today, officer, reply, services
 from bot.i18n import N_, Translator
 from handlers.area_picker import Picker
 from handlers.inputs import read_amount, read_count, read_past_date
-from handlers.router import EXPIRED, nav_row, step_press
+from handlers.router import EXPIRED, nav_row, step_press, takes_media
 from models.areas import Area, get_area, label
 from models.campaigns import Campaign
 from models.dialogs import get_dialog, save_dialog
@@ -389,6 +389,7 @@ def _attached(message) -> tuple[str, str] | None:
     return None
 
 
+@takes_media
 async def file_sent(update, context, person: Me, _text: str) -> None:
     attached = _attached(update.effective_message)
     if attached is None:
@@ -771,6 +772,7 @@ async def no_note_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
         await ask_fix_confirm(update, context, found.person, {"note": ""})
 
 
+@takes_media
 async def fix_file_sent(update, context, person: Me, _text: str) -> None:
     attached = _attached(update.effective_message)
     if attached is None:
@@ -907,6 +909,7 @@ async def correct(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me
                     above=done)
 
 
+@takes_media
 async def finish_photo_sent(update, context, person: Me, _text: str) -> None:
     photo = update.effective_message.photo
     if not photo:

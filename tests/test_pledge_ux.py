@@ -370,3 +370,18 @@ async def test_a_tiny_value_for_goods_is_asked_and_back_during_a_change_returns_
     back = await loa.tap(480, "⬅ Back")
     assert "Please check your pledge" in back.plain and "₫500,000" in back.plain
     assert loa.db.call(get_dialog, 480).step == "confirm"
+
+
+async def test_a_sticker_or_a_bare_photo_at_a_typed_step_is_asked_to_be_typed(loa):
+    open_campaign(loa)
+    await loa.onboard(402, name="Lan", lang="vi")
+    await start_pledge(loa, 402, "vi")
+    await loa.tap(402, "💵 Tiền")
+    loa.emu.send_sticker(402)
+    words = "Ở bước này Loa chỉ đọc được chữ: mời bạn gõ câu trả lời cho câu hỏi ở trên."
+    assert (await loa.next(402)).plain == words
+    loa.emu.send_photo(402, b"\x89PNG photo")                      # no caption: no words either
+    assert (await loa.next(402)).plain == words
+    await loa.send(402, "300k")                                     # still at the amount
+    confirm = await loa.tap(402, "Có, ghi tên tôi")
+    assert f"300.000{NBSP}₫" in confirm.plain
