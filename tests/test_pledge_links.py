@@ -38,6 +38,16 @@ def test_a_start_argument_is_a_pledge_link_only_as_pl_and_a_campaign_id():
         assert pledge_start(other) is None
 
 
+async def pledge_as_lan(loa, user_id: int, amount: str):
+    """From "Who is pledging?" to the receipt: Lan herself, money, anonymous."""
+    await loa.tap(user_id, "Individual")
+    await loa.tap(user_id, "Use “Lan”")
+    await loa.tap(user_id, "💵 Money")
+    await loa.send(user_id, amount)
+    await loa.tap(user_id, "No, stay anonymous")
+    return await loa.tap(user_id, "✅ Confirm")
+
+
 async def test_someone_onboarded_pledges_by_the_link_even_outside_their_area(loa):
     home = open_campaign(loa)  # the district's: covers Lan's hamlet
     elsewhere = open_campaign(loa, code="28054", name="Áo ấm Bình An")  # not Lan's commune
@@ -47,13 +57,7 @@ async def test_someone_onboarded_pledges_by_the_link_even_outside_their_area(loa
     who = await loa.send(601, f"/start pl{elsewhere.id}")
     assert who.plain == "Who is pledging?"
     assert loa.db.call(get_dialog, 601).data == {"campaign_id": elsewhere.id}
-    await loa.tap(601, "Individual")
-    await loa.tap(601, "Use “Lan”")
-    await loa.tap(601, "💵 Money")
-    await loa.send(601, "200k")
-    await loa.tap(601, "No, stay anonymous")
-    receipt = await loa.tap(601, "✅ Confirm")
-    assert "is registered: ₫200,000" in receipt.plain
+    assert "is registered: ₫200,000" in (await pledge_as_lan(loa, 601, "200k")).plain
     assert pledged(loa, 601) == [(elsewhere.id, 200_000)]
 
 
@@ -117,12 +121,7 @@ async def test_from_a_closed_campaign_to_the_one_open_the_question_names_it(loa)
                          "Áo ấm <Tết> & sách vở\nWho is pledging?")
     assert "<b>Áo ấm &lt;Tết&gt; &amp; sách vở</b>" in who.text
     assert loa.db.call(get_dialog, 608).data == {"campaign_id": other.id}
-    await loa.tap(608, "Individual")
-    await loa.tap(608, "Use “Lan”")
-    await loa.tap(608, "💵 Money")
-    await loa.send(608, "300k")
-    await loa.tap(608, "No, stay anonymous")
-    assert "is registered: ₫300,000" in (await loa.tap(608, "✅ Confirm")).plain
+    assert "is registered: ₫300,000" in (await pledge_as_lan(loa, 608, "300k")).plain
     assert pledged(loa, 608) == [(other.id, 300_000)]
 
     await loa.onboard(609, name="Mai", lang="vi")
