@@ -222,6 +222,7 @@ async def serving(app: Application, webhook: bool = False,
             if http is not None:  # a webhook update not answered is sent again by Telegram
                 await http.stop()
             await inbox.stop()
+            await services.reminders.stop()
             await services.dispatcher.stop()
             await app.stop()
 

@@ -8,6 +8,7 @@ campaign ends. The clock is injectable: tests run a week of reminders in a momen
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -15,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
-from telegram.ext import ContextTypes, JobQueue
+from telegram.ext import ContextTypes, Job, JobQueue
 
 from bot import metrics, pages
 from bot.config import Config
@@ -59,12 +60,25 @@ class Reminders:
                  clock: Callable[[], datetime] = utcnow):
         self.db, self.config, self.dispatcher, self.clock = db, config, dispatcher, clock
         self._next_sweep = datetime.min.replace(tzinfo=UTC)
+        self._scheduled: Job | None = None
+        self._ticking = asyncio.Lock()
 
     def start(self, jobs: JobQueue) -> None:
-        jobs.run_repeating(self._job, interval=TICK, first=1, name="loa-reminders")
+        self._scheduled = jobs.run_repeating(self._job, interval=TICK, first=1,
+                                             name="loa-reminders")
+
+    async def stop(self) -> None:
+        """No more ticks; a tick under way finishes first (the scheduler's own shutdown would
+        cancel it mid-round and log the cancellation as the job's error)."""
+        if self._scheduled is not None:
+            self._scheduled.schedule_removal()
+            self._scheduled = None
+        async with self._ticking:
+            pass
 
     async def _job(self, _context: ContextTypes.DEFAULT_TYPE) -> None:
-        await self.tick()
+        async with self._ticking:
+            await self.tick()
 
     async def tick(self, now: datetime | None = None) -> int:
         """Send what is due at `now` (the clock's time by default); how many were enqueued."""

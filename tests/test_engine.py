@@ -3,6 +3,7 @@ limit lower than the configured pace, answers that are not the Bot API's, a proc
 with SIGKILL."""
 
 import asyncio
+import logging
 import os
 import signal
 import subprocess
@@ -264,3 +265,29 @@ async def test_a_stop_during_a_slow_write_leaves_no_sent_delivery_pending(areas_
         await asyncio.sleep(0.2)  # the writer has taken the outcomes and is writing
         await stop_dispatcher(bot, dispatcher)
     assert statuses(areas_db) == Counter({"sent": 3})
+
+
+# ---- stopping ---------------------------------------------------------------------------------
+
+async def test_stopping_waits_for_a_reminder_round_under_way_and_starts_no_other(
+        areas_db, db_url, caplog):
+    """The scheduler's own shutdown cancels a round it has just started (and logs that as the
+    job's error): Loa stops its clock first and lets a round under way finish."""
+    async with Emulator(token=TOKEN) as emu:
+        app = build_application(loa_config(emu.api_url, db_url), areas_db)
+        reminders = app.bot_data["services"].reminders
+        entered, finished, tick = asyncio.Event(), [], reminders.tick
+
+        async def slow_tick(now=None):  # a round that takes a while: many deadlines due
+            entered.set()
+            await asyncio.sleep(0.5)
+            finished.append(await tick(now))
+
+        reminders.tick = slow_tick
+        async with serving(app):
+            await asyncio.wait_for(entered.wait(), timeout=5)  # the first round starts at 1 s
+            await reminders.stop()
+            assert finished == [0]                              # it ran to its end
+            assert app.job_queue.get_jobs_by_name("loa-reminders") == ()
+    assert finished == [0]
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
