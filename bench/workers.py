@@ -15,6 +15,7 @@ python-telegram-bot runs by default. Reply time: from the moment an update is ma
 moment the emulator records the first answer to it (one monotonic clock on one machine).
 
     .venv/bin/python -m bench.workers --pg-url URL [--workers 1 2] [--people 200] [--pledges 2]
+        [--rounds N]  (everything N times in turn, then the median of each ratio)
         [--profile FILE]  (py-spy's collapsed stacks of the first worker of the first Loa run,
                            its first 30 s; bench/stacks.py sums them; needs
                            `.venv/bin/pip install py-spy`)
@@ -336,22 +337,44 @@ def main() -> None:
                         help="the share of a core each worker may use (e.g. 0.5), so that the "
                              "emulator, the people and PostgreSQL never take a worker's time "
                              "(Linux, root)")
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="run everything this many times, one after the other, and give "
+                             "the medians (a shared machine's speed drifts from minute to minute)")
     args = parser.parse_args()
     steps = script(args.pledges)
-    bare = run_bare(args.people, steps)
-    plain = run_bare(args.people, steps, asyncio.run)
-    runs = [run_loa(args.pg_url, n, args.people, args.pledges, args.max_connections,
-                    args.profile if i == 0 else None, args.worker_cpu)
-            for i, n in enumerate(args.workers)]
     print(f"{args.people} people at once, each: onboarding (6 updates) then {args.pledges} "
           f"pledges to the receipt (7 updates each) = {len(steps)} updates; next step sent on "
           f"the answer; emulator without limits; Loa on PostgreSQL through the webhook "
-          f"(max_connections {args.max_connections}), pace lifted")
+          f"(max_connections {args.max_connections}), pace lifted", flush=True)
+    ratios: dict[str, list[float]] = defaultdict(list)
+    for round_ in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {round_ + 1} of {args.rounds}:", flush=True)
+        for name, ratio in one_round(args, steps, profile=args.profile if round_ == 0 else None):
+            ratios[name].append(ratio)
+    if args.rounds > 1:
+        print(f"medians of {args.rounds} rounds: " + "; ".join(
+            f"{name} {statistics.median(values):.2f} ({min(values):.2f}–{max(values):.2f})"
+            for name, values in ratios.items()))
+
+
+def one_round(args, steps, profile: str | None) -> list[tuple[str, float]]:
+    """The bare bots, then Loa with each number of workers; prints the lines and gives the
+    round's ratios by name."""
+    bare = run_bare(args.people, steps)
+    plain = run_bare(args.people, steps, asyncio.run)
+    runs = [run_loa(args.pg_url, n, args.people, args.pledges, args.max_connections,
+                    profile if i == 0 else None, args.worker_cpu)
+            for i, n in enumerate(args.workers)]
     print(bare.line())
     print(plain.line(bare))
     for run in runs:
         print(run.line(bare))
+    ratios = [(f"{n} worker{'s' if n > 1 else ''} / bare bot", run.rate / bare.rate)
+              for n, run in zip(args.workers, runs, strict=True)]
     by_workers = dict(zip(args.workers, runs, strict=True))
+    if 1 in by_workers:
+        ratios.append(("1 worker / bare bot on asyncio", by_workers[1].rate / plain.rate))
     if 1 in by_workers and 2 in by_workers:
         one, two = by_workers[1], by_workers[2]
         print(f"2 workers / 1 worker: {two.rate / one.rate:.2f} (goal ≥ 1.6; the machine was "
@@ -359,8 +382,9 @@ def main() -> None:
               f"PostgreSQL, so here 2 workers reach at most about "
               f"{two.rate / two.busy / one.rate:.2f} × one); 1 worker / bare bot: "
               f"{one.rate / bare.rate:.2f} (goal ≥ 0.5; {one.rate / plain.rate:.2f} × the bare "
-              f"bot on asyncio's own loop)")
-
+              f"bot on asyncio's own loop)", flush=True)
+        ratios.append(("2 workers / 1 worker", two.rate / one.rate))
+    return ratios
 
 if __name__ == "__main__":
     main()
