@@ -341,6 +341,8 @@ def main() -> None:
                         help="run everything this many times, one after the other, and give "
                              "the medians (a shared machine's speed drifts from minute to minute)")
     args = parser.parse_args()
+    if args.rounds < 1:
+        parser.error("--rounds: at least 1")
     steps = script(args.pledges)
     print(f"{args.people} people at once, each: onboarding (6 updates) then {args.pledges} "
           f"pledges to the receipt (7 updates each) = {len(steps)} updates; next step sent on "

@@ -101,12 +101,16 @@ class Outcome:
             self.status, "failed")
 
 
+KNOWN_BLOCKED = "blocked Loa before it"  # the error of a delivery not tried: already marked
+
+
 @dataclass(frozen=True)
 class Job:
     delivery: Delivery
     language: str | None
     gone: bool  # the recipient left Loa after the list was fixed
     cancelled: bool = False  # the officer cancelled the broadcast after it was claimed
+    blocked: bool = False  # the person blocked Loa after the list was fixed (Telegram said so)
 
 
 def _claim(session: Session, now: datetime, limit: int, lease_id: int | None,
@@ -123,8 +127,11 @@ def _claim(session: Session, now: datetime, limit: int, lease_id: int | None,
     jobs = []
     for d in deliveries:
         lang, unreachable = people.get(d.chat_id, (None, None))
-        gone = d.broadcast_id is not None and (d.chat_id not in people or unreachable)
-        jobs.append(Job(d, lang, bool(gone), d.broadcast_id in stopped))
+        listed = d.broadcast_id is not None and d.chat_id in people
+        gone = d.broadcast_id is not None and (d.chat_id not in people or
+                                               (unreachable and d.chat_id < 0))
+        jobs.append(Job(d, lang, bool(gone), d.broadcast_id in stopped,
+                        blocked=listed and d.chat_id > 0 and unreachable is not None))
     return jobs
 
 
@@ -144,7 +151,8 @@ def _record(session: Session, outcomes: list[Outcome], now: datetime) -> None:
     blocked = []
     for o in outcomes:  # only what this process still holds: a claim taken back stays so
         if finish(session, o.delivery_id, o.status, now, error=o.error, retry_at=o.retry_at,
-                  claim=o.claim) and o.status is DeliveryStatus.BLOCKED:
+                  claim=o.claim) and o.status is DeliveryStatus.BLOCKED and \
+                o.error != KNOWN_BLOCKED:  # marked already (and perhaps unblocked since)
             blocked.append(o.chat_id)
     mark_unreachable(session, [c for c in blocked if c > 0], now)
     mark_removed(session, [c for c in blocked if c < 0] + _groups_gone(outcomes), now)
@@ -316,6 +324,8 @@ class Dispatcher:
             return Outcome(d.id, d.chat_id, DeliveryStatus.CANCELLED)
         if job.gone:
             return Outcome(d.id, d.chat_id, DeliveryStatus.LEFT)
+        if job.blocked:  # not tried: Telegram would answer 403
+            return Outcome(d.id, d.chat_id, DeliveryStatus.BLOCKED, KNOWN_BLOCKED)
         if d.broadcast_id is not None:
             calls = self._rendered(d.broadcast_id, self._language(job.language), d.chat_id < 0)
         else:

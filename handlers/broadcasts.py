@@ -132,7 +132,8 @@ async def content_sent(update, context, person: Me, _text: str) -> None:
                                      "{n} characters, or {m} as the caption of a photo, a "
                                      "video, a voice message, an audio file, a document or an "
                                      "album, not counting the sender's line. Send a shorter "
-                                     "one.", n=room(sender, False), m=room(sender, True)),
+                                     "one.", n=person._.number(room(sender, False)),
+                                     m=person._.number(room(sender, True))),
                     cancel)
         return
     await svc.db.run(save_dialog, person.id, FLOW, "area", text=html, media=media,

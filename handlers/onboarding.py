@@ -23,6 +23,7 @@ from bot.messages import pledge_start
 from handlers import pledges
 from handlers.area_picker import Picker
 from handlers.menu import main_menu, role_name, sync_menu
+from handlers.router import takes_media
 from models import onboarding
 from models.areas import SHORT, Area, get_area, label
 from models.base import utcnow
@@ -219,6 +220,7 @@ async def ask_phone(update: Update, _: Translator) -> None:
                           "you about your pledges. This is optional."), keyboard, edit=False)
 
 
+@takes_media  # a photo or a sticker here: the answer says how to share the number
 async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                       text: str) -> None:
     _ = person._

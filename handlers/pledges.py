@@ -28,7 +28,7 @@ from bot.context import Me, escape, local_today, me, reply, services
 from bot.i18n import N_, Translator
 from handlers.inputs import read_amount, read_count
 from handlers.menu import main_menu
-from handlers.router import StepPress, nav_row, step_press
+from handlers.router import StepPress, nav_row, step_press, takes_media
 from models.areas import get_area
 from models.base import utcnow
 from models.campaigns import Campaign, is_open, open_campaigns, takes_pledges, targets
@@ -737,6 +737,7 @@ async def cancel_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await confirm_screen(update, context, step.person)
 
 
+@takes_media  # as onboarding's phone step: the answer says how to share the number
 async def phone_offer_typed(update, context, person: Me, text: str) -> None:
     """Text while the phone is offered: Skip ends the offer; anything else says how."""
     _ = person._

@@ -13,7 +13,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime, timedelta
 
-from sqlalchemy import BigInteger, Column, update
+from sqlalchemy import BigInteger, Column, exists, update
+from sqlalchemy.orm import aliased
 from sqlmodel import Field, Session, SQLModel, col, func, or_, select
 
 from models.areas import Area, get_area
@@ -86,7 +87,7 @@ def mark_removed(session: Session, chat_ids: list[int], now: datetime) -> None:
 def migrate(session: Session, old_id: int, new_id: int) -> Chat | None:
     """A group became a supergroup with a new id: the link, language and pending messages
     follow it; the old row stays, pointing at the new one."""
-    old = session.get(Chat, old_id)
+    old = session.get(Chat, old_id, with_for_update=True)  # told twice at once: one by one
     if old is None:
         return None
     new = session.get(Chat, new_id) or Chat(id=new_id, type="supergroup", added_at=old.added_at)
@@ -98,9 +99,11 @@ def migrate(session: Session, old_id: int, new_id: int) -> Chat | None:
     session.add_all([old, new])
     session.flush()
     _cancel_doubles(session, old_id, new_id)
-    session.execute(update(Delivery).where(col(Delivery.chat_id) == old_id,
-                                           col(Delivery.status).in_(UNSENT))
-                    .values(chat_id=new_id))
+    there = aliased(Delivery)  # a broadcast starting meanwhile may have given it one too
+    session.execute(update(Delivery).where(
+        col(Delivery.chat_id) == old_id, col(Delivery.status).in_(UNSENT),
+        ~exists().where(there.chat_id == new_id, there.broadcast_id == Delivery.broadcast_id))
+        .values(chat_id=new_id))
     return new
 
 

@@ -171,10 +171,11 @@ async def test_what_loa_cannot_send_on_is_answered_and_the_length_is_without_the
     loa.emu.send_location(OFFICER, 10.63, 106.41)
     assert (await loa.next(OFFICER)).plain == refused.plain
     long = await loa.send(OFFICER, "Họp dân " * 520)
-    assert long.plain == ("This message is too long. A broadcast text holds up to 4067 characters, "
-                          "or 995 as the caption of a photo, a video, a voice message, an audio "
-                          "file, a document or an album, not counting the sender's line. Send a "
-                          "shorter one.")  # 4096 and 1024 less the sender's line and a blank line
+    assert long.plain == ("This message is too long. A broadcast text holds up to 4,067 "
+                          "characters, or 995 as the caption of a photo, a video, a voice "
+                          "message, an audio file, a document or an album, not counting the "
+                          "sender's line. Send a shorter one.")
+    # 4096 and 1024, less the sender's line and a blank line
     loa.emu.send_voice(OFFICER, b"OggS short")                      # still at the first step
     assert "Which area" in (await loa.next(OFFICER)).plain
 

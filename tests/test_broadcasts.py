@@ -13,7 +13,15 @@ from bot.delivery import Dispatcher
 from bot.emulator import Emulator
 from bot.ratelimit import Limiter
 from models.areas import by_code
-from models.broadcasts import Broadcast, BroadcastDraft, count_audience, create_broadcast, schedule
+from models.broadcasts import (
+    Broadcast,
+    BroadcastDraft,
+    count_audience,
+    create_broadcast,
+    mark_unreachable,
+    schedule,
+    start_due,
+)
 from models.outbox import Delivery
 from models.users import Role, User, actor_for, get_user, grant
 from tests.conftest import ADMIN, TOKEN, loa_config
@@ -203,6 +211,26 @@ async def test_a_block_and_an_unblock_told_by_telegram(loa):
     await eventually(lambda: finished(loa.db, second))
     assert received(loa.emu, [lan, ba]) == {lan: 1, ba: 2}
     assert [m.plain for m in loa.emu.outbox if m.chat_id == lan] == ["Họp lần hai"]
+
+
+async def test_a_block_told_while_a_broadcast_waits_counts_as_blocked_not_tried(
+        areas_db, db_url):
+    async with Emulator(token=TOKEN) as emu:
+        config = loa_config(emu.api_url, db_url)
+        chats = people(areas_db, emu, 25_000, 3)
+        bid = start_broadcast(areas_db)
+        assert areas_db.call(start_due, datetime.now(UTC)) == [bid]  # the list: all three
+        emu.block(chats[0])
+        areas_db.call(mark_unreachable, [chats[0]], datetime.now(UTC))  # as the update does
+        bot, dispatcher = await run_dispatcher(emu, areas_db, config, rate=200)
+        try:
+            await eventually(lambda: finished(areas_db, bid))
+        finally:
+            await stop_dispatcher(bot, dispatcher)
+        assert Counter(areas_db.call(lambda s: [d.status for d in s.exec(
+            select(Delivery).where(Delivery.broadcast_id == bid))])) == {"sent": 2,
+                                                                        "blocked": 1}
+        assert emu.stats.forbidden == 0                                 # never tried
 
 
 async def test_a_restart_mid_broadcast_loses_nobody_and_repeats_nobody(areas_db, db_url):
