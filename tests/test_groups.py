@@ -9,6 +9,7 @@ when the supergroup had its own delivery of it.
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from datetime import UTC, datetime, timedelta
@@ -18,6 +19,7 @@ from sqlalchemy import update
 from sqlmodel import select
 from telegram.ext import ExtBot
 
+import models.chats as chats_module
 from bot.app import build_application, serving
 from bot.delivery import Dispatcher, _claim
 from bot.emulator import Emulator
@@ -338,6 +340,69 @@ def test_a_migration_told_twice_cancels_a_double_once(areas_db) -> None:
     assert dict(areas_db.call(lambda s: s.exec(select(Delivery.chat_id, Delivery.status))
                               .all())) == {BASIC: "cancelled", SUPER: "sent"}
     assert areas_db.call(lambda s: s.get(Broadcast, broadcast)).recipients == 1
+
+
+def two_at_once(db, monkeypatch, first, second) -> list[Exception]:
+    """`first` runs and holds its transaction open just after a migration's look for doubles;
+    `second` runs meanwhile, on another connection (another worker). What either raised."""
+    holding, real = threading.Event(), chats_module._cancel_doubles
+
+    def paused(session, old_id, new_id):
+        real(session, old_id, new_id)
+        if threading.current_thread().name == "first":
+            holding.set()
+            time.sleep(0.5)
+
+    monkeypatch.setattr(chats_module, "_cancel_doubles", paused)
+    failures = []
+
+    def run(fn):
+        try:
+            db.call(fn)
+        except Exception as exc:  # what the worker would log
+            failures.append(exc)
+
+    threads = [threading.Thread(target=run, args=(first,), name="first")]
+    threads[0].start()
+    holding.wait(timeout=2)  # on SQLite the second waits for the first's lock anyway
+    threads.append(threading.Thread(target=run, args=(second,), name="second"))
+    threads[1].start()
+    for thread in threads:
+        thread.join(10)
+    return failures
+
+
+def told(db) -> Counter:
+    return Counter(db.call(lambda s: s.exec(select(Delivery.chat_id)).all()))
+
+
+def test_a_migration_told_by_two_workers_at_once_makes_one_supergroup(areas_db,
+                                                                      monkeypatch) -> None:
+    """The upgrade's service message on one worker, the delivery's migrate_to_chat_id on
+    another: the second waits for the first (the old chat's row locked), then finds the
+    supergroup's row made; without the lock both insert it and one fails."""
+    linked(areas_db, BASIC, "Thôn 5", TAN_THANH, type="group")
+    group_broadcast(areas_db)
+    areas_db.call(start_due, datetime.now(UTC))
+    both = two_at_once(areas_db, monkeypatch, lambda s: migrate(s, BASIC, SUPER),
+                       lambda s: migrate(s, BASIC, SUPER))
+    assert both == []
+    assert areas_db.call(lambda s: s.get(Chat, BASIC)).migrated_to == SUPER
+    assert told(areas_db) == {SUPER: 1}
+
+
+def test_a_broadcast_starting_during_a_migration_is_not_moved_onto_its_double(
+        areas_db, monkeypatch) -> None:
+    """The supergroup linked too, and a broadcast starting while the upgrade is handled: it
+    may give both ids a delivery; the old id's is not moved onto the new one's (it is
+    cancelled when it meets migrate_to_chat_id), so nothing fails and the group gets one."""
+    linked(areas_db, BASIC, "Thôn 5", TAN_THANH, type="group")
+    linked(areas_db, SUPER, "Thôn 5", TAN_THANH)
+    group_broadcast(areas_db)
+    both = two_at_once(areas_db, monkeypatch, lambda s: migrate(s, BASIC, SUPER),
+                       lambda s: start_due(s, datetime.now(UTC)))
+    assert both == []
+    assert told(areas_db)[SUPER] == 1
 
 
 async def test_group_pace_under_the_enforced_limit(areas_db, db_url) -> None:
