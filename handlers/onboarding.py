@@ -223,12 +223,8 @@ async def ask_phone(update: Update, _: Translator) -> None:
 @takes_media  # a photo or a sticker here: the answer says how to share the number
 async def phone_typed(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                       text: str) -> None:
-    _ = person._
-    if text.strip().casefold() != _("Skip").casefold():
-        await reply(update, _("Press “📱 Share my phone number” below to share your number, "
-                              "or “Skip” to go on without it."))
-        return
-    await finish(update, context, person, None)
+    if await pledges.skipped_phone(update, person, text):
+        await finish(update, context, person, None)
 
 
 def _took_phone(session: Session, user_id: int, phone: str) -> None:

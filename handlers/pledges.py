@@ -140,8 +140,9 @@ def too_many(person: Me, config: Config) -> str:
 async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
                 campaign_id: int, linked: bool = False, moved: bool = False) -> None:
     """That campaign's pledge, whatever the person's area (the Pledge button goes wherever a
-    broadcast does). `linked`: come by a pledge link (/start pl<id>), which may be old: for a
-    campaign closed or unknown, a word saying so and what /pledge offers. `moved`: offered
+    broadcast does). `linked`: come by a pledge link (/start pl<id>) or the Pledge button
+    under a broadcast, which may be old: for a campaign closed or unknown, a word saying so
+    and what /pledge offers. `moved`: offered
     instead of the one chosen, so the first question names it."""
     svc = services(context)
     today = local_today(svc.config)
@@ -338,13 +339,14 @@ async def campaign_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) ->
 
 
 async def new_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    """The Pledge button under a campaign: anyone who has started Loa may press it."""
+    """The Pledge button under a campaign: anyone who has started Loa may press it; like a
+    link, it may be pressed long after the campaign closed."""
     query = update.callback_query
     await query.answer()
     person = await me(update, context)
     campaign_id = whole(query.data.removeprefix("pl:new:"))
     if person is not None and campaign_id is not None:
-        await begin(update, context, person, campaign_id)
+        await begin(update, context, person, campaign_id, linked=True)
 
 
 async def who_chosen(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -738,16 +740,22 @@ async def cancel_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
 
 
 @takes_media  # as onboarding's phone step: the answer says how to share the number
+async def skipped_phone(update: Update, person: Me, text: str) -> bool:
+    """At a step that asks for the phone (here, and in onboarding): whether the person typed
+    Skip; anything else (a sticker too) hears how to share the number."""
+    if text.strip().casefold() == person._("Skip").casefold():
+        return True
+    await reply(update, person._("Press “📱 Share my phone number” below to share your number, "
+                                 "or “Skip” to go on without it."))
+    return False
+
+
 async def phone_offer_typed(update, context, person: Me, text: str) -> None:
     """Text while the phone is offered: Skip ends the offer; anything else says how."""
-    _ = person._
-    if text.strip().casefold() != _("Skip").casefold():
-        await reply(update, _("Press “📱 Share my phone number” below to share your number, "
-                              "or “Skip” to go on without it."))
-        return
-    await services(context).db.run(end_dialog, person.id)
-    await reply(update, _("Alright. /mypledges shows your pledges."),
-                main_menu(person.actor.role, _))
+    if await skipped_phone(update, person, text):
+        await services(context).db.run(end_dialog, person.id)
+        await reply(update, person._("Alright. /mypledges shows your pledges."),
+                    main_menu(person.actor.role, person._))
 
 
 AGAIN = {**{(FLOW, step): _again(asker) for step, asker in ASKERS.items()},

@@ -131,6 +131,20 @@ async def test_from_a_closed_campaign_to_the_one_open_the_question_names_it(loa)
                                            "Bạn đăng ký ủng hộ với tư cách nào?")
 
 
+async def test_the_pledge_button_of_a_closed_campaign_offers_the_open_one(loa):
+    closed = open_campaign(loa, name="Lũ lụt 2025")
+    other = open_campaign(loa, name="Áo ấm 2026")
+    set_status(loa, closed.id, CampaignStatus.CLOSED)
+    await loa.onboard(610, name="Lan", lang="vi")
+    help_ = await loa.send(610, "/help")                 # any message to hang the old button on
+    loa.emu.press(610, f"pl:new:{closed.id}", help_.message_id)
+    assert (await loa.next(610)).plain.startswith("Cuộc vận động bạn vừa chọn hiện không nhận")
+    assert (await loa.next(610)).plain == ("Bạn có thể ủng hộ cuộc vận động khác đang nhận đăng "
+                                           "ký: Áo ấm 2026\n"
+                                           "Bạn đăng ký ủng hộ với tư cách nào?")
+    assert loa.db.call(get_dialog, 610).data == {"campaign_id": other.id}
+
+
 async def test_invite_codes_still_work_even_one_that_starts_with_pl(loa):
     loa.db.call(grant, 606, Role.OFFICER, "28042")
 
