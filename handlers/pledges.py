@@ -142,8 +142,8 @@ async def begin(update: Update, context: ContextTypes.DEFAULT_TYPE, person: Me,
     """That campaign's pledge, whatever the person's area (the Pledge button goes wherever a
     broadcast does). `linked`: come by a pledge link (/start pl<id>) or the Pledge button
     under a broadcast, which may be old: for a campaign closed or unknown, a word saying so
-    and what /pledge offers. `moved`: offered
-    instead of the one chosen, so the first question names it."""
+    and what /pledge offers. `moved`: offered instead of the one chosen, so the first
+    question names it."""
     svc = services(context)
     today = local_today(svc.config)
     campaign, begun = await svc.db.run(_begin, person.id, campaign_id, today,
@@ -739,7 +739,6 @@ async def cancel_pressed(update: Update, context: ContextTypes.DEFAULT_TYPE) -> 
         await confirm_screen(update, context, step.person)
 
 
-@takes_media  # as onboarding's phone step: the answer says how to share the number
 async def skipped_phone(update: Update, person: Me, text: str) -> bool:
     """At a step that asks for the phone (here, and in onboarding): whether the person typed
     Skip; anything else (a sticker too) hears how to share the number."""
@@ -750,6 +749,7 @@ async def skipped_phone(update: Update, person: Me, text: str) -> bool:
     return False
 
 
+@takes_media  # as onboarding's phone step: a sticker hears how to share the number
 async def phone_offer_typed(update, context, person: Me, text: str) -> None:
     """Text while the phone is offered: Skip ends the offer; anything else says how."""
     if await skipped_phone(update, person, text):

@@ -249,6 +249,8 @@ async def test_the_bank_name_can_be_configured_and_skip_ends_the_phone_offer(
             receipt = await loa.tap(432, "✅ Confirm")
             assert "An officer will contact you about when and where" in receipt.plain
             await loa.next(432)
+            loa.emu.send_sticker(432)                     # not a number: how to share one
+            assert (await loa.next(432)).plain.startswith("Press “📱 Share my phone number”")
             loa.emu.tap(432, "Skip")
             done = await loa.next(432)
             assert done.plain.startswith("Alright.") and loa.db.call(get_dialog, 432) is None
