@@ -388,5 +388,6 @@ def one_round(args, steps, profile: str | None) -> list[tuple[str, float]]:
         ratios.append(("2 workers / 1 worker", two.rate / one.rate))
     return ratios
 
+
 if __name__ == "__main__":
     main()

@@ -127,11 +127,10 @@ def _claim(session: Session, now: datetime, limit: int, lease_id: int | None,
     jobs = []
     for d in deliveries:
         lang, unreachable = people.get(d.chat_id, (None, None))
-        listed = d.broadcast_id is not None and d.chat_id in people
-        gone = d.broadcast_id is not None and (d.chat_id not in people or
-                                               (unreachable and d.chat_id < 0))
-        jobs.append(Job(d, lang, bool(gone), d.broadcast_id in stopped,
-                        blocked=listed and d.chat_id > 0 and unreachable is not None))
+        known, bulk = d.chat_id in people, d.broadcast_id is not None
+        gone = bulk and (not known or (d.chat_id < 0 and unreachable))  # a group removed Loa
+        blocked = bulk and known and d.chat_id > 0 and unreachable is not None
+        jobs.append(Job(d, lang, bool(gone), d.broadcast_id in stopped, blocked))
     return jobs
 
 

@@ -58,6 +58,7 @@ MAX_TEXT = 4096  # a Telegram message is at most this long anyway
 UNUSABLE = (filters.Sticker.ALL | filters.LOCATION | filters.POLL | filters.Dice.ALL |
             filters.STORY | filters.GAME) & filters.UpdateType.MESSAGE
 
+
 async def ask_for_words(update: Update, person: Me) -> None:
     """The answer to a message with no words (a sticker, a photo) at a step that reads words."""
     await reply(update, person._("Loa cannot read this message at this step: please type your "
@@ -82,9 +83,9 @@ def text_router(steps: dict[tuple[str, str], TextStep],
     a file sent when no step waits for one goes to `document` (a bank statement). A message
     with no words (a sticker, a location, a photo without a caption) goes to a step that
     `takes_media`, which says what it takes; any other step asks for words, and without a step
-    it is "I did not understand". The items of an album come
-    one update each: the later ones of the album a flow gathers (its dialog's "album") go to
-    that flow's `albums` handler, whatever step it is at."""
+    it is "I did not understand". The items of an album come one update each: the later ones
+    of the album a flow gathers (its dialog's "album") go to that flow's `albums` handler,
+    whatever step it is at."""
     is_leave_word, leave_flow = leave
 
     async def route(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
